@@ -1,0 +1,45 @@
+# SaqBol. `make test` and `make run` set everything up on a fresh machine.
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+TORCH_VERSION ?= 2.13.0
+# Where the CPU build of torch comes from. Empty: pip's configured indexes (this workplace
+# keeps a local CPU wheel there). Elsewhere set it to PyTorch's CPU wheel index.
+TORCH_INDEX ?=
+TEXT ?= Сізге Kaspi-ден ұтыс түсті, сілтемеге өтіңіз
+DEV ?= ../shared/data/dev.jsonl
+
+.PHONY: setup run test check eval bench model clean
+
+setup: $(STAMP)
+
+# CPU torch goes in first, on its own: with it in place, the other packages' torch
+# requirement is already met and pip never reaches for the CUDA build.
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q "torch==$(TORCH_VERSION)" $(if $(TORCH_INDEX),--index-url $(TORCH_INDEX))
+	$(BIN)/pip install -q -e ".[dev]"
+	touch $(STAMP)
+
+run: setup
+	$(BIN)/python -m bot run
+
+test: setup
+	$(BIN)/python -m pytest -rs
+
+check: setup
+	$(BIN)/python -m bot check "$(TEXT)"
+
+eval: setup
+	$(BIN)/python -m bot eval $(DEV)
+
+bench: setup
+	$(BIN)/python -m bot bench
+
+model: setup
+	$(BIN)/python -m bot download-model
+
+clean:
+	rm -rf $(VENV) data/cache

@@ -1,0 +1,1 @@
+"""SaqBol («Сақ бол»): checks suspicious messages for fraud, in Kazakh and Russian."""

@@ -1,0 +1,54 @@
+"""The typed result of checking one text. Plain data: no Telegram, no rendering."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict
+
+from bot.classifier.language import Language, Script
+
+Risk = Literal["high", "medium", "low", "none"]
+
+
+class Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+
+class SchemeScore(Frozen):
+    scheme: str
+    score: float
+
+
+class Flag(Frozen):
+    id: str
+    weight: float
+    quote: str
+    start: int
+    end: int
+
+
+class Neighbour(Frozen):
+    label: str
+    similarity: float
+    text: str
+
+
+class Verdict(Frozen):
+    risk: Risk
+    scheme: str | None  # best matching scheme id; None when the text looks legitimate
+    alternative: str | None  # a second, nearly as likely scheme: "probably X or Y"
+    confidence: float  # how sure the verdict is of its risk level and scheme, 0..1
+    scam_probability: float  # fused probability that the text is fraud, 0..1
+    top: list[SchemeScore]  # top-3 schemes with their probabilities
+    red_flags: list[Flag]  # what this very text shows, with the user's own words
+    language: Language
+    reply_language: Literal["kk", "ru"]  # the language to answer in when the user chose none
+    script: Script
+    backend: str
+    nearest: list[Neighbour]  # the closest knowledge-base examples, for explanation
+    truncated: bool  # the text was longer than the classifier reads
+
+    @property
+    def is_scam(self) -> bool:
+        return self.risk in ("high", "medium")

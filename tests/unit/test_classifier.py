@@ -1,0 +1,84 @@
+"""Verdicts: shape, the right scheme in kk and ru, calm for ordinary texts, and no crash on junk."""
+
+import pytest
+
+from bot.classifier import EmptyText, Verdict
+
+
+@pytest.mark.parametrize(
+    ("text", "scheme"),
+    [
+        ("Здравствуйте, служба безопасности Kaspi. По вашей карте подозрительная операция, назовите код из смс", "bank_security_call"),
+        ("Сәлеметсіз бе, Halyk банктің қауіпсіздік қызметі. Картаңыздан күдікті аударым, SMS-кодты айтыңыз", "bank_security_call"),
+        ("Мама, я попал в аварию, срочно нужны деньги, не звони папе", "relative_emergency"),
+        ("Апа, мен апатқа түстім, полицияда отырмын, тез ақша керек", "relative_emergency"),
+        ("Поздравляем! Вы выиграли iPhone 16, оплатите доставку по ссылке", "prize_lottery"),
+        ("Құттықтаймыз! Сіз көлік ұтып алдыңыз, салығын төлеңіз", "prize_lottery"),
+        ("Ваша посылка задержана на таможне, оплатите пошлину: kazpost-kz.top", "delivery_parcel"),
+        ("Сәлемдемеңіз кедендe тұр, баж салығын төлеңіз: kazpost-kz.top", "delivery_parcel"),
+    ],
+)
+def test_scams_get_a_warning_and_their_scheme(classifier, text, scheme):
+    verdict = classifier.classify(text)
+    assert verdict.risk in ("high", "medium")
+    assert scheme in (verdict.scheme, verdict.alternative)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Код подтверждения для входа в Kaspi.kz: 4821. Никому не сообщайте его.",
+        "Kaspi.kz-қа кіру коды: 4821. Кодты ешкімге айтпаңыз.",
+        "Мам, я дома, ужин в холодильнике?",
+        "Апа, мен үйге жеттім, уайымдама",
+    ],
+)
+def test_ordinary_messages_are_calm(classifier, text):
+    verdict = classifier.classify(text)
+    assert verdict.risk in ("none", "low")
+
+
+def test_verdict_shape(classifier):
+    verdict = classifier.classify("Скиньте код из смс, пожалуйста")
+    assert isinstance(verdict, Verdict)
+    assert verdict.backend == "lexical"
+    assert len(verdict.top) == 3
+    assert [s.score for s in verdict.top] == sorted((s.score for s in verdict.top), reverse=True)
+    assert 0 <= verdict.confidence <= 1 and 0 <= verdict.scam_probability <= 1
+    assert verdict.language == "ru"
+    assert any(f.id == "asks_code" for f in verdict.red_flags)
+    assert len(verdict.nearest) == 3
+
+
+def test_kazakh_verdict_says_kazakh(classifier):
+    assert classifier.classify("Сізге Kaspi-ден ұтыс түсті, сілтемеге өтіңіз").reply_language == "kk"
+
+
+@pytest.mark.parametrize("text", ["", "   ", "\n\t "])
+def test_empty_text_is_a_clear_error(classifier, text):
+    with pytest.raises(EmptyText, match="the text is empty"):
+        classifier.classify(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "🙂" * 300,
+        "\x00\x01\x02\x7f\ufffd" * 200,
+        "Переведите деньги " * 6000,  # about 100 kB
+        "'; DROP TABLE users; --",
+        "k\u200bа\u200bs\u200bp\u200bі",
+    ],
+)
+def test_junk_gets_a_verdict(classifier, text):
+    verdict = classifier.classify(text)
+    assert verdict.risk in ("high", "medium", "low", "none")
+
+
+def test_long_text_is_cut_and_says_so(classifier):
+    assert classifier.classify("Переведите деньги " * 6000).truncated
+
+
+def test_batch_equals_one_by_one(classifier):
+    texts = ["Назовите код из смс", "Апа, мен үйге жеттім"]
+    assert [v.risk for v in classifier.classify_many(texts)] == [classifier.classify(t).risk for t in texts]

@@ -1,0 +1,108 @@
+"""The knowledge base loads, covers every scheme, and a broken file says what to fix."""
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from bot.knowledge import KnowledgeError, load_knowledge
+from bot.knowledge.loader import DEFAULT_DIR
+
+TAXONOMY = {
+    "bank_security_call", "law_enforcement_impersonation", "telecom_operator", "delivery_parcel",
+    "marketplace_prepayment", "fake_investment", "hacked_friend_money", "account_takeover_code",
+    "prize_lottery", "loan_in_your_name", "easy_earnings_job", "romance_dating",
+    "relative_emergency", "fake_compensation",
+}
+
+
+def test_every_taxonomy_scheme_is_present(kb):
+    assert TAXONOMY <= set(kb.schemes)
+
+
+@pytest.mark.parametrize("scheme_id", sorted(TAXONOMY))
+def test_each_scheme_has_enough_examples_in_both_languages(kb, scheme_id):
+    examples = kb.schemes[scheme_id].examples
+    assert len(examples) >= 30
+    assert sum(e.lang == "kk" for e in examples) >= 12
+    assert sum(e.lang == "ru" for e in examples) >= 12
+    assert {"message", "situation"} <= {e.kind for e in examples}
+
+
+def test_enough_benign_examples(kb):
+    assert len(kb.benign) >= 150
+
+
+def test_only_verified_contacts_are_reported(kb):
+    for scheme in kb.schemes.values():
+        for ref in scheme.report_via:
+            assert kb.contacts[ref].confidence in ("verified", "advice")
+
+
+@pytest.fixture
+def kb_copy(tmp_path) -> Path:
+    target = tmp_path / "knowledge"
+    shutil.copytree(DEFAULT_DIR, target)
+    return target
+
+
+def _edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert old in text
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+def test_missing_field_names_file_and_field(kb_copy):
+    path = kb_copy / "schemes" / "prize_lottery.yaml"
+    _edit(path, "summary:", "summery:")
+    with pytest.raises(KnowledgeError) as err:
+        load_knowledge(kb_copy)
+    message = str(err.value)
+    assert "schemes/prize_lottery.yaml" in message
+    assert "summary: Field required" in message
+    assert "summery: Extra inputs are not permitted" in message
+
+
+def test_yaml_syntax_error_names_the_line(kb_copy):
+    path = kb_copy / "contacts.yaml"
+    path.write_text("contacts:\n  - id: x\n   bad: [\n", encoding="utf-8")
+    with pytest.raises(KnowledgeError, match=r"contacts\.yaml: line \d+, column \d+: YAML syntax error"):
+        load_knowledge(kb_copy)
+
+
+def test_an_unverified_number_in_a_reply_is_refused(kb_copy):
+    path = kb_copy / "schemes" / "bank_security_call.yaml"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace("what_to_do:\n", "what_to_do:\n  - {kk: \"9999 нөміріне қоңырау шалыңыз\", ru: \"Позвоните на 9999\"}\n", 1), encoding="utf-8")
+    with pytest.raises(KnowledgeError, match="the number 9999 .* is not a verified contact"):
+        load_knowledge(kb_copy)
+
+
+def test_a_likely_contact_cannot_be_shown(kb_copy):
+    path = kb_copy / "schemes" / "fake_investment.yaml"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace("report_via: [", "report_via: [ardfm_1459, ", 1), encoding="utf-8")
+    with pytest.raises(KnowledgeError, match="contact 'ardfm_1459' is likely, not verified"):
+        load_knowledge(kb_copy)
+
+
+def test_an_unknown_contact_is_refused(kb_copy):
+    path = kb_copy / "schemes" / "fake_investment.yaml"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace("report_via: [", "report_via: [kaspi_9999, ", 1), encoding="utf-8")
+    with pytest.raises(KnowledgeError, match="unknown contact 'kaspi_9999'"):
+        load_knowledge(kb_copy)
+
+
+def test_the_same_example_under_two_labels_is_refused(kb_copy):
+    scheme = load_knowledge(kb_copy).schemes["prize_lottery"].examples[0].text
+    benign = kb_copy / "benign" / "extra.yaml"
+    benign.write_text(f'examples:\n  - {{lang: ru, kind: message, text: "{scheme}"}}\n', encoding="utf-8")
+    with pytest.raises(KnowledgeError, match=r"appears with two labels \(prize_lottery, benign\)"):
+        load_knowledge(kb_copy)
+
+
+def test_file_name_must_match_scheme_id(kb_copy):
+    (kb_copy / "schemes" / "prize_lottery.yaml").rename(kb_copy / "schemes" / "prizes.yaml")
+    with pytest.raises(KnowledgeError, match="id 'prize_lottery' must match the file name 'prizes'"):
+        load_knowledge(kb_copy)
