@@ -53,8 +53,7 @@ def _edit(path: Path, old: str, new: str) -> None:
 
 
 def test_missing_field_names_file_and_field(kb_copy):
-    path = kb_copy / "schemes" / "prize_lottery.yaml"
-    _edit(path, "summary:", "summery:")
+    _edit(kb_copy / "schemes" / "prize_lottery.yaml", "summary:", "summery:")
     with pytest.raises(KnowledgeError) as err:
         load_knowledge(kb_copy)
     message = str(err.value)
@@ -71,25 +70,20 @@ def test_yaml_syntax_error_names_the_line(kb_copy):
 
 
 def test_an_unverified_number_in_a_reply_is_refused(kb_copy):
-    path = kb_copy / "schemes" / "bank_security_call.yaml"
-    text = path.read_text(encoding="utf-8")
-    path.write_text(text.replace("what_to_do:\n", "what_to_do:\n  - {kk: \"9999 нөміріне қоңырау шалыңыз\", ru: \"Позвоните на 9999\"}\n", 1), encoding="utf-8")
+    _edit(kb_copy / "schemes" / "bank_security_call.yaml", "what_to_do:\n",
+          "what_to_do:\n  - {kk: \"9999 нөміріне қоңырау шалыңыз\", ru: \"Позвоните на 9999\"}\n")
     with pytest.raises(KnowledgeError, match="the number 9999 .* is not a verified contact"):
         load_knowledge(kb_copy)
 
 
 def test_a_likely_contact_cannot_be_shown(kb_copy):
-    path = kb_copy / "schemes" / "fake_investment.yaml"
-    text = path.read_text(encoding="utf-8")
-    path.write_text(text.replace("report_via: [", "report_via: [ardfm_1459, ", 1), encoding="utf-8")
+    _edit(kb_copy / "schemes" / "fake_investment.yaml", "report_via: [", "report_via: [ardfm_1459, ")
     with pytest.raises(KnowledgeError, match="contact 'ardfm_1459' is likely, not verified"):
         load_knowledge(kb_copy)
 
 
 def test_an_unknown_contact_is_refused(kb_copy):
-    path = kb_copy / "schemes" / "fake_investment.yaml"
-    text = path.read_text(encoding="utf-8")
-    path.write_text(text.replace("report_via: [", "report_via: [kaspi_9999, ", 1), encoding="utf-8")
+    _edit(kb_copy / "schemes" / "fake_investment.yaml", "report_via: [", "report_via: [kaspi_9999, ")
     with pytest.raises(KnowledgeError, match="unknown contact 'kaspi_9999'"):
         load_knowledge(kb_copy)
 
