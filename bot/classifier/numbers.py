@@ -1,7 +1,7 @@
-"""Phone numbers, card numbers, IINs, codes and money amounts in a text.
+"""Phone numbers, card numbers, IINs and money amounts in a text.
 
-Used twice: as red flags when a message is checked, and to redact personal data before
-anything is stored.
+Card numbers and IINs are recognised by their check digits, so an order number or a
+tracking code is not mistaken for one; a card number is never read as a phone number.
 """
 
 from __future__ import annotations
@@ -15,7 +15,6 @@ PhoneKind = Literal["phone_kz", "phone_ru_mobile", "phone_foreign"]
 _PHONE = re.compile(r"(?<![\w+])(?:\+|00)?\d(?:[\s\-()]{0,2}\d){9,13}(?!\d)")
 _CARD = re.compile(r"(?<!\d)\d{4}(?:[ \-]?\d{4}){3}(?:[ \-]?\d{1,3})?(?!\d)")
 _IIN = re.compile(r"(?<!\d)\d{12}(?!\d)")
-_CODE = re.compile(r"(?<![\d\-])\d{4,8}(?![\d\-])")
 _AMOUNT = re.compile(
     r"(?:[$€₽]\s?\d[\d\s]*\d?|\d[\d\s.,]*\s?"
     r"(?:тг|тенге|теңге|₸|kzt|tg|тыс|мың|мын|млн|млрд|\$|usd|доллар\w*|евро|€|руб\w*|₽|k\b|к\b))",
@@ -98,11 +97,6 @@ def find_phones(text: str) -> list[Found]:
         if kind:
             found.append(Found(kind, m.start(), m.end()))
     return found
-
-
-def find_codes(text: str) -> list[Found]:
-    """Bare 4-8 digit numbers: one-time codes, PINs (for redaction, not a red flag)."""
-    return [Found("code", m.start(), m.end()) for m in _CODE.finditer(text)]
 
 
 def find_amounts(text: str) -> list[Found]:

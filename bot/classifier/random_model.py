@@ -59,7 +59,8 @@ def _build(folder: Path, hf_dir: Path, corpus: list[str], layers: int, hidden: i
     tokenizer.normalizer = normalizers.BertNormalizer(lowercase=True, strip_accents=False)
     tokenizer.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
     tokenizer.decoder = decoders.WordPiece()
-    trainer = trainers.WordPieceTrainer(vocab_size=min(tokenizer_vocab, vocab_size), special_tokens=SPECIALS)
+    trainer = trainers.WordPieceTrainer(vocab_size=min(tokenizer_vocab, vocab_size), special_tokens=SPECIALS,
+                                       show_progress=False)
     tokenizer.train_from_iterator(corpus, trainer)
     cls_id, sep_id = tokenizer.token_to_id("[CLS]"), tokenizer.token_to_id("[SEP]")
     tokenizer.post_processor = processors.TemplateProcessing(
