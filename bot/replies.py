@@ -20,6 +20,9 @@ class ReplyRenderer:
     def __init__(self, kb: KnowledgeBase) -> None:
         self.kb = kb
         self.links = LinkInspector(kb.links)
+        self.flag_titles = {s.id: s.title for s in kb.signals.signals} | {
+            k: v.title for k, v in kb.signals.structural.items()
+        }
 
     def language_for(self, verdict: Verdict, preferred: Lang | None = None) -> Lang:
         return preferred or verdict.reply_language
@@ -43,9 +46,8 @@ class ReplyRenderer:
             lines.append(frame.scheme_line.get(lang).format(title=scheme.title.get(lang), summary=scheme.summary.get(lang)))
         flags = [f for f in verdict.red_flags if f.weight > 0]
         if flags:
-            titles = {s.id: s.title for s in kb.signals.signals} | {k: v.title for k, v in kb.signals.structural.items()}
             lines.extend(["", frame.flags_heading.get(lang)])
-            lines.extend(f"• {titles[f.id].get(lang)}: «{self._quote(f.quote)}»" for f in flags)
+            lines.extend(f"• {self.flag_titles[f.id].get(lang)}: «{self._quote(f.quote)}»" for f in flags)
         if scheme and verdict.is_scam:
             lines.extend(["", frame.todo_heading.get(lang)])
             lines.extend(f"{n}. {step.get(lang)}" for n, step in enumerate(scheme.what_to_do, 1))

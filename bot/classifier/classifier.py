@@ -178,7 +178,7 @@ class Classifier:
 
     def _verdict(self, norm: Normalized, truncated: bool, p_fraud: float, schemes: np.ndarray,
                  sims: np.ndarray) -> Verdict:
-        flags, _links = self.detector.detect(norm)
+        flags = self.detector.detect(norm)
         lang = detect_language(norm)
         p_scam = float(np.clip(p_fraud, 1e-4, 1 - 1e-4))
         logit = math.log(p_scam / (1 - p_scam)) + FLAG_SCALE * sum(f.weight for f in flags)

@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from bot.classifier.links import Link, LinkInspector
+from bot.classifier.links import LinkInspector
 from bot.classifier.normalize import Normalized, normalize
 from bot.classifier.numbers import find_amounts, find_cards, find_phones
 from bot.knowledge.schema import KnowledgeBase, Localized
@@ -65,7 +65,7 @@ class SignalDetector:
         self._structural = kb.signals.structural
         self.links = LinkInspector(kb.links)
 
-    def detect(self, norm: Normalized) -> tuple[list[RedFlag], list[Link]]:
+    def detect(self, norm: Normalized) -> list[RedFlag]:
         flags: list[RedFlag] = []
         folded = norm.folded
         # Warnings first: a request that sits inside a warning ("кодты ешкімге айтпаңыз",
@@ -92,7 +92,7 @@ class SignalDetector:
             hit = next((f for f in found if f.kind == kind), None)
             if hit:
                 flags.append(self._structural_flag(kind, norm, hit.start, hit.end))
-        return flags, links
+        return flags
 
     @staticmethod
     def _first_match(patterns: list[tuple[str, re.Pattern[str]]], text: str,

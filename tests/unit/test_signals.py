@@ -13,7 +13,7 @@ def detector(kb):
 
 
 def flags(detector, text):
-    found, _ = detector.detect(normalize(text))
+    found = detector.detect(normalize(text))
     return {f.id: f.quote for f in found}
 
 
