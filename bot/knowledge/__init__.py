@@ -1,24 +1,34 @@
-"""The knowledge base: schemes, examples, contacts, signals and links, loaded from YAML."""
+"""The knowledge base: schemes, examples, contacts, signals, links, help texts and regions, loaded from YAML."""
 
 from bot.knowledge.loader import KnowledgeError, load_knowledge
 from bot.knowledge.schema import (
     BENIGN,
+    AlreadyPaid,
     Contact,
     Example,
+    FaqEntry,
+    HelpFile,
     KnowledgeBase,
     Lang,
     Localized,
+    Region,
+    RegionsFile,
     Scheme,
 )
 
 __all__ = [
     "BENIGN",
+    "AlreadyPaid",
     "Contact",
     "Example",
+    "FaqEntry",
+    "HelpFile",
     "KnowledgeBase",
     "KnowledgeError",
     "Lang",
     "Localized",
+    "Region",
+    "RegionsFile",
     "Scheme",
     "load_knowledge",
 ]

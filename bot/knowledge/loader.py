@@ -20,10 +20,12 @@ from bot.knowledge.schema import (
     Contact,
     ContactsFile,
     Example,
+    HelpFile,
     KnowledgeBase,
     LinksFile,
     Localized,
     LocalizedList,
+    RegionsFile,
     RepliesFile,
     Scheme,
     SignalsFile,
@@ -75,40 +77,71 @@ def _validate(model: type[M], data: Any, path: Path, root: Path) -> M:
         raise KnowledgeError("\n".join(lines)) from exc
 
 
-def _phone_like(text: str) -> list[str]:
-    text = _YEAR.sub(" ", _DATE.sub(" ", text))
+def _blank(match: re.Match[str]) -> str:
+    return " " * len(match.group())
+
+
+def _phone_matches(text: str) -> list[tuple[str, int, int]]:
+    """(digits, start, end) of everything in `text` that reads as a phone number."""
+    text = _YEAR.sub(_blank, _DATE.sub(_blank, text))  # same length: offsets stay valid
     found = []
     for match in _NUMBER.finditer(text):
         digits = re.sub(r"\D", "", match.group())
         if len(digits) >= 3:
-            found.append(digits)
+            found.append((digits, match.start(), match.end()))
     return found
 
 
-def _user_texts(node: Any) -> list[str]:
-    """Every string inside Localized / LocalizedList values of a model, recursively."""
+def _excerpt(text: str, start: int, end: int, margin: int = 40) -> str:
+    """The text around [start, end) on one line, so the analyst can find it in a long answer."""
+    left, right = max(0, start - margin), min(len(text), end + margin)
+    snippet = " ".join(text[left:right].split())
+    return f"{'…' if left else ''}{snippet}{'…' if right < len(text) else ''}"
+
+
+def _user_texts(node: Any, path: str = "") -> list[tuple[str, str]]:
+    """(field path, text) for every string inside Localized / LocalizedList values, recursively.
+
+    The path reads like the loader's other errors: ``faq.2.answer.ru``, ``red_flags.0.kk``.
+    """
+    def join(part: object) -> str:
+        return f"{path}.{part}" if path else str(part)
+
     if isinstance(node, Localized):
-        return [node.kk, node.ru]
+        return [(join("kk"), node.kk), (join("ru"), node.ru)]
     if isinstance(node, LocalizedList):
-        return [*node.kk, *node.ru]
+        return [(join(f"{lang}.{i}"), t) for lang in ("kk", "ru") for i, t in enumerate(node.get(lang))]
     if isinstance(node, BaseModel):
-        return [t for name in type(node).model_fields for t in _user_texts(getattr(node, name))]
+        return [t for name in type(node).model_fields for t in _user_texts(getattr(node, name), join(name))]
     if isinstance(node, (list, tuple)):
-        return [t for item in node for t in _user_texts(item)]
+        return [t for i, item in enumerate(node) for t in _user_texts(item, join(i))]
     if isinstance(node, dict):
-        return [t for item in node.values() for t in _user_texts(item)]
+        return [t for key, item in node.items() for t in _user_texts(item, join(key))]
     return []
 
 
 def _check_numbers(where: str, model: BaseModel, allowed: set[str]) -> None:
-    for text in _user_texts(model):
-        for digits in _phone_like(text):
+    for field, text in _user_texts(model):
+        for digits, start, end in _phone_matches(text):
             if digits not in allowed:
                 raise KnowledgeError(
-                    f"{where}: the number {digits} in «{text[:80]}» is not a verified contact. "
+                    f"{where}: {field}: the number {digits} in «{_excerpt(text, start, end)}» "
+                    "is not a verified contact. "
                     "Add it to knowledge/contacts.yaml with a source and `confidence: verified`, "
                     "or remove it."
                 )
+
+
+def _check_contact_refs(where: str, refs: list[str], contacts: dict[str, Contact]) -> None:
+    """Contacts shown to users must exist and be showable (verified, or advice without a number)."""
+    for ref in refs:
+        if ref not in contacts:
+            raise KnowledgeError(f"{where}: unknown contact '{ref}' (known: {', '.join(contacts)})")
+        if not contacts[ref].showable:
+            raise KnowledgeError(
+                f"{where}: contact '{ref}' is {contacts[ref].confidence}, not verified; "
+                "only verified contacts may be shown to users"
+            )
 
 
 def _fingerprint(files: list[Path]) -> str:
@@ -146,7 +179,9 @@ def load_knowledge(root: Path | str = DEFAULT_DIR) -> KnowledgeBase:
     benign_files = sorted((root / "benign").glob("*.yaml"))
     if not scheme_files:
         raise KnowledgeError(f"{root / 'schemes'}: no scheme files (*.yaml) found")
-    single = {name: root / f"{name}.yaml" for name in ("contacts", "signals", "links", "replies")}
+    single = {
+        name: root / f"{name}.yaml" for name in ("contacts", "signals", "links", "replies", "help", "regions")
+    }
 
     contacts_file = _validate(ContactsFile, _read_yaml(single["contacts"], root), single["contacts"], root)
     contacts: dict[str, Contact] = {}
@@ -168,14 +203,7 @@ def load_knowledge(root: Path | str = DEFAULT_DIR) -> KnowledgeBase:
             raise KnowledgeError(f"{where}: id '{scheme.id}' must match the file name '{path.stem}'")
         if scheme.id == BENIGN:
             raise KnowledgeError(f"{where}: '{BENIGN}' is not a scheme; put benign examples in knowledge/benign/")
-        for ref in scheme.report_via:
-            if ref not in contacts:
-                raise KnowledgeError(f"{where}: report_via: unknown contact '{ref}' (known: {', '.join(contacts)})")
-            if not contacts[ref].showable:
-                raise KnowledgeError(
-                    f"{where}: report_via: contact '{ref}' is {contacts[ref].confidence}, not verified; "
-                    "only verified contacts may be shown to users"
-                )
+        _check_contact_refs(f"{where}: report_via", scheme.report_via, contacts)
         _check_numbers(where, scheme.model_copy(update={"examples": []}), verified_numbers)
         schemes[scheme.id] = scheme
         pairs.extend((scheme.id, ex, where) for ex in scheme.examples)
@@ -195,6 +223,16 @@ def load_knowledge(root: Path | str = DEFAULT_DIR) -> KnowledgeBase:
     _check_numbers(_rel(single["replies"], root), replies, verified_numbers)
     _check_numbers(_rel(single["signals"], root), signals, verified_numbers)
 
+    help_where = _rel(single["help"], root)
+    help_file = _validate(HelpFile, _read_yaml(single["help"], root), single["help"], root)
+    _check_contact_refs(f"{help_where}: already_paid.contacts", help_file.already_paid.contacts, contacts)
+    for number, entry in enumerate(help_file.faq):
+        _check_contact_refs(f"{help_where}: faq.{number}.contacts (id {entry.id})", entry.contacts, contacts)
+    _check_numbers(help_where, help_file, verified_numbers)
+
+    regions_file = _validate(RegionsFile, _read_yaml(single["regions"], root), single["regions"], root)
+    _check_numbers(_rel(single["regions"], root), regions_file, verified_numbers)
+
     files = scheme_files + benign_files + list(single.values())
     return KnowledgeBase(
         schemes=schemes,
@@ -203,5 +241,7 @@ def load_knowledge(root: Path | str = DEFAULT_DIR) -> KnowledgeBase:
         signals=signals,
         links=links,
         replies=replies,
+        help=help_file,
+        regions={region.id: region for region in regions_file.regions},
         fingerprint=_fingerprint(files),
     )

@@ -7,6 +7,7 @@ analyst is caught at load time instead of silently dropping a text.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -176,6 +177,161 @@ class RepliesFile(Strict):
     empty_input: Localized
 
 
+# --- help.yaml: what to do after paying a fraudster, and the FAQ ---------------------------
+
+BUTTON_LIMIT = 32
+ANSWER_LIMIT = 900
+# Help texts go to Telegram as plain text: markup would show as stray characters.
+_MARKUP = (
+    (re.compile(r"</?[A-Za-z!][^>]*>"), "an HTML tag"),
+    (re.compile(r"&[A-Za-z]+;|&#\d+;"), "an HTML entity"),
+    (re.compile(r"\*\*|__|`|~~"), "Markdown emphasis (**, __, `, ~~)"),
+    (re.compile(r"\[[^\]]*\]\([^)]*\)"), "a Markdown link [text](url)"),
+    (re.compile(r"^\s*#", re.MULTILINE), "a Markdown heading (#)"),
+    (re.compile(r"^\s*[-*+] ", re.MULTILINE), "a '-' or '*' list item (start a list item with '• ')"),
+)
+
+
+def _plain(value: Localized, limit: int, *, multiline: bool = False) -> Localized:
+    """A short plain-text Localized: no markup, at most `limit` characters, one line unless multiline."""
+    for lang in ("kk", "ru"):
+        text = value.get(lang)  # type: ignore[arg-type]
+        if text != text.strip():
+            raise ValueError(
+                f"{lang}: remove the spaces or line breaks at the start or the end "
+                "(for a text on several lines write `|-`, not `|`)"
+            )
+        if len(text) > limit:
+            raise ValueError(f"{lang}: {len(text)} characters, at most {limit} allowed: shorten it")
+        if not multiline and "\n" in text:
+            raise ValueError(f"{lang}: must be one line, without line breaks")
+        for pattern, what in _MARKUP:
+            if pattern.search(text):
+                raise ValueError(f"{lang}: plain text only, remove {what}")
+    return value
+
+
+class FaqEntry(Strict):
+    """One question of the help menu: a button, the question and a short plain answer."""
+
+    id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    button: Localized
+    question: Localized
+    answer: Localized
+    contacts: list[str] = []
+
+    @field_validator("button")
+    @classmethod
+    def _short_button(cls, value: Localized) -> Localized:
+        return _plain(value, BUTTON_LIMIT)
+
+    @field_validator("question")
+    @classmethod
+    def _short_question(cls, value: Localized) -> Localized:
+        return _plain(value, 200)
+
+    @field_validator("answer")
+    @classmethod
+    def _short_answer(cls, value: Localized) -> Localized:
+        return _plain(value, ANSWER_LIMIT, multiline=True)
+
+
+class AlreadyPaid(Strict):
+    """The urgent steps for someone who has already sent money or told a code."""
+
+    title: Localized
+    steps: list[Localized] = Field(min_length=5, max_length=8)
+    contacts: list[str] = Field(min_length=1)
+    reassurance: Localized
+
+    @field_validator("title")
+    @classmethod
+    def _short_title(cls, value: Localized) -> Localized:
+        return _plain(value, 100)
+
+    @field_validator("steps")
+    @classmethod
+    def _short_steps(cls, value: list[Localized]) -> list[Localized]:
+        for number, step in enumerate(value):
+            try:
+                _plain(step, 300)
+            except ValueError as exc:
+                raise ValueError(f"step {number}: {exc}") from None
+        return value
+
+    @field_validator("reassurance")
+    @classmethod
+    def _short_reassurance(cls, value: Localized) -> Localized:
+        return _plain(value, 300)
+
+
+class HelpFile(Strict):
+    already_paid: AlreadyPaid
+    faq: list[FaqEntry] = Field(min_length=5)
+
+    @field_validator("faq")
+    @classmethod
+    def _unique_ids(cls, value: list[FaqEntry]) -> list[FaqEntry]:
+        seen: set[str] = set()
+        for entry in value:
+            if entry.id in seen:
+                raise ValueError(f"the id '{entry.id}' is used twice; every question needs its own id")
+            seen.add(entry.id)
+        return value
+
+
+# --- regions.yaml: the 17 regions (oblys) and 3 cities of republican significance -----------
+
+# Stable ids (a user's choice may be stored by id): the administrative division since 8 June 2022.
+REGION_KINDS: dict[str, Literal["region", "city"]] = {
+    "astana": "city", "almaty_city": "city", "shymkent": "city",
+    "abai": "region", "akmola": "region", "aktobe": "region", "almaty_region": "region",
+    "atyrau": "region", "east_kazakhstan": "region", "jambyl": "region", "jetisu": "region",
+    "karaganda": "region", "kostanay": "region", "kyzylorda": "region", "mangystau": "region",
+    "north_kazakhstan": "region", "pavlodar": "region", "turkestan": "region", "ulytau": "region",
+    "west_kazakhstan": "region",
+}
+
+
+class Region(Strict):
+    id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    kind: Literal["region", "city"]
+    name: Localized
+
+    @field_validator("name")
+    @classmethod
+    def _short_name(cls, value: Localized) -> Localized:
+        return _plain(value, BUTTON_LIMIT)
+
+
+class RegionsFile(Strict):
+    regions: list[Region]
+
+    @field_validator("regions")
+    @classmethod
+    def _all_regions_once(cls, value: list[Region]) -> list[Region]:
+        ids = [r.id for r in value]
+        twice = sorted({i for i in ids if ids.count(i) > 1})
+        if twice:
+            raise ValueError(f"id used twice: {', '.join(twice)}")
+        missing = [i for i in REGION_KINDS if i not in ids]
+        unknown = [i for i in ids if i not in REGION_KINDS]
+        if missing or unknown:
+            problems = []
+            if missing:
+                problems.append(f"missing: {', '.join(missing)}")
+            if unknown:
+                problems.append(f"unknown id: {', '.join(unknown)}")
+            raise ValueError(
+                f"{'; '.join(problems)}. The list must hold exactly the 17 regions and 3 cities "
+                f"({len(REGION_KINDS)} entries) with these ids: {', '.join(REGION_KINDS)}"
+            )
+        wrong = [f"{r.id} must be kind: {REGION_KINDS[r.id]}" for r in value if r.kind != REGION_KINDS[r.id]]
+        if wrong:
+            raise ValueError("; ".join(wrong))
+        return value
+
+
 class KnowledgeBase(Strict):
     """Everything in knowledge/, validated and cross-checked."""
 
@@ -185,6 +341,8 @@ class KnowledgeBase(Strict):
     signals: SignalsFile
     links: LinksFile
     replies: RepliesFile
+    help: HelpFile
+    regions: dict[str, Region]  # in file order: the order of the buttons
     fingerprint: str
 
     def labelled_examples(self) -> list[tuple[str, Example]]:

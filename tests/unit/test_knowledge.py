@@ -100,3 +100,98 @@ def test_file_name_must_match_scheme_id(kb_copy):
     (kb_copy / "schemes" / "prize_lottery.yaml").rename(kb_copy / "schemes" / "prizes.yaml")
     with pytest.raises(KnowledgeError, match="id 'prize_lottery' must match the file name 'prizes'"):
         load_knowledge(kb_copy)
+
+
+# --- help.yaml and regions.yaml ----------------------------------------------------------
+
+FAQ_IDS = {"report", "block_card", "stop_credit", "never_ask", "money_back", "check_offer"}
+CITIES = ["astana", "almaty_city", "shymkent"]
+
+
+def test_help_and_regions_load(kb):
+    assert FAQ_IDS <= {entry.id for entry in kb.help.faq}
+    assert 5 <= len(kb.help.already_paid.steps) <= 8
+    shown = [*kb.help.already_paid.contacts, *(c for entry in kb.help.faq for c in entry.contacts)]
+    assert all(kb.contacts[c].showable for c in shown)
+    assert len(kb.regions) == 20
+    assert sum(r.kind == "region" for r in kb.regions.values()) == 17
+    assert list(kb.regions)[:3] == CITIES
+    assert all(kb.regions[c].kind == "city" for c in CITIES)
+
+
+def test_the_fingerprint_covers_help_and_regions(kb_copy):
+    before = load_knowledge(kb_copy).fingerprint
+    _edit(kb_copy / "help.yaml", "Смотря что случилось:", "Смотря, что случилось:")
+    middle = load_knowledge(kb_copy).fingerprint
+    _edit(kb_copy / "regions.yaml", "regions:\n", "# a comment changes the file, not the data\nregions:\n")
+    after = load_knowledge(kb_copy).fingerprint
+    assert len({before, middle, after}) == 3
+
+
+def test_an_unverified_number_in_a_faq_answer_is_refused(kb_copy):
+    _edit(kb_copy / "help.yaml", "Смотря что случилось:", "Смотря что случилось, звоните 9999:")
+    with pytest.raises(KnowledgeError,
+                       match=r"help\.yaml: faq\.0\.answer\.ru: the number 9999 .* is not a verified contact"):
+        load_knowledge(kb_copy)
+
+
+def test_an_unverified_number_in_an_urgent_step_is_refused(kb_copy):
+    _edit(kb_copy / "help.yaml", "Сохраните доказательства:", "Позвоните в Kaspi 9999. Сохраните доказательства:")
+    with pytest.raises(KnowledgeError, match=r"help\.yaml: already_paid\.steps\.4\.ru: the number 9999"):
+        load_knowledge(kb_copy)
+
+
+@pytest.mark.parametrize(("contact", "problem"), [
+    ("kaspi_9999", "unknown contact 'kaspi_9999'"),
+    ("ardfm_1459", "contact 'ardfm_1459' is likely, not verified"),
+])
+def test_a_faq_contact_must_exist_and_be_verified(kb_copy, contact, problem):
+    _edit(kb_copy / "help.yaml", "contacts: [afm_pyramid_bot]", f"contacts: [afm_pyramid_bot, {contact}]")
+    with pytest.raises(KnowledgeError, match=rf"help\.yaml: faq\.\d+\.contacts \(id check_offer\): {problem}"):
+        load_knowledge(kb_copy)
+
+
+def test_an_unknown_urgent_contact_is_refused(kb_copy):
+    _edit(kb_copy / "help.yaml", "contacts: [bank_card_back, police_102, egov_stop_credit]",
+          "contacts: [bank_card_back, police_102, kaspi_9999]")
+    with pytest.raises(KnowledgeError, match=r"help\.yaml: already_paid\.contacts: unknown contact 'kaspi_9999'"):
+        load_knowledge(kb_copy)
+
+
+def test_a_too_long_button_is_refused(kb_copy):
+    _edit(kb_copy / "help.yaml", 'ru: "📣 Куда пожаловаться"', 'ru: "📣 Куда пожаловаться, если обманули мошенники"')
+    with pytest.raises(KnowledgeError, match=r"help\.yaml: faq\.0\.button: .*ru: \d+ characters, at most 32"):
+        load_knowledge(kb_copy)
+
+
+@pytest.mark.parametrize("markup", ["<b>102</b>", "**102**", "[сайт](https://egov.kz)"])
+def test_markup_in_an_answer_is_refused(kb_copy, markup):
+    _edit(kb_copy / "help.yaml", "Смотря что случилось:", f"Смотря что случилось {markup}:")
+    with pytest.raises(KnowledgeError, match=r"help\.yaml: faq\.0\.answer: .*plain text only"):
+        load_knowledge(kb_copy)
+
+
+def test_duplicate_faq_ids_are_refused(kb_copy):
+    _edit(kb_copy / "help.yaml", "id: hacked_account", "id: report")
+    with pytest.raises(KnowledgeError, match=r"help\.yaml: faq: .*'report' is used twice"):
+        load_knowledge(kb_copy)
+
+
+def test_a_missing_region_is_refused(kb_copy):
+    path = kb_copy / "regions.yaml"
+    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    path.write_text("".join(line for line in lines if "id: jetisu," not in line), encoding="utf-8")
+    with pytest.raises(KnowledgeError, match=r"regions\.yaml: regions: .*missing: jetisu"):
+        load_knowledge(kb_copy)
+
+
+def test_a_city_marked_as_region_is_refused(kb_copy):
+    _edit(kb_copy / "regions.yaml", "{id: shymkent,         kind: city,", "{id: shymkent,         kind: region,")
+    with pytest.raises(KnowledgeError, match=r"regions\.yaml: regions: .*shymkent must be kind: city"):
+        load_knowledge(kb_copy)
+
+
+def test_a_missing_help_file_is_refused(kb_copy):
+    (kb_copy / "help.yaml").unlink()
+    with pytest.raises(KnowledgeError, match=r"help\.yaml: cannot read the file"):
+        load_knowledge(kb_copy)
