@@ -1,0 +1,423 @@
+"""A local Telegram Bot API server for tests, load tests and the demo chat.
+
+The real aiogram ``Bot`` talks to it over HTTP exactly as to Telegram
+(``AiohttpSession(api=TelegramAPIServer.from_base(emulator.base_url))``, or simply
+``emulator.create_bot()``). A test plays the users (``send_text``, ``send_forward``,
+``press``…), reads what the bot did (``bot_messages``, ``next_message``, ``requests``) and
+plans faults (``fail``, ``delay``, ``drop``, ``block``). Waiting is event-driven: every
+state change wakes the waiters, so nothing polls on a timer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import time
+from collections.abc import Callable
+from types import TracebackType
+from typing import Any
+
+from aiogram import Bot
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.telegram import TelegramAPIServer
+from aiohttp import web
+from typing_extensions import Self
+
+from bot.devserver import incoming
+from bot.devserver.content import callback_data_of
+from bot.devserver.errors import ApiError
+from bot.devserver.faults import Delay, Drop, Failure, FaultPlan
+from bot.devserver.methods import BotApi
+from bot.devserver.params import Params, read_request
+from bot.devserver.state import ChangeSignal, ChatState, FileStore, RequestRecord
+from bot.devserver.updates import UpdateQueue
+
+TOKEN_SHAPE = re.compile(r"(\d+):[A-Za-z0-9_-]+")
+MAX_UPLOAD_BYTES = 50 * 1024 * 1024  # Telegram's limit for files a bot uploads
+NOT_FOUND = ApiError(404, "Not Found")
+FAILED_CALLS_IN_REPORT = 5
+
+
+class EmulatorSession(AiohttpSession):
+    """aiogram's own HTTP session, closed without its 250 ms grace for TLS connections: the
+    emulator speaks plain HTTP, and hundreds of tests would otherwise wait for nothing."""
+
+    async def close(self) -> None:
+        if self._session is not None and not self._session.closed:
+            await self._session.close()
+
+
+class BotAPIEmulator:
+    """One bot's Telegram, in process. Use ``async with BotAPIEmulator() as emulator:``.
+
+    ``record_requests=False`` keeps ``requests`` empty, for load tests that would otherwise
+    keep every call in memory.
+    """
+
+    def __init__(
+        self,
+        *,
+        bot_id: int = 7000000001,
+        bot_username: str = "saqbol_dev_bot",
+        bot_name: str = "SaqBol (dev)",
+        record_requests: bool = True,
+    ) -> None:
+        self.bot_user: dict[str, Any] = {"id": bot_id, "is_bot": True, "first_name": bot_name, "username": bot_username}
+        self.token = f"{bot_id}:emulator-dev-token"
+        self.record_requests = record_requests
+        self.requests: list[RequestRecord] = []
+        self._signal = ChangeSignal()
+        self._queue = UpdateQueue(self._signal)
+        self._chats: dict[int, ChatState] = {}
+        self._faults = FaultPlan()
+        self._api = BotApi(
+            bot_user=self.bot_user, chats=self._chats, files=FileStore(), queue=self._queue, execute=self._execute
+        )
+        self.callback_answers: list[dict[str, Any]] = self._api.callback_answers
+        self.chat_actions: list[dict[str, Any]] = self._api.chat_actions
+        self._last_query_id = 0
+        self._runner: web.AppRunner | None = None
+        self._base_url: str | None = None
+
+    # --- lifecycle ----------------------------------------------------------------------
+
+    async def start(self, host: str = "127.0.0.1", port: int = 0) -> None:
+        """Serves the API on ``host:port``; port 0 picks a free one (see ``base_url``)."""
+        if self._runner is not None:
+            raise RuntimeError("the emulator is already running")
+        self._queue.closed = False  # a stopped emulator may start again, its state kept
+        app = web.Application(client_max_size=MAX_UPLOAD_BYTES)
+        app.router.add_route("*", "/bot{token}/{method}", self._handle_method)
+        app.router.add_get("/file/bot{token}/{path:.+}", self._handle_file)
+        app.router.add_route("*", "/{tail:.*}", self._handle_unknown)
+        runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
+        await runner.setup()
+        await web.TCPSite(runner, host, port).start()
+        self._runner = runner
+        bound_host, bound_port = runner.addresses[0][:2]
+        self._base_url = f"http://{bound_host}:{bound_port}"
+
+    async def stop(self) -> None:
+        """Ends waiting long polls (they answer empty), the webhook, then the server."""
+        if self._runner is None:
+            return
+        self._queue.close()
+        await self._api.close()
+        await self._runner.cleanup()
+        self._runner = None
+
+    async def __aenter__(self) -> Self:
+        await self.start()
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.stop()
+
+    @property
+    def base_url(self) -> str:
+        """``http://host:port`` of the running server."""
+        if self._base_url is None:
+            raise RuntimeError("the emulator is not started: call `await emulator.start()` first")
+        return self._base_url
+
+    @property
+    def api_server(self) -> TelegramAPIServer:
+        return TelegramAPIServer.from_base(self.base_url)
+
+    def create_bot(self, **bot_kwargs: Any) -> Bot:
+        """A real aiogram Bot for this emulator (``bot_kwargs`` go to ``Bot``, e.g. ``default``)."""
+        return Bot(self.token, session=EmulatorSession(api=self.api_server), **bot_kwargs)
+
+    # --- HTTP ---------------------------------------------------------------------------
+
+    def _check_token(self, token: str) -> None:
+        shape = TOKEN_SHAPE.fullmatch(token)
+        if shape is None:
+            raise NOT_FOUND
+        if int(shape.group(1)) != self.bot_user["id"]:
+            raise ApiError.of(401)
+
+    async def _handle_method(self, request: web.Request) -> web.StreamResponse:
+        received = time.monotonic()
+        method = request.match_info["method"]
+        try:
+            self._check_token(request.match_info["token"])
+            params = await read_request(request)
+        except ApiError as error:
+            return web.json_response(error.payload(), status=error.error_code)
+        chat_id = params.chat_id()
+        delay = self._faults.take(Delay, method, chat_id)
+        if delay is not None:
+            await asyncio.sleep(delay.seconds)
+        if self._faults.take(Drop, method, chat_id) is not None:
+            self._record(received, method, params, 0, "connection dropped by emulator.drop()")
+            if request.transport is not None:
+                request.transport.close()
+            return web.Response()
+        status, body = await self._execute(method, params, received)
+        return web.json_response(body, status=status)
+
+    async def _handle_file(self, request: web.Request) -> web.StreamResponse:
+        try:
+            self._check_token(request.match_info["token"])
+        except ApiError as error:
+            return web.json_response(error.payload(), status=error.error_code)
+        stored = self._api.files.at_path(request.match_info["path"])
+        if stored is None:
+            return web.json_response(NOT_FOUND.payload(), status=404)
+        return web.Response(body=stored.data, content_type="application/octet-stream")
+
+    async def _handle_unknown(self, request: web.Request) -> web.StreamResponse:
+        return web.json_response(NOT_FOUND.payload(), status=404)
+
+    async def _execute(self, method: str, params: Params, received: float | None = None) -> tuple[int, dict[str, Any]]:
+        """Runs one call (a planned failure first), records it and wakes the waiters."""
+        received = time.monotonic() if received is None else received
+        name = self._api.resolve(method)
+        try:
+            if name is None:
+                raise ApiError(404, "Not Found: method not found")
+            failure = self._faults.take(Failure, name, params.chat_id())
+            if failure is not None:
+                raise failure.error
+            status, body = 200, {"ok": True, "result": await self._api.methods[name](params)}
+        except ApiError as error:
+            status, body = error.error_code, error.payload()
+        self._record(received, name or method, params, status, body.get("description"))
+        self._signal.fire()
+        return status, body
+
+    def _record(self, received: float, method: str, params: Params, status: int, description: str | None) -> None:
+        if self.record_requests:
+            self.requests.append(RequestRecord(received, method, params.for_record(), status, params.chat_id(), description))
+
+    def clear_requests(self) -> None:
+        self.requests.clear()
+
+    # --- users and what they send -------------------------------------------------------
+
+    def add_user(
+        self,
+        user_id: int,
+        *,
+        first_name: str = "Test",
+        language_code: str | None = "ru",
+        username: str | None = None,
+        last_name: str | None = None,
+    ) -> dict[str, Any]:
+        """Creates (or redefines) a user and the private chat with them; returns the User."""
+        user: dict[str, Any] = {"id": user_id, "is_bot": False, "first_name": first_name}
+        optional = {"last_name": last_name, "username": username, "language_code": language_code}
+        user.update({key: value for key, value in optional.items() if value is not None})
+        fresh = ChatState.for_user(user)
+        chat = self._chats.setdefault(user_id, fresh)
+        chat.user, chat.chat = fresh.user, fresh.chat
+        self._signal.fire()
+        return user
+
+    def _chat_of(self, user_id: int) -> ChatState:
+        if user_id not in self._chats:
+            self.add_user(user_id)
+        return self._chats[user_id]
+
+    def send_message(self, user_id: int, **fields: Any) -> dict[str, Any]:
+        """A message from the user with any Message ``fields``; queued as an update, returned."""
+        chat = self._chat_of(user_id)
+        message = {"message_id": chat.new_message_id(), "from": chat.user, "chat": chat.chat, "date": int(time.time())}
+        message.update(fields)
+        chat.put(message)
+        self._queue.push("message", message)
+        return message
+
+    def send_text(self, user_id: int, text: str, **extra: Any) -> dict[str, Any]:
+        """A text message; ``extra`` is merged into it (e.g. ``entities``). A leading /command
+        gets its bot_command entity, as in Telegram."""
+        fields: dict[str, Any] = {"text": text}
+        if entities := incoming.bot_command_entities(text):
+            fields["entities"] = entities
+        return self.send_message(user_id, **fields, **extra)
+
+    def send_forward(self, user_id: int, text: str, *, origin: dict[str, Any], caption: bool = False) -> dict[str, Any]:
+        """A forwarded message (``origin``: see ``incoming.origin_*``); ``caption=True`` forwards a
+        photo with ``text`` as its caption."""
+        if caption:
+            return self.send_photo(user_id, caption=text, forward_origin=origin)
+        return self.send_message(user_id, text=text, forward_origin=origin)
+
+    def send_sticker(self, user_id: int) -> dict[str, Any]:
+        stored = self._api.files.add("sticker", b"", "sticker.webp")
+        return self.send_message(user_id, sticker=incoming.sticker_json(stored))
+
+    def send_photo(
+        self, user_id: int, *, caption: str | None = None, image: bytes | None = None, **extra: Any
+    ) -> dict[str, Any]:
+        """A photo; ``image`` is kept for getFile and download (empty when not given)."""
+        stored = self._api.files.add("photo", image or b"", "photo.jpg")
+        fields: dict[str, Any] = {"photo": incoming.photo_json(stored), **extra}
+        if caption is not None:
+            fields["caption"] = caption
+        return self.send_message(user_id, **fields)
+
+    def send_voice(self, user_id: int) -> dict[str, Any]:
+        stored = self._api.files.add("voice", b"", "voice.ogg")
+        return self.send_message(user_id, voice=incoming.voice_json(stored))
+
+    def send_document(
+        self,
+        user_id: int,
+        *,
+        file_name: str = "file.pdf",
+        mime_type: str = "application/pdf",
+        data: bytes | None = None,
+        caption: str | None = None,
+    ) -> dict[str, Any]:
+        stored = self._api.files.add("document", data or b"", file_name)
+        fields: dict[str, Any] = {"document": incoming.document_json(stored, file_name, mime_type)}
+        if caption is not None:
+            fields["caption"] = caption
+        return self.send_message(user_id, **fields)
+
+    def send_location(self, user_id: int, latitude: float = 43.24, longitude: float = 76.89) -> dict[str, Any]:
+        return self.send_message(user_id, location={"latitude": latitude, "longitude": longitude})
+
+    def press(self, user_id: int, message_id: int, data: str, *, force: bool = False) -> dict[str, Any]:
+        """The user presses an inline button: queues and returns the CallbackQuery.
+
+        Refuses a message the chat does not have or data none of its buttons carries, unless
+        ``force`` (tests forge callbacks with it).
+        """
+        message = self._pressed_message(user_id, message_id, data, force=force)
+        chat = self._chat_of(user_id)
+        self._last_query_id += 1
+        query_id = str(self._last_query_id)
+        self._api.open_queries[query_id] = user_id
+        query = {"id": query_id, "from": chat.user, "message": message, "chat_instance": f"chat-{user_id}", "data": data}
+        self._queue.push("callback_query", query)
+        return query
+
+    def _pressed_message(self, user_id: int, message_id: int, data: str, *, force: bool) -> dict[str, Any]:
+        """The message under the button; a forged press on a missing one carries an
+        InaccessibleMessage, as Telegram sends for messages too old to show."""
+        chat = self._chats.get(user_id)
+        message = chat.messages.get(message_id) if chat else None
+        if force:
+            return message or {"chat": self._chat_of(user_id).chat, "message_id": message_id, "date": 0}
+        if message is None or not message["from"].get("is_bot"):
+            found = self._summary(chat) if chat else "no chat at all"
+            raise LookupError(f"chat {user_id} has no bot message {message_id}; it has {found}")
+        if data not in callback_data_of(message):
+            raise ValueError(
+                f"message {message_id} in chat {user_id} has no inline button with callback_data {data!r}; "
+                f"its buttons carry {callback_data_of(message)}"
+            )
+        return message
+
+    # --- what the bot did ---------------------------------------------------------------
+
+    def chat_state(self, chat_id: int) -> ChatState | None:
+        """The chat with everything in it (for the demo page and detailed checks)."""
+        return self._chats.get(chat_id)
+
+    def bot_messages(self, chat_id: int) -> list[dict[str, Any]]:
+        """Current state of the bot's messages in the chat, oldest first (edits applied, deleted
+        ones gone)."""
+        chat = self._chats.get(chat_id)
+        return chat.bot_messages() if chat else []
+
+    def reply_keyboard(self, chat_id: int) -> dict[str, Any] | None:
+        """The reply keyboard the user sees under the input box (None: none). Telegram keeps it
+        per chat; the Message it came with does not carry it, only inline keyboards."""
+        chat = self._chats.get(chat_id)
+        return chat.reply_keyboard if chat else None
+
+    def my_commands(self, *, scope: dict[str, Any] | None = None, language_code: str = "") -> list[dict[str, str]]:
+        """The commands set with setMyCommands for that scope and language."""
+        return self._api.commands.get(BotApi.settings_key(scope, language_code), [])
+
+    @property
+    def pending_updates(self) -> int:
+        """Updates queued and not yet confirmed by the bot."""
+        return len(self._queue)
+
+    @property
+    def webhook_url(self) -> str | None:
+        """The URL the bot registered with setWebhook, if any."""
+        return self._api.webhook.url if self._api.webhook is not None else None
+
+    @property
+    def is_polling(self) -> bool:
+        """Whether a getUpdates long poll is waiting right now."""
+        return self._queue.waiting_polls > 0
+
+    async def wait_until(self, predicate: Callable[[], bool], timeout: float = 10.0) -> None:
+        """Waits until ``predicate()`` holds, re-checking it whenever the emulator's state changes."""
+        if not await self._signal.wait_for(predicate, timeout):
+            name = getattr(predicate, "__name__", repr(predicate))
+            raise TimeoutError(f"{name} still false after {timeout} s; {self.pending_updates} updates queued")
+
+    async def next_message(self, chat_id: int, timeout: float = 10.0) -> dict[str, Any]:
+        """The next bot message in the chat that this method has not returned yet (its current
+        state), waiting up to ``timeout`` seconds for it."""
+
+        deadline = time.monotonic() + timeout
+        if not await self._signal.wait_for(lambda: chat_id in self._chats, timeout):
+            raise TimeoutError(self._no_message_report(chat_id, timeout))
+        chat = self._chats[chat_id]
+        if not await chat.changed.wait_for(lambda: chat.cursor < len(chat.sent), deadline - time.monotonic()):
+            raise TimeoutError(self._no_message_report(chat_id, timeout))
+        first_sent = chat.sent[chat.cursor]
+        chat.cursor += 1
+        return chat.messages.get(first_sent["message_id"], first_sent)
+
+    def _summary(self, chat: ChatState) -> str:
+        messages = [
+            f"#{m['message_id']} {str(m.get('text') or m.get('caption') or '<media>')[:60]!r}" for m in chat.bot_messages()
+        ]
+        return "bot messages: " + (", ".join(messages) if messages else "none")
+
+    def _no_message_report(self, chat_id: int, timeout: float) -> str:
+        chat = self._chats.get(chat_id)
+        parts = [f"no new bot message in chat {chat_id} within {timeout} s"]
+        parts.append("no user ever wrote in this chat" if chat is None else self._summary(chat))
+        failed = [r for r in self.requests if r.chat_id == chat_id and r.status != 200][-FAILED_CALLS_IN_REPORT:]
+        if failed:
+            parts.append("failed calls: " + "; ".join(f"{r.method} → {r.status} {r.description}" for r in failed))
+        parts.append(f"{self.pending_updates} updates still queued" + ("" if self.is_polling else ", nobody polling"))
+        return "; ".join(parts)
+
+    # --- faults -------------------------------------------------------------------------
+
+    def fail(
+        self,
+        method: str,
+        *,
+        error_code: int = 429,
+        description: str | None = None,
+        retry_after: int | None = None,
+        times: int = 1,
+        chat_id: int | None = None,
+    ) -> None:
+        """The next ``times`` calls of ``method`` (in ``chat_id`` only, if given) answer this error,
+        with Telegram's description unless one is given."""
+        error = ApiError.of(error_code, description, retry_after)
+        self._faults.add(Failure(method=method, times=times, chat_id=chat_id, error=error))
+
+    def delay(self, method: str, seconds: float, *, times: int = 1) -> None:
+        """The next ``times`` calls of ``method`` are answered ``seconds`` late."""
+        self._faults.add(Delay(method=method, times=times, seconds=seconds))
+
+    def drop(self, method: str, *, times: int = 1) -> None:
+        """The next ``times`` calls of ``method`` lose their connection unanswered (and undone)."""
+        self._faults.add(Drop(method=method, times=times))
+
+    def clear_faults(self) -> None:
+        self._faults.clear()
+
+    def block(self, user_id: int) -> None:
+        """The user blocks the bot: every send or edit in their chat answers 403."""
+        self._chat_of(user_id).blocked = True
+
+    def unblock(self, user_id: int) -> None:
+        self._chat_of(user_id).blocked = False

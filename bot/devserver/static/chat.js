@@ -1,0 +1,403 @@
+// SaqBol demo chat. Bot text arrives as Telegram sends it to clients: plain text plus
+// entities (offsets in UTF-16 code units, which is how JavaScript strings count). It is
+// turned into DOM nodes here; bot text never goes through innerHTML.
+"use strict";
+
+(() => {
+  const USER_KEY = "saqbol-demo-user-id";
+  const RETRY_MS = 2000;
+  const TOAST_MS = 4000;
+  const SAFE_PROTOCOLS = ["http:", "https:"];
+  const SIMPLE_TAGS = {
+    bold: "b",
+    italic: "i",
+    underline: "u",
+    strikethrough: "s",
+    code: "code",
+    blockquote: "blockquote",
+  };
+  const STRINGS = {
+    ru: {
+      intro: "Перешлите или вставьте подозрительное сообщение — бот проверит, не мошенники ли это.",
+      label: "Сообщение",
+      placeholder: "Напишите или вставьте сообщение…",
+      send: "Отправить",
+      start: "Начать",
+      edited: "изменено",
+      photo: "📷 Фото",
+      document: "📄 Документ",
+      sticker: "Стикер",
+      voice: "🎤 Голосовое сообщение",
+      location: "📍 Геопозиция",
+      offline: "Нет связи с сервером. Пробую снова…",
+      sendFailed: "Не удалось отправить. Попробуйте ещё раз.",
+      pressFailed: "Эта кнопка больше не работает.",
+      spoiler: "Нажмите, чтобы показать",
+      close: "Понятно",
+      unsupported: "Недоступно в демо",
+    },
+    kk: {
+      intro: "Күдікті хабарламаны жіберіңіз немесе қойыңыз — бот оны алаяқтыққа тексереді.",
+      label: "Хабарлама",
+      placeholder: "Хабарламаны жазыңыз немесе қойыңыз…",
+      send: "Жіберу",
+      start: "Бастау",
+      edited: "өзгертілді",
+      photo: "📷 Фото",
+      document: "📄 Құжат",
+      sticker: "Стикер",
+      voice: "🎤 Дауыстық хабарлама",
+      location: "📍 Орналасқан жері",
+      offline: "Сервермен байланыс жоқ. Қайта қосылып жатырмын…",
+      sendFailed: "Жіберілмеді. Қайталап көріңіз.",
+      pressFailed: "Бұл батырма енді жұмыс істемейді.",
+      spoiler: "Көрсету үшін басыңыз",
+      close: "Түсінікті",
+      unsupported: "Демода қолжетімсіз",
+    },
+  };
+
+  const language = (navigator.language || "").toLowerCase().startsWith("kk") ? "kk" : "ru";
+  const strings = STRINGS[language];
+  const userId = loadUserId();
+  const list = document.getElementById("messages");
+  const scroller = document.getElementById("scroller");
+  const input = document.getElementById("text");
+  const sendButton = document.getElementById("send");
+  const replyKeyboard = document.getElementById("reply-keyboard");
+  const nodes = new Map();
+  let version = 0;
+  let firstPoll = true;
+  let shownKeyboard = "null";
+
+  function loadUserId() {
+    try {
+      const saved = Number(localStorage.getItem(USER_KEY));
+      if (Number.isSafeInteger(saved) && saved > 0) return saved;
+    } catch (_) {
+      // Storage is off (private mode): this visit gets its own id.
+    }
+    const id = 1000000000 + crypto.getRandomValues(new Uint32Array(1))[0];
+    try {
+      localStorage.setItem(USER_KEY, String(id));
+    } catch (_) {
+      // Same as above.
+    }
+    return id;
+  }
+
+  function el(tag, className, text) {
+    const node = document.createElement(tag);
+    if (className) node.className = className;
+    if (text !== undefined) node.textContent = text;
+    return node;
+  }
+
+  function safeUrl(url) {
+    try {
+      const parsed = new URL(url);
+      return SAFE_PROTOCOLS.includes(parsed.protocol) ? parsed.href : null;
+    } catch (_) {
+      return null;
+    }
+  }
+
+  function link(className, href, text) {
+    const anchor = el("a", className, text);
+    anchor.href = href;
+    anchor.target = "_blank";
+    anchor.rel = "noopener noreferrer";
+    return anchor;
+  }
+
+  function spoiler() {
+    const node = el("span", "spoiler");
+    node.tabIndex = 0;
+    node.setAttribute("role", "button");
+    node.title = strings.spoiler;
+    const reveal = () => node.classList.add("revealed");
+    node.addEventListener("click", reveal);
+    node.addEventListener("keydown", (event) => {
+      if (event.key === "Enter" || event.key === " ") reveal();
+    });
+    return node;
+  }
+
+  // The element for one entity: [outer node, node that holds the entity's text].
+  function entityNodes(entity) {
+    if (entity.type === "pre") {
+      const pre = el("pre");
+      const code = el("code");
+      pre.append(code);
+      return [pre, code];
+    }
+    if (entity.type === "text_link") {
+      const href = safeUrl(entity.url);
+      const node = href ? link("", href) : el("span", "link-blocked");
+      return [node, node];
+    }
+    if (entity.type === "spoiler") {
+      const node = spoiler();
+      return [node, node];
+    }
+    if (entity.type === "expandable_blockquote") {
+      const node = el("blockquote", "expandable");
+      return [node, node];
+    }
+    const node = el(SIMPLE_TAGS[entity.type] || "span");
+    return [node, node];
+  }
+
+  // Plain text + entities -> a fragment. Entities nest (Telegram's HTML guarantees it);
+  // one that overlaps its parent is cut at the parent's end.
+  function renderFormatted(text, entities) {
+    const root = document.createDocumentFragment();
+    const sorted = (entities || [])
+      .filter((e) => Number.isInteger(e.offset) && Number.isInteger(e.length) && e.length > 0)
+      .sort((a, b) => a.offset - b.offset || b.length - a.length);
+    const stack = [{ node: root, end: text.length }];
+    const top = () => stack[stack.length - 1];
+    let position = 0;
+    const textUpTo = (limit) => {
+      if (limit > position) {
+        top().node.append(document.createTextNode(text.slice(position, limit)));
+        position = limit;
+      }
+    };
+    for (const entity of sorted) {
+      while (stack.length > 1 && top().end <= entity.offset) {
+        textUpTo(top().end);
+        stack.pop();
+      }
+      textUpTo(entity.offset);
+      const end = Math.min(entity.offset + entity.length, top().end);
+      if (end <= position) continue;
+      const [outer, inner] = entityNodes(entity);
+      top().node.append(outer);
+      stack.push({ node: inner, end });
+    }
+    while (stack.length > 1) {
+      textUpTo(top().end);
+      stack.pop();
+    }
+    textUpTo(text.length);
+    return root;
+  }
+
+  function mediaLabel(message) {
+    const kinds = ["photo", "document", "sticker", "voice", "location"];
+    const kind = kinds.find((name) => message[name] !== undefined);
+    if (!kind) return null;
+    if (kind === "document" && message.document.file_name) {
+      return `${strings.document}: ${message.document.file_name}`;
+    }
+    return strings[kind];
+  }
+
+  function inlineButton(messageId, button) {
+    if (typeof button.callback_data === "string") {
+      const node = el("button", "inline", button.text);
+      node.type = "button";
+      node.dataset.callback = button.callback_data;
+      node.addEventListener("click", () => press(messageId, button.callback_data, node));
+      return node;
+    }
+    const href = button.url && safeUrl(button.url);
+    if (href) return link("inline url", href, button.text);
+    const node = el("button", "inline unsupported", button.text);
+    node.type = "button";
+    node.disabled = true;
+    node.title = strings.unsupported;
+    return node;
+  }
+
+  function renderInlineKeyboard(messageId, rows) {
+    const box = el("div", "inline-keyboard");
+    box.setAttribute("role", "group");
+    for (const row of rows) {
+      const line = el("div", "row");
+      for (const button of row) line.append(inlineButton(messageId, button));
+      box.append(line);
+    }
+    return box;
+  }
+
+  function renderMessage(message) {
+    const fromBot = Boolean(message.from && message.from.is_bot);
+    const item = el("li", fromBot ? "msg bot" : "msg user");
+    item.tabIndex = -1;
+    item.dataset.messageId = String(message.message_id);
+    item.setAttribute("data-testid", fromBot ? "bot-message" : "user-message");
+    const media = mediaLabel(message);
+    if (media) item.append(el("div", "media", media));
+    const text = message.text ?? message.caption ?? "";
+    if (text) {
+      const body = el("div", "text");
+      body.append(renderFormatted(text, message.entities ?? message.caption_entities));
+      item.append(body);
+    }
+    if (message.edit_date) item.append(el("div", "edited", strings.edited));
+    const rows = message.reply_markup && message.reply_markup.inline_keyboard;
+    if (fromBot && Array.isArray(rows)) item.append(renderInlineKeyboard(message.message_id, rows));
+    return item;
+  }
+
+  // New messages go in message_id order; an edited one replaces its old node in place.
+  function upsert(message) {
+    const node = renderMessage(message);
+    const existing = nodes.get(message.message_id);
+    nodes.set(message.message_id, node);
+    if (existing) {
+      const hadFocus = existing.contains(document.activeElement);
+      existing.replaceWith(node);
+      if (hadFocus) (node.querySelector("button.inline") || node).focus();
+      return;
+    }
+    let before = list.lastElementChild;
+    while (before && Number(before.dataset.messageId) > message.message_id) before = before.previousElementSibling;
+    if (before) before.after(node);
+    else list.prepend(node);
+  }
+
+  function remove(messageId) {
+    const node = nodes.get(messageId);
+    if (node) node.remove();
+    nodes.delete(messageId);
+  }
+
+  function renderReplyKeyboard(markup) {
+    const key = JSON.stringify(markup);
+    if (key === shownKeyboard) return;
+    shownKeyboard = key;
+    replyKeyboard.replaceChildren();
+    input.placeholder = (markup && markup.input_field_placeholder) || strings.placeholder;
+    if (!markup || !Array.isArray(markup.keyboard)) {
+      replyKeyboard.hidden = true;
+      return;
+    }
+    for (const row of markup.keyboard) {
+      const line = el("div", "row");
+      for (const button of row) {
+        const text = typeof button === "string" ? button : button.text;
+        const node = el("button", "reply-key", text);
+        node.type = "button";
+        node.addEventListener("click", () => {
+          if (markup.one_time_keyboard) replyKeyboard.hidden = true;
+          send(text);
+        });
+        line.append(node);
+      }
+      replyKeyboard.append(line);
+    }
+    replyKeyboard.hidden = false;
+  }
+
+  function showToast(toast) {
+    const node = el("div", toast.show_alert ? "toast alert" : "toast", toast.text);
+    document.getElementById("toasts").append(node);
+    if (!toast.show_alert) {
+      setTimeout(() => node.remove(), TOAST_MS);
+      return;
+    }
+    const close = el("button", "toast-close", strings.close);
+    close.type = "button";
+    close.addEventListener("click", () => node.remove());
+    node.append(close);
+    close.focus();
+  }
+
+  function apply(changes) {
+    if (changes.reset) {
+      list.replaceChildren();
+      nodes.clear();
+    }
+    changes.deleted.forEach(remove);
+    changes.messages.forEach(upsert);
+    renderReplyKeyboard(changes.reply_keyboard);
+    if (!firstPoll && !changes.reset) changes.toasts.forEach(showToast);
+    document.getElementById("empty").hidden = list.childElementCount > 0;
+    if (changes.messages.length) scroller.scrollTop = scroller.scrollHeight;
+    version = changes.version;
+    firstPoll = false;
+  }
+
+  async function post(path, body) {
+    const response = await fetch(path, {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify(body),
+    });
+    const answer = await response.json().catch(() => ({}));
+    if (!response.ok || !answer.ok) throw new Error(answer.error || `HTTP ${response.status}`);
+    return answer;
+  }
+
+  async function send(text) {
+    const trimmed = text.trim();
+    if (!trimmed) return true;
+    try {
+      await post("/api/send", { user_id: userId, text: trimmed, language_code: language });
+      return true;
+    } catch (_) {
+      showToast({ text: strings.sendFailed, show_alert: false });
+      return false;
+    }
+  }
+
+  async function press(messageId, data, button) {
+    button.disabled = true;
+    try {
+      await post("/api/press", { user_id: userId, message_id: messageId, data });
+    } catch (_) {
+      showToast({ text: strings.pressFailed, show_alert: false });
+    } finally {
+      button.disabled = false;
+    }
+  }
+
+  // Long poll: the server answers as soon as the chat changes, or after ~25 s with nothing.
+  async function pollForever() {
+    const status = document.getElementById("status");
+    for (;;) {
+      try {
+        const response = await fetch(`/api/messages?user_id=${userId}&since=${version}`, { cache: "no-store" });
+        if (!response.ok) throw new Error(`HTTP ${response.status}`);
+        apply(await response.json());
+        status.hidden = true;
+      } catch (_) {
+        status.hidden = false;
+        await new Promise((resolve) => setTimeout(resolve, RETRY_MS));
+      }
+    }
+  }
+
+  function localize() {
+    document.documentElement.lang = language;
+    for (const node of document.querySelectorAll("[data-i18n]")) node.textContent = strings[node.dataset.i18n];
+    input.placeholder = strings.placeholder;
+  }
+
+  function wireComposer() {
+    const form = document.getElementById("composer");
+    form.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      const text = input.value;
+      input.value = "";
+      sendButton.disabled = true;
+      if (!(await send(text))) input.value = text;
+      sendButton.disabled = false;
+      input.focus();
+    });
+    input.addEventListener("keydown", (event) => {
+      if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
+        event.preventDefault();
+        form.requestSubmit();
+      }
+    });
+    document.getElementById("start").addEventListener("click", () => send("/start"));
+  }
+
+  localize();
+  wireComposer();
+  pollForever();
+})();

@@ -1,0 +1,199 @@
+"""The demo chat's HTTP side: the page and the JSON API it uses, with a real Bot replying."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections.abc import AsyncIterator
+
+import pytest
+from aiogram import Bot
+from aiogram.types import (
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    KeyboardButton,
+    ReplyKeyboardMarkup,
+    ReplyKeyboardRemove,
+)
+from aiohttp.test_utils import TestClient, TestServer
+
+from bot.devserver import BotAPIEmulator, create_demo_app
+
+USER = 1234567890
+PAGE_FILES = ("/", "/static/chat.js", "/static/chat.css")
+
+
+@pytest.fixture
+async def emu() -> AsyncIterator[BotAPIEmulator]:
+    async with BotAPIEmulator() as emulator:
+        yield emulator
+
+
+@pytest.fixture
+async def bot(emu: BotAPIEmulator) -> AsyncIterator[Bot]:
+    async with emu.create_bot() as bot:
+        yield bot
+
+
+@pytest.fixture
+async def page(emu: BotAPIEmulator) -> AsyncIterator[TestClient]:
+    async with TestClient(TestServer(create_demo_app(emu, poll_timeout=0.5))) as client:
+        yield client
+
+
+async def send(page: TestClient, text: str, **extra: object) -> dict:
+    response = await page.post("/api/send", json={"user_id": USER, "text": text, **extra})
+    assert response.status == 200, await response.text()
+    return await response.json()
+
+
+async def changes(page: TestClient, since: int = 0) -> dict:
+    response = await page.get("/api/messages", params={"user_id": USER, "since": since})
+    assert response.status == 200
+    return await response.json()
+
+
+# --- the page ---------------------------------------------------------------------------
+
+
+async def test_page_has_its_title_and_test_ids(page):
+    html = await (await page.get("/")).text()
+    assert "<title>SaqBol — демо</title>" in html
+    for element_id in ('id="text"', 'id="send"', 'id="messages"'):
+        assert element_id in html
+
+
+async def test_page_loads_nothing_from_the_internet(page):
+    for path in PAGE_FILES:
+        response = await page.get(path)
+        assert response.status == 200
+        assert not re.search(r"https?://|(?:src|href)=[\"']//|url\(", await response.text()), path
+
+
+async def test_page_forbids_scripts_from_elsewhere(page):
+    policy = (await page.get("/")).headers["Content-Security-Policy"]
+    assert "default-src 'self'" in policy and "script-src 'self'" in policy
+
+
+async def test_script_never_parses_text_as_markup(page):
+    script = await (await page.get("/static/chat.js")).text()
+    assert not re.search(r"(?:inner|outer)HTML\s*\+?=|insertAdjacentHTML|document\.write|eval\(", script)
+
+
+# --- sending ----------------------------------------------------------------------------
+
+
+async def test_send_queues_a_message_update_for_the_bot(page, bot):
+    await send(page, "Сізге ұтыс түсті")
+    [update] = await bot.get_updates()
+    assert (update.message.from_user.id, update.message.text) == (USER, "Сізге ұтыс түсті")
+
+
+async def test_first_message_carries_the_page_language(page, emu):
+    await send(page, "Сәлем", language_code="kk")
+    assert emu.chat_state(USER).user["language_code"] == "kk"
+
+
+async def test_unsupported_page_language_falls_back_to_russian(page, emu):
+    await send(page, "Hello", language_code="en")
+    assert emu.chat_state(USER).user["language_code"] == "ru"
+
+
+async def test_blank_text_is_refused(page):
+    response = await page.post("/api/send", json={"user_id": USER, "text": "   "})
+    assert response.status == 400
+
+
+async def test_non_numeric_user_is_refused(page):
+    response = await page.post("/api/send", json={"user_id": "<script>", "text": "x"})
+    assert response.status == 400
+
+
+# --- what the page is told --------------------------------------------------------------
+
+
+async def test_bot_reply_shows_up_with_its_entities(page, bot):
+    await send(page, "/start")
+    await bot.send_message(USER, "<b>Осторожно</b>: это мошенники", parse_mode="HTML")
+    bot_message = [m for m in (await changes(page))["messages"] if m["from"]["is_bot"]][0]
+    assert bot_message["text"] == "Осторожно: это мошенники"
+    assert bot_message["entities"] == [{"type": "bold", "offset": 0, "length": 9}]
+
+
+async def test_long_poll_answers_as_soon_as_the_bot_replies(page, bot):
+    await send(page, "Проверь")
+    version = (await changes(page))["version"]
+    poll = asyncio.create_task(changes(page, since=version))
+    await bot.send_message(USER, "Проверяю")
+    assert [m["text"] for m in (await asyncio.wait_for(poll, 0.4))["messages"]] == ["Проверяю"]
+
+
+async def test_long_poll_without_news_answers_empty_after_its_timeout(page):
+    await send(page, "Проверь")
+    version = (await changes(page))["version"]
+    assert (await changes(page, since=version))["messages"] == []
+
+
+async def test_edit_is_reported_as_a_changed_message(page, bot):
+    await send(page, "Проверь")
+    sent = await bot.send_message(USER, "Проверяю…")
+    version = (await changes(page))["version"]
+    await bot.edit_message_text("Готово", chat_id=USER, message_id=sent.message_id)
+    [edited] = (await changes(page, since=version))["messages"]
+    assert (edited["message_id"], edited["text"]) == (sent.message_id, "Готово")
+
+
+async def test_deleted_message_is_reported(page, bot):
+    await send(page, "Проверь")
+    sent = await bot.send_message(USER, "временно")
+    version = (await changes(page))["version"]
+    await bot.delete_message(USER, sent.message_id)
+    assert (await changes(page, since=version))["deleted"] == [sent.message_id]
+
+
+async def test_reply_keyboard_is_reported_until_removed(page, bot):
+    await send(page, "/start")
+    menu = ReplyKeyboardMarkup(keyboard=[[KeyboardButton(text="Проверить сообщение")]])
+    await bot.send_message(USER, "Меню", reply_markup=menu)
+    assert (await changes(page))["reply_keyboard"]["keyboard"] == [[{"text": "Проверить сообщение"}]]
+    await bot.send_message(USER, "Без меню", reply_markup=ReplyKeyboardRemove())
+    assert (await changes(page))["reply_keyboard"] is None
+
+
+async def test_version_from_an_earlier_run_resets_the_page(page):
+    await send(page, "Проверь")
+    answer = await changes(page, since=10_000)
+    assert answer["reset"] is True and len(answer["messages"]) == 1
+
+
+# --- buttons ----------------------------------------------------------------------------
+
+
+async def bot_question(page: TestClient, bot: Bot) -> int:
+    await send(page, "/start")
+    buttons = [[InlineKeyboardButton(text="Да", callback_data="yes")]]
+    sent = await bot.send_message(USER, "Вам звонили?", reply_markup=InlineKeyboardMarkup(inline_keyboard=buttons))
+    return sent.message_id
+
+
+async def test_press_queues_a_callback_query(page, bot):
+    message_id = await bot_question(page, bot)
+    response = await page.post("/api/press", json={"user_id": USER, "message_id": message_id, "data": "yes"})
+    assert response.status == 200
+    callback = [u.callback_query for u in await bot.get_updates() if u.callback_query][0]
+    assert (callback.data, callback.message.message_id) == ("yes", message_id)
+
+
+async def test_press_of_data_not_on_the_message_is_refused(page, bot):
+    message_id = await bot_question(page, bot)
+    response = await page.post("/api/press", json={"user_id": USER, "message_id": message_id, "data": "forged"})
+    assert response.status == 409
+
+
+async def test_callback_answer_becomes_a_toast(page, bot):
+    message_id = await bot_question(page, bot)
+    version = (await changes(page))["version"]
+    await page.post("/api/press", json={"user_id": USER, "message_id": message_id, "data": "yes"})
+    callback = [u.callback_query for u in await bot.get_updates() if u.callback_query][0]
+    await bot.answer_callback_query(callback.id, text="Спасибо")
+    assert (await changes(page, since=version))["toasts"] == [{"text": "Спасибо", "show_alert": False}]
