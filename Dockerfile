@@ -1,6 +1,8 @@
 # SaqBol image: CPU-only torch, non-root, knowledge base and (optionally) the model baked in.
 #   docker build -t saqbol .                       # with intfloat/multilingual-e5-small
 #   docker build --build-arg MODEL= -t saqbol .    # lexical backend only, much smaller
+#   docker run -d -e BOT_TOKEN=... -e ADMIN_IDS=... -v saqbol-data:/data saqbol
+# Without BOT_TOKEN the container runs the local demo (publish it: -p 8080:8080 -e DEMO_HOST=0.0.0.0).
 FROM python:3.11-slim
 
 ARG TORCH_VERSION=2.13.0
@@ -8,7 +10,8 @@ ARG TORCH_INDEX=https://download.pytorch.org/whl/cpu
 ARG MODEL=intfloat/multilingual-e5-small
 
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1 \
-    CACHE_DIR=/data/cache MODELS_DIR=/app/models
+    CACHE_DIR=/data/cache MODELS_DIR=/app/models \
+    DATABASE_PATH=/data/saqbol.db HEARTBEAT_PATH=/data/heartbeat
 
 WORKDIR /app
 # CPU torch first, from the CPU index, so the CUDA build is never pulled.
@@ -17,7 +20,7 @@ COPY pyproject.toml README.md ./
 COPY bot ./bot
 COPY knowledge ./knowledge
 COPY models/README.md ./models/README.md
-RUN pip install .
+RUN pip install . && python -c "from bot.i18n import compile_catalogs; compile_catalogs()"
 
 # The model is fetched at build time (the bot never downloads at run time).
 RUN if [ -n "${MODEL}" ]; then MODEL="${MODEL}" python -m bot download-model; fi
@@ -27,9 +30,10 @@ USER saqbol
 VOLUME ["/data"]
 ENV MODEL=${MODEL}
 
-# The knowledge base must load and the classifier must answer.
-HEALTHCHECK --interval=60s --timeout=30s --start-period=60s \
-    CMD python -m bot check --json "тест" > /dev/null || exit 1
+# Cheap liveness: the running bot touches /data/heartbeat every 30 s from its event loop.
+HEALTHCHECK --interval=60s --timeout=10s --start-period=120s --retries=3 \
+    CMD python -m bot healthcheck --max-age 120 || exit 1
 
+EXPOSE 8080 8081
 ENTRYPOINT ["python", "-m", "bot"]
-CMD ["--help"]
+CMD ["run"]

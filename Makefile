@@ -10,7 +10,7 @@ TORCH_INDEX ?=
 TEXT ?= Сізге Kaspi-ден ұтыс түсті, сілтемеге өтіңіз
 DEV ?= ../shared/data/dev.jsonl
 
-.PHONY: setup run test check eval bench model clean
+.PHONY: setup run test check eval bench loadtest messages model clean
 
 setup: $(STAMP)
 
@@ -37,6 +37,16 @@ eval: setup
 
 bench: setup
 	$(BIN)/python -m bot bench
+
+loadtest: setup
+	$(BIN)/python -m bot loadtest
+
+# After adding or changing a text in the code: new message ids go into both .po files
+# (empty, for a translator); the tests fail until each has its Kazakh and Russian text.
+messages: setup
+	$(BIN)/pybabel extract -k N_ -k both:2 --no-location -o bot/locales/messages.pot bot
+	$(BIN)/pybabel update -i bot/locales/messages.pot -d bot/locales -D messages --no-fuzzy-matching -w 100
+	rm bot/locales/messages.pot
 
 model: setup
 	$(BIN)/python -m bot download-model

@@ -1,14 +1,16 @@
-"""Command line: `python -m bot check|eval|bench|download-model`."""
+"""Command line: `python -m bot run|check|eval|bench|loadtest|healthcheck|download-model`."""
 
 from __future__ import annotations
 
 import argparse
 import json
 import logging
+import os
 import sys
+import time
 from pathlib import Path
 
-from bot.config import Settings
+from bot.config import Settings, SettingsError, load_settings
 
 
 def _read_text(arg: str | None) -> str:
@@ -75,9 +77,55 @@ def cmd_download_model(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
+    import asyncio
+
+    from bot.runner import run
+
+    try:
+        asyncio.run(run(settings))
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
+def cmd_healthcheck(args: argparse.Namespace, settings: Settings) -> int:
+    """Cheap liveness probe for the container: the bot's heartbeat file is fresh."""
+    try:
+        age = time.time() - float(settings.heartbeat_path.read_text().strip())
+    except (OSError, ValueError) as exc:
+        print(f"unhealthy: no heartbeat at {settings.heartbeat_path} ({exc})", file=sys.stderr)
+        return 1
+    if age > args.max_age:
+        print(f"unhealthy: last heartbeat {age:.0f} s ago (limit {args.max_age:.0f} s)", file=sys.stderr)
+        return 1
+    print(f"healthy: last heartbeat {age:.0f} s ago")
+    return 0
+
+
+def cmd_loadtest(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.loadtest import run_loadtest
+
+    print(run_loadtest(settings, users=args.users, messages=args.messages, backend=args.backend))
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m bot", description="SaqBol: fraud checks in Kazakh and Russian")
     sub = p.add_subparsers(dest="command", required=True)
+
+    run = sub.add_parser("run", help="run the bot: Telegram with BOT_TOKEN, else the local demo on :8080")
+    run.set_defaults(func=cmd_run)
+
+    health = sub.add_parser("healthcheck", help="exit 0 when the running bot's heartbeat is fresh")
+    health.add_argument("--max-age", type=float, default=120.0, help="seconds")
+    health.set_defaults(func=cmd_healthcheck)
+
+    load = sub.add_parser("loadtest", help="simulated users through the local Bot API emulator")
+    load.add_argument("--users", type=int, default=200)
+    load.add_argument("--messages", type=int, default=10, help="messages per user")
+    load.add_argument("--backend", choices=["auto", "lexical", "transformer"], default="lexical")
+    load.set_defaults(func=cmd_loadtest)
 
     check = sub.add_parser("check", help="check one text (argument or stdin) and print the answer")
     check.add_argument("text", nargs="?", help="the text; read from stdin when omitted")
@@ -104,9 +152,18 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    # numpy's BLAS threads only spin for our small sparse products and steal the event loop's
+    # core; torch keeps its own thread pool. Set before numpy is imported (children inherit it).
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
     args = parser().parse_args(argv)
-    settings = Settings()
+    try:
+        settings = load_settings()
+    except SettingsError as exc:
+        print(str(exc), file=sys.stderr)
+        return 2
     logging.basicConfig(level=settings.log_level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    if settings.log_level != "DEBUG":  # aiogram logs every handled update at INFO: noise at scale
+        logging.getLogger("aiogram.event").setLevel(logging.WARNING)
     from bot.knowledge import KnowledgeError
 
     try:

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 ROOT = Path(__file__).resolve().parents[1]
 Backend = Literal["auto", "lexical", "transformer"]
@@ -15,6 +15,7 @@ Backend = Literal["auto", "lexical", "transformer"]
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
 
+    # --- the classifier ---
     model: str = Field(
         default="intfloat/multilingual-e5-small",
         description="sentence-transformers model: a hub name (looked up offline in models/ and the "
@@ -27,3 +28,60 @@ class Settings(BaseSettings):
     knowledge_dir: Path = ROOT / "knowledge"
     cache_dir: Path = Path("data/cache")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+    # --- the bot ---
+    bot_token: SecretStr | None = Field(
+        default=None, description="token from @BotFather; without it `run` starts the local demo"
+    )
+    database_path: Path = Path("data/saqbol.db")
+    admin_ids: Annotated[list[int], NoDecode] = Field(
+        default_factory=list, description="Telegram user ids of superadmins, comma-separated"
+    )
+    telegram_api_url: str | None = Field(
+        default=None, description="a self-hosted Bot API server, e.g. http://localhost:8081"
+    )
+    webhook_url: str | None = Field(
+        default=None, description="public https URL Telegram posts updates to; unset = long polling"
+    )
+    webhook_secret: SecretStr | None = None
+    webhook_host: str = "0.0.0.0"
+    webhook_port: int = Field(default=8081, ge=1, le=65535)
+    demo_host: str = "127.0.0.1"
+    demo_port: int = Field(default=8080, ge=1, le=65535)
+    throttle_messages: int = Field(default=20, ge=1, description="messages one user may send per window")
+    throttle_window: float = Field(default=10.0, gt=0, description="the throttling window, seconds")
+    heartbeat_path: Path = Path("data/heartbeat")
+
+    @field_validator("admin_ids", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: object) -> object:
+        if isinstance(value, str):
+            parts = [p.strip() for p in value.replace(";", ",").split(",") if p.strip()]
+            bad = [p for p in parts if not p.lstrip("-").isdigit()]
+            if bad:
+                raise ValueError(f"expected numeric Telegram user ids separated by commas, got {', '.join(bad)!r}")
+            return [int(p) for p in parts]
+        return value
+
+    @field_validator("webhook_url")
+    @classmethod
+    def _https(cls, value: str | None) -> str | None:
+        if value and not value.startswith(("https://", "http://")):
+            raise ValueError("must be a full URL like https://bot.example.kz/telegram/webhook")
+        return value or None
+
+
+class SettingsError(RuntimeError):
+    """A setting has a bad value; the message names the variable and what is expected."""
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Settings from the environment, with pydantic's errors turned into one readable message."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        lines = []
+        for err in exc.errors():
+            name = "_".join(str(p) for p in err["loc"]).upper() or "settings"
+            lines.append(f"  {name}={err.get('input')!r}: {err['msg']}")
+        raise SettingsError("bad setting (environment or .env):\n" + "\n".join(lines)) from None

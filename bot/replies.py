@@ -1,11 +1,14 @@
 """Verdict → the answer a person reads, in Kazakh or Russian.
 
-Plain text (no markup), so it can go to Telegram, a terminal or a web page as it is. Links
-quoted from the user's message are defanged ("kaspi-bonus[.]top") so nobody taps them.
+Plain text for a terminal, or Telegram HTML (every piece escaped, banners and headings in
+bold). Links quoted from the user's message are defanged ("kaspi-bonus[.]top") so nobody
+taps them.
 """
 
 from __future__ import annotations
 
+import html as html_lib
+from collections.abc import Callable
 from typing import Literal
 
 from bot.classifier.links import LinkInspector
@@ -33,28 +36,74 @@ class ReplyRenderer:
             text = text[: QUOTE_LIMIT - 1].rstrip() + "…"
         return self.links.defang_text(text)
 
-    def render(self, verdict: Verdict, lang: Lang) -> str:
+    def render(self, verdict: Verdict, lang: Lang, *, html: bool = False) -> str:
+        """The whole answer; with ``html=True`` ready for Telegram's HTML parse mode."""
         kb = self.kb
         frame = kb.replies
-        lines = [getattr(frame.risk, verdict.risk).get(lang)]
+        lines: list[tuple[str, bool]] = [(getattr(frame.risk, verdict.risk).get(lang), True)]
+
+        def section(heading: str, items: list[str]) -> None:
+            lines.extend([("", False), (heading, True)])
+            lines.extend((item, False) for item in items)
+
         scheme = kb.schemes.get(verdict.scheme) if verdict.scheme else None
         if scheme and verdict.is_scam:
-            lines.append("")
+            lines.append(("", False))
             if verdict.alternative and verdict.alternative in kb.schemes:
-                lines.append(frame.ambiguous_line.get(lang).format(
-                    first=scheme.title.get(lang), second=kb.schemes[verdict.alternative].title.get(lang)))
-            lines.append(frame.scheme_line.get(lang).format(title=scheme.title.get(lang), summary=scheme.summary.get(lang)))
+                lines.append((frame.ambiguous_line.get(lang).format(
+                    first=scheme.title.get(lang), second=kb.schemes[verdict.alternative].title.get(lang)), False))
+            lines.append((frame.scheme_line.get(lang).format(
+                title=scheme.title.get(lang), summary=scheme.summary.get(lang)), False))
         flags = [f for f in verdict.red_flags if f.weight > 0]
         if flags:
-            lines.extend(["", frame.flags_heading.get(lang)])
-            lines.extend(f"• {self.flag_titles[f.id].get(lang)}: «{self._quote(f.quote)}»" for f in flags)
+            section(frame.flags_heading.get(lang),
+                    [f"• {self.flag_titles[f.id].get(lang)}: «{self._quote(f.quote)}»" for f in flags])
         if scheme and verdict.is_scam:
-            lines.extend(["", frame.todo_heading.get(lang)])
-            lines.extend(f"{n}. {step.get(lang)}" for n, step in enumerate(scheme.what_to_do, 1))
+            section(frame.todo_heading.get(lang),
+                    [f"{n}. {step.get(lang)}" for n, step in enumerate(scheme.what_to_do, 1)])
             contacts = [kb.contacts[c] for c in scheme.report_via if kb.contacts[c].showable]
-            lines.extend(["", frame.report_heading.get(lang)])
-            lines.extend(f"• {c.text.get(lang)}" for c in contacts)
+            section(frame.report_heading.get(lang), [f"• {c.text.get(lang)}" for c in contacts])
         else:
-            lines.append("")
-            lines.extend(f"• {tip}" for tip in frame.calm_advice.get(lang))
+            lines.append(("", False))
+            lines.extend((f"• {tip}", False) for tip in frame.calm_advice.get(lang))
+        esc = _escaper(html)
+        return "\n".join(_bold(esc(text), html) if bold else esc(text) for text, bold in lines)
+
+    def _contact_lines(self, contact_ids: list[str], lang: Lang) -> list[str]:
+        return [f"• {self.kb.contacts[c].text.get(lang)}" for c in contact_ids if self.kb.contacts[c].showable]
+
+    def already_paid(self, lang: Lang, *, html: bool = False) -> str:
+        """The urgent steps for someone who already sent money or a code."""
+        flow = self.kb.help.already_paid
+        esc = _escaper(html)
+        lines = [_bold(esc(flow.title.get(lang)), html), ""]
+        lines.extend(f"{n}. {esc(step.get(lang))}" for n, step in enumerate(flow.steps, 1))
+        lines.append("")
+        lines.extend(esc(line) for line in self._contact_lines(flow.contacts, lang))
+        lines.extend(["", _italic(esc(flow.reassurance.get(lang)), html)])
         return "\n".join(lines)
+
+    def faq_answer(self, faq_id: str, lang: Lang, *, html: bool = False) -> str | None:
+        """A FAQ answer with its contacts; None for an id that is not in the knowledge base."""
+        entry = next((e for e in self.kb.help.faq if e.id == faq_id), None)
+        if entry is None:
+            return None
+        esc = _escaper(html)
+        lines = [_bold(esc(entry.question.get(lang)), html), "", esc(entry.answer.get(lang))]
+        contacts = self._contact_lines(entry.contacts, lang)
+        if contacts:
+            lines.append("")
+            lines.extend(esc(line) for line in contacts)
+        return "\n".join(lines)
+
+
+def _escaper(html: bool) -> Callable[[str], str]:
+    return (lambda text: html_lib.escape(text, quote=False)) if html else (lambda text: text)
+
+
+def _bold(text: str, html: bool) -> str:
+    return f"<b>{text}</b>" if html and text else text
+
+
+def _italic(text: str, html: bool) -> str:
+    return f"<i>{text}</i>" if html and text else text

@@ -41,7 +41,8 @@ HEAD_WEIGHT = 0.7  # the rest goes to the nearest-examples vote
 
 
 class EmptyText(ValueError):
-    """There is nothing to check in the text (empty, or only spaces)."""
+    """There is nothing to check: no letter or digit once invisible characters are gone
+    (empty, spaces, zero-width characters, an emoji flood)."""
 
 
 def _knn_vote(sims: np.ndarray, group_of: np.ndarray, groups: int) -> np.ndarray:
@@ -159,10 +160,10 @@ class Classifier:
 
     def classify_many(self, texts: Sequence[str]) -> list[Verdict]:
         """Classify a batch (one encoder call per view). Raises EmptyText for a blank text."""
-        for text in texts:
-            if not text or not text.strip():
-                raise EmptyText("the text is empty: send the suspicious message or describe what happened")
         norms = [normalize(t[:MAX_CHARS]) for t in texts]
+        for norm in norms:
+            if not any(ch.isalnum() for ch in norm.text):
+                raise EmptyText("nothing to check: send the suspicious message or describe what happened")
         fraud = np.zeros(len(texts))
         schemes = np.zeros((len(texts), len(self.schemes)))
         sims_first = None

@@ -1,4 +1,27 @@
-"""Telegram handlers: one aiogram Router per feature, joined in a fixed order.
+"""Telegram handlers: one router per feature, joined in a fixed order by `setup_routers`.
 
-They arrive with the bot issue; the classifier they call lives in bot.classifier.
+Each module has plain handler functions and a `create_router()` that registers them, so a
+fresh router tree is built per dispatcher (tests run several) and nothing is built at import.
+Order matters: commands and menu buttons must win over the check handler, which takes any
+text; the media router is last and answers whatever nobody else took.
 """
+
+from __future__ import annotations
+
+from aiogram import Router
+
+from bot.handlers import check, feedback, help, media, menu, privacy, start
+
+
+def setup_routers() -> Router:
+    root = Router(name="root")
+    root.include_routers(
+        start.create_router(),
+        privacy.create_router(),
+        menu.create_router(),
+        help.create_router(),
+        feedback.create_router(),
+        check.create_router(),
+        media.create_router(),
+    )
+    return root

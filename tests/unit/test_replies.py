@@ -43,3 +43,12 @@ def test_every_number_in_any_answer_is_a_verified_contact(kb, classifier, render
             quoted = {f.quote for f in verdict.red_flags}
             for number in re.findall(r"(?<![\d.])\d{3,5}(?![\d.])", answer):
                 assert number in verified or any(number in q for q in quoted), (number, answer)
+
+
+@pytest.mark.parametrize("lang", ["kk", "ru"])
+def test_html_answer_escapes_the_users_words(classifier, renderer, lang):
+    verdict = classifier.classify("<i>Выигрыш</i> тут: https://kaspi-bonus.top/?a=1&b=<x>")
+    answer = renderer.render(verdict, lang, html=True)
+    assert "&amp;b=" in answer
+    assert answer.startswith("<b>") and answer.count("<b>") == answer.count("</b>")
+    assert not re.search(r"<(?!/?b>)", answer), answer

@@ -1,0 +1,126 @@
+"""Building the bot: services, the dispatcher, and the three ways to run it.
+
+`create_dispatcher(settings, deps)` is the one place where routers, middlewares and
+services meet; services reach handlers as `Dispatcher(**deps)` workflow data.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+from aiogram import Bot, Dispatcher
+from aiogram.client.default import DefaultBotProperties
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.telegram import TelegramAPIServer
+from aiogram.enums import ParseMode
+from aiogram.types import BotCommand, ErrorEvent
+from aiogram.utils.i18n import I18n
+
+from bot.checking import CheckService
+from bot.classifier import Classifier
+from bot.config import Settings
+from bot.handlers import setup_routers
+from bot.i18n import LANGUAGES, N_, both, create_i18n
+from bot.knowledge import KnowledgeBase, load_knowledge
+from bot.middlewares import LanguageMiddleware, StorageMiddleware, ThrottlingMiddleware
+from bot.replies import ReplyRenderer
+from bot.storage import Database
+from bot.telegram_retry import RetryMiddleware
+
+log = logging.getLogger(__name__)
+
+COMMANDS = ("start", "help", "paid", "faq", "language", "region", "forget")
+HEARTBEAT_EVERY = 30.0
+
+
+@dataclass
+class Deps:
+    """The services every handler may ask for by name."""
+
+    settings: Settings
+    kb: KnowledgeBase
+    renderer: ReplyRenderer
+    checker: CheckService
+    db: Database
+    i18n: I18n
+
+
+@contextlib.asynccontextmanager
+async def open_deps(settings: Settings, classifier: Classifier | None = None) -> AsyncIterator[Deps]:
+    """Load the knowledge base, start the classifier process, open the database; close all at
+    the end. Tests pass a ready classifier, which then runs on a thread of this process."""
+    kb = load_knowledge(settings.knowledge_dir)
+    checker = CheckService.in_thread(classifier) if classifier else CheckService.in_process(settings)
+    db = None
+    try:
+        await checker.warm_up()
+        db = await Database.open(settings.database_path)
+        yield Deps(settings, kb, ReplyRenderer(kb), checker, db, create_i18n())
+    finally:
+        checker.close()
+        if db is not None:
+            await db.close()
+
+
+async def on_error(event: ErrorEvent, i18n: I18n) -> bool:
+    """Log the failure and tell the user something went wrong, instead of silence."""
+    log.exception("update %s failed", event.update.update_id, exc_info=event.exception)
+    message = event.update.message or (event.update.callback_query and event.update.callback_query.message)
+    if message is not None:
+        with contextlib.suppress(Exception):
+            await message.answer(both(i18n, "Something went wrong on our side. Please try again in a minute."))
+    return True
+
+
+def create_dispatcher(settings: Settings, deps: Deps) -> Dispatcher:
+    dp = Dispatcher(**vars(deps) | {"settings": settings})
+    # Update-level outer middlewares run in this order for every update.
+    dp.update.outer_middleware(ThrottlingMiddleware(deps.i18n, settings.throttle_messages, settings.throttle_window))
+    dp.update.outer_middleware(StorageMiddleware(deps.db))
+    dp.update.outer_middleware(LanguageMiddleware(deps.i18n))
+    dp.include_router(setup_routers())
+    dp.errors.register(on_error)
+    return dp
+
+
+def create_bot(settings: Settings, token: str, api_url: str | None = None) -> Bot:
+    base = api_url or settings.telegram_api_url
+    session = AiohttpSession(api=TelegramAPIServer.from_base(base)) if base else AiohttpSession()
+    session.middleware(RetryMiddleware())
+    return Bot(
+        token,
+        session=session,
+        default=DefaultBotProperties(parse_mode=ParseMode.HTML, link_preview_is_disabled=True),
+    )
+
+
+async def set_commands(bot: Bot, i18n: I18n) -> None:
+    """The command menu in each language (Telegram shows the one matching the user's app)."""
+    descriptions = {
+        "start": N_("Start: choose a language and a region"),
+        "help": N_("How to use the bot"),
+        "paid": N_("I already sent money: what to do now"),
+        "faq": N_("Questions: where to call, how to block a card"),
+        "language": N_("Change the language"),
+        "region": N_("Change the region"),
+        "forget": N_("Delete my data"),
+    }
+    for lang in LANGUAGES:
+        commands = [BotCommand(command=c, description=i18n.gettext(descriptions[c], locale=lang)) for c in COMMANDS]
+        await bot.set_my_commands(commands, language_code=lang)
+    await bot.set_my_commands(
+        [BotCommand(command=c, description=i18n.gettext(descriptions[c], locale="ru")) for c in COMMANDS]
+    )
+
+
+async def heartbeat(settings: Settings) -> None:
+    """Touch a file while the event loop is alive; the container's healthcheck reads its age."""
+    settings.heartbeat_path.parent.mkdir(parents=True, exist_ok=True)
+    while True:
+        settings.heartbeat_path.write_text(f"{time.time():.0f}\n")
+        await asyncio.sleep(HEARTBEAT_EVERY)

@@ -1,0 +1,37 @@
+"""Inline-button payloads. Each packs to well under Telegram's 64 bytes (a test checks the
+longest one), and carries ids only: never text the user wrote."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from aiogram.filters.callback_data import CallbackData
+
+CheckAction = Literal["paid", "report", "not_scam", "is_scam"]
+
+
+class LanguageCb(CallbackData, prefix="lang"):
+    code: Literal["kk", "ru"]
+    onboarding: bool = False  # True on /start: the region question follows
+
+
+class RegionCb(CallbackData, prefix="rg"):
+    region: str  # a region id from knowledge/regions.yaml, or "-" to skip
+    onboarding: bool = False  # True on /start: the welcome and the main menu follow
+
+
+class CheckCb(CallbackData, prefix="ck"):
+    action: CheckAction
+    check_id: int
+
+
+class FaqCb(CallbackData, prefix="faq"):
+    faq: str  # a FAQ id from knowledge/help.yaml, or "-" for the list of questions
+
+
+class ForgetCb(CallbackData, prefix="fg"):
+    confirm: bool
+
+
+class SettingsCb(CallbackData, prefix="set"):
+    what: Literal["language", "region"]

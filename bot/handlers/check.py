@@ -1,0 +1,127 @@
+"""Any text, caption or forwarded message → the classifier → a warning or a calm answer.
+
+The handler only translates: Telegram message in, Verdict from the check service, the
+rendered answer out. The check is stored redacted before the answer goes out, so the
+buttons under it can point at it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import html
+import logging
+
+from aiogram import F, Router
+from aiogram.enums import ChatAction
+from aiogram.exceptions import TelegramAPIError
+from aiogram.types import (
+    Message,
+    MessageOriginChannel,
+    MessageOriginChat,
+    MessageOriginHiddenUser,
+    MessageOriginUser,
+)
+from aiogram.utils.i18n import I18n
+from aiogram.utils.i18n import gettext as _
+
+from bot import keyboards
+from bot.checking import CheckService
+from bot.classifier import EmptyText, Verdict
+from bot.i18n import Lang, current_lang
+from bot.knowledge import KnowledgeBase
+from bot.replies import ReplyRenderer
+from bot.storage import ChecksRepo
+from bot.storage.checks import Source
+from bot.telegram_text import split_message
+
+log = logging.getLogger(__name__)
+
+
+def origin_note(message: Message) -> str | None:
+    """What the forward's origin tells the user, in the current language (HTML)."""
+    origin = message.forward_origin
+    match origin:
+        case MessageOriginUser():
+            name = html.escape(origin.sender_user.full_name, quote=False)
+            return _("This message was forwarded from {name}. If someone you know suddenly asks for money or a "
+                     "code, call them yourself on the number you know: their account may have been hacked."
+                     ).format(name=name)
+        case MessageOriginHiddenUser():
+            name = html.escape(origin.sender_user_name, quote=False)
+            return _("The author of this message ({name}) hides their account: there is no way to check who it is. "
+                     "Be extra careful.").format(name=name)
+        case MessageOriginChannel():
+            title = html.escape(origin.chat.title or "", quote=False)
+            return _("This message comes from the channel «{title}». Anyone can create a channel: look for the "
+                     "official channel of a bank or a state body only through the link on its website."
+                     ).format(title=title)
+        case MessageOriginChat():
+            title = html.escape(origin.sender_chat.title or "", quote=False)
+            return _("This message comes from the group «{title}».").format(title=title)
+    return None
+
+
+def _source(message: Message) -> Source:
+    if message.forward_origin is not None:
+        return "forward"
+    return "text" if message.text is not None else "caption"
+
+
+TYPING_AFTER = 1.0  # seconds; a quick check needs no "typing…", a slow model does
+
+
+async def _typing_if_slow(message: Message) -> None:
+    """Show "typing…" only when the check takes a while; a failure must never cost the answer."""
+    await asyncio.sleep(TYPING_AFTER)
+    try:
+        await message.bot.send_chat_action(message.chat.id, ChatAction.TYPING)
+    except TelegramAPIError as exc:
+        log.debug("chat action failed: %s", exc)
+
+
+def compose(verdict: Verdict, lang: Lang, renderer: ReplyRenderer, note: str | None) -> str:
+    parts = []
+    if note:
+        parts.append(f"ℹ️ {note}")
+    parts.append(renderer.render(verdict, lang, html=True))
+    if verdict.truncated:
+        parts.append(_("The message is very long: I checked only its beginning."))
+    return "\n\n".join(parts)
+
+
+async def check_message(
+    message: Message,
+    checker: CheckService,
+    checks: ChecksRepo,
+    renderer: ReplyRenderer,
+    kb: KnowledgeBase,
+    i18n: I18n,
+    language_known: bool,
+) -> None:
+    text = message.text if message.text is not None else message.caption or ""
+    typing = asyncio.create_task(_typing_if_slow(message))
+    try:
+        verdict = await checker.check(text)
+    except EmptyText:
+        await message.answer(html.escape(kb.replies.empty_input.get(current_lang(i18n)), quote=False))
+        return
+    finally:
+        typing.cancel()
+    lang = current_lang(i18n) if language_known else verdict.reply_language
+    check_id = await checks.add(message.chat.id, text, _source(message), verdict)
+    with i18n.use_locale(lang):
+        parts = split_message(compose(verdict, lang, renderer, origin_note(message)))
+        for n, part in enumerate(parts, 1):
+            markup = keyboards.check_actions(check_id, verdict.is_scam) if n == len(parts) else None
+            await message.answer(part, reply_markup=markup)
+
+
+async def unknown_command(message: Message) -> None:
+    await message.answer(_("I do not know this command. Send /help to see what I can do."))
+
+
+def create_router() -> Router:
+    router = Router(name="check")
+    router.message.register(unknown_command, F.text.regexp(r"^/[A-Za-z0-9_]+(@\w+)?(\s|$)"))
+    router.message.register(check_message, F.text | F.caption)
+    return router

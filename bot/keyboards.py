@@ -1,0 +1,89 @@
+"""Keyboards, in the current user's language (texts go through gettext)."""
+
+from __future__ import annotations
+
+from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup, KeyboardButton, ReplyKeyboardMarkup
+from aiogram.utils.i18n import gettext as _
+from aiogram.utils.keyboard import InlineKeyboardBuilder
+
+from bot.callbacks import CheckCb, FaqCb, ForgetCb, LanguageCb, RegionCb, SettingsCb
+from bot.i18n import Lang, N_
+from bot.knowledge import KnowledgeBase
+
+# The main menu, as message ids; handlers recognise a press in either language.
+MENU_CHECK = N_("🔍 Check a message")
+MENU_PAID = N_("🚨 I already sent money")
+MENU_HELP = N_("❓ Questions and help")
+MENU_SETTINGS = N_("⚙️ Language and region")
+
+
+def main_menu() -> ReplyKeyboardMarkup:
+    """Always under the input field: four big buttons, two per row."""
+    return ReplyKeyboardMarkup(
+        keyboard=[
+            [KeyboardButton(text=_(MENU_CHECK)), KeyboardButton(text=_(MENU_PAID))],
+            [KeyboardButton(text=_(MENU_HELP)), KeyboardButton(text=_(MENU_SETTINGS))],
+        ],
+        resize_keyboard=True,
+        is_persistent=True,
+        input_field_placeholder=_("Paste or forward a suspicious message"),
+    )
+
+
+def languages(onboarding: bool) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(inline_keyboard=[[
+        InlineKeyboardButton(text="Қазақша", callback_data=LanguageCb(code="kk", onboarding=onboarding).pack()),
+        InlineKeyboardButton(text="Русский", callback_data=LanguageCb(code="ru", onboarding=onboarding).pack()),
+    ]])
+
+
+def regions(kb: KnowledgeBase, lang: Lang, *, onboarding: bool = False) -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    for region in kb.regions.values():
+        builder.button(text=region.name.get(lang), callback_data=RegionCb(region=region.id, onboarding=onboarding))
+    builder.adjust(2)
+    builder.row(InlineKeyboardButton(text=_("Skip"), callback_data=RegionCb(region="-", onboarding=onboarding).pack()))
+    return builder.as_markup()
+
+
+def check_actions(check_id: int, looks_like_scam: bool) -> InlineKeyboardMarkup:
+    """Under every verdict. The last button lets the user disagree, either way."""
+    disagree = (
+        CheckCb(action="not_scam", check_id=check_id) if looks_like_scam else CheckCb(action="is_scam", check_id=check_id)
+    )
+    return InlineKeyboardMarkup(inline_keyboard=[
+        [InlineKeyboardButton(text=_("I already sent money"),
+                              callback_data=CheckCb(action="paid", check_id=check_id).pack())],
+        [InlineKeyboardButton(text=_("How to report"),
+                              callback_data=CheckCb(action="report", check_id=check_id).pack())],
+        [InlineKeyboardButton(text=_("This is not fraud") if looks_like_scam else _("This is fraud"),
+                              callback_data=disagree.pack())],
+    ])
+
+
+def faq_list(kb: KnowledgeBase, lang: Lang) -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    for entry in kb.help.faq:
+        builder.button(text=entry.button.get(lang), callback_data=FaqCb(faq=entry.id))
+    builder.adjust(1)
+    return builder.as_markup()
+
+
+def back_to_faq() -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(inline_keyboard=[[
+        InlineKeyboardButton(text=_("« All questions"), callback_data=FaqCb(faq="-").pack()),
+    ]])
+
+
+def forget_confirm() -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(inline_keyboard=[[
+        InlineKeyboardButton(text=_("Yes, delete"), callback_data=ForgetCb(confirm=True).pack()),
+        InlineKeyboardButton(text=_("No, keep"), callback_data=ForgetCb(confirm=False).pack()),
+    ]])
+
+
+def settings() -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(inline_keyboard=[[
+        InlineKeyboardButton(text=_("Change language"), callback_data=SettingsCb(what="language").pack()),
+        InlineKeyboardButton(text=_("Change region"), callback_data=SettingsCb(what="region").pack()),
+    ]])

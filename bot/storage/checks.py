@@ -1,0 +1,80 @@
+"""Checked messages (redacted) with their verdicts, and the users' feedback on them."""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from dataclasses import dataclass
+from typing import Literal
+
+from bot.classifier import Verdict
+from bot.privacy import redact
+from bot.storage.database import Database
+
+Source = Literal["text", "caption", "forward"]
+Feedback = Literal["paid", "report", "not_scam", "is_scam"]
+
+
+@dataclass(frozen=True)
+class CheckRecord:
+    id: int
+    user_id: int
+    source: str
+    text_redacted: str
+    risk: str
+    scheme: str | None
+    feedback: tuple[str, ...]
+
+
+class ChecksRepo:
+    def __init__(self, db: Database) -> None:
+        self.conn = db.conn
+
+    async def add(self, user_id: int, text: str, source: Source, verdict: Verdict) -> int:
+        """Store one check. The text is redacted here, so no caller can forget to."""
+        safe = redact(text)
+        cur = await self.conn.execute(
+            "INSERT INTO checks (user_id, source, text_redacted, text_hash, risk, scheme, scam_probability,"
+            " flags, language, backend, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                user_id,
+                source,
+                safe,
+                hashlib.sha256(safe.encode()).hexdigest(),
+                verdict.risk,
+                verdict.scheme,
+                round(verdict.scam_probability, 4),
+                ",".join(sorted({f.id for f in verdict.red_flags})),
+                verdict.language,
+                verdict.backend,
+                time.time(),
+            ),
+        )
+        return int(cur.lastrowid)
+
+    async def add_feedback(self, check_id: int, user_id: int, kind: Feedback) -> bool:
+        """Record the user's judgement of their own check; False when the check is not theirs
+        (a forged or stale button) or was deleted by /forget."""
+        cur = await self.conn.execute(
+            "INSERT OR IGNORE INTO feedback (check_id, kind, created_at) "
+            "SELECT id, ?, ? FROM checks WHERE id = ? AND user_id = ?",
+            (kind, time.time(), check_id, user_id),
+        )
+        if cur.rowcount:
+            return True
+        async with self.conn.execute("SELECT 1 FROM checks WHERE id = ? AND user_id = ?", (check_id, user_id)) as c:
+            return await c.fetchone() is not None
+
+    async def for_user(self, user_id: int) -> list[CheckRecord]:
+        async with self.conn.execute(
+            "SELECT c.id, c.user_id, c.source, c.text_redacted, c.risk, c.scheme, group_concat(f.kind) AS fb "
+            "FROM checks c LEFT JOIN feedback f ON f.check_id = c.id WHERE c.user_id = ? "
+            "GROUP BY c.id ORDER BY c.id",
+            (user_id,),
+        ) as cur:
+            rows = await cur.fetchall()
+        return [
+            CheckRecord(r["id"], r["user_id"], r["source"], r["text_redacted"], r["risk"], r["scheme"],
+                        tuple(sorted(r["fb"].split(","))) if r["fb"] else ())
+            for r in rows
+        ]

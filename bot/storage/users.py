@@ -1,0 +1,62 @@
+"""Users: only what the bot needs to answer in the right language and region."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Literal
+
+import aiosqlite
+
+from bot.storage.database import Database
+
+Lang = Literal["kk", "ru"]
+
+
+@dataclass(frozen=True)
+class UserRecord:
+    id: int
+    language: Lang | None
+    region: str | None
+    subscribed: bool
+
+
+class UsersRepo:
+    def __init__(self, db: Database) -> None:
+        self.conn = db.conn
+
+    async def get(self, user_id: int) -> UserRecord | None:
+        async with self.conn.execute(
+            "SELECT id, language, region, subscribed FROM users WHERE id = ?", (user_id,)
+        ) as cur:
+            row = await cur.fetchone()
+        return None if row is None else _record(row)
+
+    async def touch(self, user_id: int) -> UserRecord:
+        """Create the user on first contact, else note that they were seen (and are not blocking
+        us); one statement either way, since it runs for every update."""
+        now = time.time()
+        async with self.conn.execute(
+            "INSERT INTO users (id, created_at, seen_at) VALUES (?, ?, ?) "
+            "ON CONFLICT(id) DO UPDATE SET seen_at = excluded.seen_at, blocked_at = NULL "
+            "RETURNING id, language, region, subscribed",
+            (user_id, now, now),
+        ) as cur:
+            row = await cur.fetchone()
+        return _record(row)
+
+    async def set_language(self, user_id: int, language: Lang) -> None:
+        await self.touch(user_id)
+        await self.conn.execute("UPDATE users SET language = ? WHERE id = ?", (language, user_id))
+
+    async def set_region(self, user_id: int, region: str | None) -> None:
+        await self.touch(user_id)
+        await self.conn.execute("UPDATE users SET region = ? WHERE id = ?", (region, user_id))
+
+    async def forget(self, user_id: int) -> None:
+        """Delete the user and, through ON DELETE CASCADE, their checks and feedback."""
+        await self.conn.execute("DELETE FROM users WHERE id = ?", (user_id,))
+
+
+def _record(row: aiosqlite.Row) -> UserRecord:
+    return UserRecord(row["id"], row["language"], row["region"], bool(row["subscribed"]))

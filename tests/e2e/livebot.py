@@ -1,0 +1,51 @@
+"""The whole bot, running: real aiogram polling over HTTP against the local Bot API emulator."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from bot.app import Deps, create_bot, create_dispatcher, open_deps
+from bot.config import Settings
+from bot.devserver.emulator import BotAPIEmulator
+
+TOKEN = "7000000001:SaqBol-e2e-tests"
+
+
+@dataclass
+class LiveBot:
+    emulator: BotAPIEmulator
+    deps: Deps
+    settings: Settings
+
+    @property
+    def db_path(self) -> Path:
+        return self.settings.database_path
+
+    async def reply_to(self, user_id: int, text: str, timeout: float = 10.0) -> dict:
+        """Send a text as the user and return the bot's next message to them."""
+        self.emulator.send_text(user_id, text)
+        return await self.emulator.next_message(user_id, timeout=timeout)
+
+    async def rows(self, sql: str, *params: object) -> list[tuple]:
+        async with self.deps.db.conn.execute(sql, params) as cur:
+            return [tuple(r) for r in await cur.fetchall()]
+
+
+@contextlib.asynccontextmanager
+async def live_bot(settings: Settings, classifier, **overrides: object) -> AsyncIterator[LiveBot]:
+    settings = settings.model_copy(update=overrides)
+    async with BotAPIEmulator() as emulator, open_deps(settings, classifier) as deps:
+        dp = create_dispatcher(settings, deps)
+        bot = create_bot(settings, TOKEN, api_url=emulator.base_url)
+        polling = asyncio.create_task(dp.start_polling(bot, handle_signals=False, close_bot_session=False))
+        try:
+            yield LiveBot(emulator, deps, settings)
+        finally:
+            await dp.stop_polling()
+            with contextlib.suppress(asyncio.CancelledError):
+                await polling
+            await bot.session.close()
