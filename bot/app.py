@@ -24,6 +24,7 @@ from aiogram.utils.i18n import I18n
 from bot.checking import CheckService
 from bot.classifier import Classifier
 from bot.config import Settings
+from bot.faq_match import FaqMatcher
 from bot.handlers import setup_routers
 from bot.i18n import LANGUAGES, N_, both, create_i18n
 from bot.knowledge import KnowledgeBase, load_knowledge
@@ -46,6 +47,7 @@ class Deps:
     kb: KnowledgeBase
     renderer: ReplyRenderer
     checker: CheckService
+    faq: FaqMatcher
     db: Database
     i18n: I18n
 
@@ -60,7 +62,7 @@ async def open_deps(settings: Settings, classifier: Classifier | None = None) ->
     try:
         await checker.warm_up()
         db = await Database.open(settings.database_path)
-        yield Deps(settings, kb, ReplyRenderer(kb), checker, db, create_i18n())
+        yield Deps(settings, kb, ReplyRenderer(kb), checker, FaqMatcher(kb), db, create_i18n())
     finally:
         checker.close()
         if db is not None:

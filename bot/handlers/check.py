@@ -1,4 +1,5 @@
 """Any text, caption or forwarded message → the classifier → a warning or a calm answer.
+A short general question ("куда звонить?") is answered from the FAQ instead.
 
 The handler only translates: Telegram message in, Verdict from the check service, the
 rendered answer out. The check is stored redacted before the answer goes out, so the
@@ -27,6 +28,7 @@ from aiogram.utils.i18n import gettext as _
 from bot import keyboards
 from bot.checking import CheckService
 from bot.classifier import EmptyText, Verdict
+from bot.faq_match import FaqMatcher
 from bot.i18n import Lang, current_lang
 from bot.knowledge import KnowledgeBase
 from bot.replies import ReplyRenderer
@@ -95,10 +97,16 @@ async def check_message(
     checks: ChecksRepo,
     renderer: ReplyRenderer,
     kb: KnowledgeBase,
+    faq: FaqMatcher,
     i18n: I18n,
     language_known: bool,
 ) -> None:
     text = message.text if message.text is not None else message.caption or ""
+    faq_id = faq.match(text) if message.forward_origin is None else None
+    faq_answer = renderer.faq_answer(faq_id, current_lang(i18n), html=True) if faq_id else None
+    if faq_answer is not None:
+        await message.answer(faq_answer, reply_markup=keyboards.back_to_faq())
+        return
     typing = asyncio.create_task(_typing_if_slow(message))
     try:
         verdict = await checker.check(text)

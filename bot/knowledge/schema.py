@@ -219,6 +219,7 @@ class FaqEntry(Strict):
     question: Localized
     answer: Localized
     contacts: list[str] = []
+    asked_as: LocalizedList | None = None  # short phrases people type for this question ("куда звонить")
 
     @field_validator("button")
     @classmethod

@@ -383,3 +383,15 @@ async def test_a_user_who_blocked_the_bot_does_not_break_it_for_others(live):
     live.emulator.add_user(KK_USER, language_code="kk")
     answer = await live.reply_to(KK_USER, SCAMS["kk"][0])
     assert answer["text"].startswith(("🔴", "🟠"))
+
+
+@pytest.mark.parametrize(("lang", "question", "faq_id"), [
+    ("kk", "Картаны қалай бұғаттаймын?", "block_card"),
+    ("ru", "куда звонить?", "report"),
+])
+async def test_a_general_question_is_answered_from_the_faq(live, kb, lang, question, faq_id):
+    live.emulator.add_user(USER_OF[lang], language_code=lang)
+    answer = await live.reply_to(USER_OF[lang], question)
+    entry = next(e for e in kb.help.faq if e.id == faq_id)
+    assert answer["text"].startswith(entry.question.get(lang))
+    assert await live.rows("SELECT count(*) FROM checks") == [(0,)]
