@@ -39,4 +39,54 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX users_region ON users(region) WHERE subscribed = 1;
     """,
+    # 2: police alerts: officers and the audit trail, subscriptions, broadcasts and their deliveries.
+    """
+    CREATE TABLE officers (
+        user_id    INTEGER PRIMARY KEY,
+        granted_by INTEGER NOT NULL,
+        granted_at REAL NOT NULL
+    );
+    CREATE TABLE audit (
+        id         INTEGER PRIMARY KEY,
+        actor_id   INTEGER NOT NULL,
+        action     TEXT NOT NULL,                   -- grant | revoke | submit | approve | reject | cancel | ...
+        detail     TEXT NOT NULL,
+        created_at REAL NOT NULL
+    );
+    CREATE TABLE subscriptions (
+        user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        region  TEXT NOT NULL,                      -- a region id, or 'national'
+        PRIMARY KEY (user_id, region)
+    ) WITHOUT ROWID;
+    CREATE INDEX subscriptions_region ON subscriptions(region);
+    CREATE TABLE broadcasts (
+        id           INTEGER PRIMARY KEY,
+        author_id    INTEGER NOT NULL,
+        text_kk      TEXT NOT NULL,
+        text_ru      TEXT NOT NULL,
+        regions      TEXT NOT NULL,                 -- 'national' or region ids, comma-separated
+        scheme       TEXT,
+        status       TEXT NOT NULL,                 -- pending | rejected | approved | sending | done | cancelled
+        approver_id  INTEGER,
+        reason       TEXT,
+        paid         INTEGER NOT NULL DEFAULT 0,    -- allow_paid_broadcast (up to 1000 msg/s, costs Stars)
+        progress_chat_id    INTEGER,
+        progress_message_id INTEGER,
+        created_at   REAL NOT NULL,
+        decided_at   REAL,
+        started_at   REAL,
+        finished_at  REAL
+    );
+    CREATE TABLE deliveries (
+        broadcast_id INTEGER NOT NULL REFERENCES broadcasts(id) ON DELETE CASCADE,
+        user_id      INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        language     TEXT NOT NULL CHECK (language IN ('kk', 'ru')),
+        status       TEXT NOT NULL DEFAULT 'pending', -- pending | sending | sent | blocked | not_found | failed
+        attempts     INTEGER NOT NULL DEFAULT 0,
+        error        TEXT,
+        updated_at   REAL,
+        PRIMARY KEY (broadcast_id, user_id)
+    ) WITHOUT ROWID;
+    CREATE INDEX deliveries_status ON deliveries(broadcast_id, status);
+    """,
 )
