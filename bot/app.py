@@ -83,7 +83,7 @@ def create_dispatcher(settings: Settings, deps: Deps) -> Dispatcher:
     dp = Dispatcher(**vars(deps) | {"settings": settings})
     # Update-level outer middlewares run in this order for every update.
     dp.update.outer_middleware(ThrottlingMiddleware(deps.i18n, settings.throttle_messages, settings.throttle_window))
-    dp.update.outer_middleware(StorageMiddleware(deps.db))
+    dp.update.outer_middleware(StorageMiddleware(deps.db, frozenset(settings.admin_ids)))
     dp.update.outer_middleware(LanguageMiddleware(deps.i18n))
     dp.include_router(setup_routers())
     dp.errors.register(on_error)

@@ -2,20 +2,24 @@
 
 Each module has plain handler functions and a `create_router()` that registers them, so a
 fresh router tree is built per dispatcher (tests run several) and nothing is built at import.
-Order matters: commands and menu buttons must win over the check handler, which takes any
-text; the media router is last and answers whatever nobody else took.
+Order matters: admin routers come first, each handler guarded by a role filter, and the
+refusal router right after them answers any admin command or button that got past them;
+commands and menu buttons must win over the check handler, which takes any text; the media
+router is last and answers whatever nobody else took.
 """
 
 from __future__ import annotations
 
 from aiogram import Router
 
-from bot.handlers import check, feedback, help, media, menu, privacy, start
+from bot.handlers import admin, check, feedback, help, media, menu, privacy, start
 
 
 def setup_routers() -> Router:
     root = Router(name="root")
     root.include_routers(
+        admin.create_router(),
+        admin.create_refusal_router(),
         start.create_router(),
         privacy.create_router(),
         menu.create_router(),

@@ -13,12 +13,14 @@ from aiogram import BaseMiddleware
 from aiogram.types import TelegramObject, User
 
 from bot.storage import ChecksRepo, Database, UsersRepo
+from bot.storage.roles import RolesRepo
 
 
 class StorageMiddleware(BaseMiddleware):
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, superadmins: frozenset[int]) -> None:
         self.users = UsersRepo(db)
         self.checks = ChecksRepo(db)
+        self.roles = RolesRepo(db, superadmins)
 
     async def __call__(
         self,
@@ -28,6 +30,7 @@ class StorageMiddleware(BaseMiddleware):
     ) -> Any:
         data["users"] = self.users
         data["checks"] = self.checks
+        data["roles"] = self.roles
         user: User | None = data.get("event_from_user")
         if user is not None and not user.is_bot:
             data["user_record"] = await self.users.touch(user.id)

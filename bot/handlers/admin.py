@@ -1,0 +1,80 @@
+"""Superadmin commands: /grant, /revoke, /officers. Every call checks the role and is audited;
+a refused call is audited too, so probing is visible."""
+
+from __future__ import annotations
+
+from aiogram import F, Router
+from aiogram.filters import Command, CommandObject
+from aiogram.types import CallbackQuery, Message
+from aiogram.utils.i18n import gettext as _
+
+from bot.roles import HasRole
+from bot.storage.roles import RolesRepo
+
+ADMIN_COMMANDS = ("grant", "revoke", "officers", "broadcast", "cancel_broadcast", "stats")
+ADMIN_CALLBACK_PREFIXES = ("bc:", "apr:")
+
+
+def _target(command: CommandObject) -> int | None:
+    arg = (command.args or "").strip()
+    return int(arg) if arg.isdigit() else None
+
+
+async def grant(message: Message, command: CommandObject, roles: RolesRepo) -> None:
+    user_id = _target(command)
+    if user_id is None:
+        await message.answer(_("Send: /grant <Telegram user id of the officer>"))
+        return
+    added = await roles.grant(user_id, by=message.from_user.id)
+    await roles.audit(message.from_user.id, "grant", str(user_id))
+    await message.answer((_("{user_id} is now an officer.") if added else _("{user_id} already is an officer."))
+                         .format(user_id=user_id))
+
+
+async def revoke(message: Message, command: CommandObject, roles: RolesRepo) -> None:
+    user_id = _target(command)
+    if user_id is None:
+        await message.answer(_("Send: /revoke <Telegram user id of the officer>"))
+        return
+    removed = await roles.revoke(user_id)
+    await roles.audit(message.from_user.id, "revoke", str(user_id))
+    await message.answer((_("{user_id} is no longer an officer.") if removed else _("{user_id} was not an officer."))
+                         .format(user_id=user_id))
+
+
+async def officers(message: Message, roles: RolesRepo) -> None:
+    rows = await roles.officers()
+    await roles.audit(message.from_user.id, "officers")
+    if not rows:
+        await message.answer(_("No officers yet. Add one with /grant <id>."))
+        return
+    lines = [_("Officers:")] + [
+        "• " + _("{user_id} (granted by {by})").format(user_id=user_id, by=by) for user_id, by, _at in rows
+    ]
+    await message.answer("\n".join(lines))
+
+
+async def refuse_command(message: Message, roles: RolesRepo) -> None:
+    await roles.audit(message.from_user.id, "denied", (message.text or "")[:64])
+    await message.answer(_("This command is only for police officers."))
+
+
+async def refuse_button(query: CallbackQuery, roles: RolesRepo) -> None:
+    await roles.audit(query.from_user.id, "denied", query.data or "")
+    await query.answer(_("This button is only for police officers."), show_alert=True)
+
+
+def create_router() -> Router:
+    router = Router(name="admin")
+    router.message.register(grant, Command("grant"), HasRole("superadmin"))
+    router.message.register(revoke, Command("revoke"), HasRole("superadmin"))
+    router.message.register(officers, Command("officers"), HasRole("superadmin"))
+    return router
+
+
+def create_refusal_router() -> Router:
+    """After every admin router: whatever admin command or button got this far was refused."""
+    router = Router(name="admin-refusals")
+    router.message.register(refuse_command, Command(*ADMIN_COMMANDS))
+    router.callback_query.register(refuse_button, F.data.startswith(ADMIN_CALLBACK_PREFIXES))
+    return router
