@@ -23,7 +23,7 @@ def _target(command: CommandObject) -> int | None:
 async def grant(message: Message, command: CommandObject, roles: RolesRepo) -> None:
     user_id = _target(command)
     if user_id is None:
-        await message.answer(_("Send: /grant <Telegram user id of the officer>"))
+        await message.answer(_("Send /grant and the officer's Telegram id, for example: /grant 123456789"))
         return
     added = await roles.grant(user_id, by=message.from_user.id)
     await roles.audit(message.from_user.id, "grant", str(user_id))
@@ -34,7 +34,7 @@ async def grant(message: Message, command: CommandObject, roles: RolesRepo) -> N
 async def revoke(message: Message, command: CommandObject, roles: RolesRepo) -> None:
     user_id = _target(command)
     if user_id is None:
-        await message.answer(_("Send: /revoke <Telegram user id of the officer>"))
+        await message.answer(_("Send /revoke and the officer's Telegram id, for example: /revoke 123456789"))
         return
     removed = await roles.revoke(user_id)
     await roles.audit(message.from_user.id, "revoke", str(user_id))
@@ -46,7 +46,7 @@ async def officers(message: Message, roles: RolesRepo) -> None:
     rows = await roles.officers()
     await roles.audit(message.from_user.id, "officers")
     if not rows:
-        await message.answer(_("No officers yet. Add one with /grant <id>."))
+        await message.answer(_("No officers yet. Add one with /grant and their Telegram id."))
         return
     lines = [_("Officers:")] + [
         "• " + _("{user_id} (granted by {by})").format(user_id=user_id, by=by) for user_id, by, _at in rows

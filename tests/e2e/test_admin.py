@@ -64,3 +64,8 @@ async def test_a_revoked_officer_loses_access_at_once(live):
     await live.reply_to(SUPER, f"/revoke {OFFICER}")
     answer = await live.reply_to(OFFICER, "/broadcast")
     assert answer["text"].startswith("Бұл пәрмен тек")
+
+
+async def test_grant_without_an_id_explains_how(live):
+    answer = await live.reply_to(SUPER, "/grant")
+    assert answer["text"] == "Отправьте /grant и Telegram id сотрудника, например: /grant 123456789"

@@ -71,3 +71,11 @@ def test_the_same_text_differs_by_language():
 @pytest.mark.parametrize(("code", "lang"), [("kk", "kk"), ("ru-RU", "ru"), ("kz", "kk"), ("en", None), (None, None)])
 def test_telegram_language_codes(code, lang):
     assert as_lang(code) == lang
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_texts_are_safe_in_telegram_html(lang):
+    """Replies go out with parse_mode HTML: a bare '<' or '&' would make Telegram refuse the message."""
+    for message in catalog(lang):
+        if message.id:
+            assert "<" not in message.string and not re.search(r"&(?!amp;|lt;|gt;|quot;)", message.string), message.id
