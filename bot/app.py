@@ -35,7 +35,7 @@ from bot.telegram_retry import RetryMiddleware
 
 log = logging.getLogger(__name__)
 
-COMMANDS = ("start", "help", "paid", "faq", "language", "region", "forget")
+COMMANDS = ("start", "help", "paid", "faq", "language", "region", "subscribe", "unsubscribe", "forget")
 HEARTBEAT_EVERY = 30.0
 
 
@@ -110,6 +110,8 @@ async def set_commands(bot: Bot, i18n: I18n) -> None:
         "faq": N_("Questions: where to call, how to block a card"),
         "language": N_("Change the language"),
         "region": N_("Change the region"),
+        "subscribe": N_("Get police alerts"),
+        "unsubscribe": N_("Stop police alerts"),
         "forget": N_("Delete my data"),
     }
     for lang in LANGUAGES:

@@ -35,3 +35,8 @@ class ForgetCb(CallbackData, prefix="fg"):
 
 class SettingsCb(CallbackData, prefix="set"):
     what: Literal["language", "region"]
+
+
+class SubscribeCb(CallbackData, prefix="sub"):
+    action: Literal["yes", "no", "pick", "toggle", "done"]
+    region: str = "-"  # for toggle: a region id from knowledge/regions.yaml

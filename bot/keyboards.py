@@ -6,7 +6,7 @@ from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup, KeyboardBu
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
-from bot.callbacks import CheckCb, FaqCb, ForgetCb, LanguageCb, RegionCb, SettingsCb
+from bot.callbacks import CheckCb, FaqCb, ForgetCb, LanguageCb, RegionCb, SettingsCb, SubscribeCb
 from bot.i18n import Lang, N_
 from bot.knowledge import KnowledgeBase
 
@@ -87,3 +87,27 @@ def settings() -> InlineKeyboardMarkup:
         InlineKeyboardButton(text=_("Change language"), callback_data=SettingsCb(what="language").pack()),
         InlineKeyboardButton(text=_("Change region"), callback_data=SettingsCb(what="region").pack()),
     ]])
+
+
+def subscribe_offer() -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(inline_keyboard=[[
+        InlineKeyboardButton(text=_("🔔 Yes, send alerts"), callback_data=SubscribeCb(action="yes").pack()),
+        InlineKeyboardButton(text=_("No, thanks"), callback_data=SubscribeCb(action="no").pack()),
+    ]])
+
+
+def subscription_menu() -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(inline_keyboard=[[
+        InlineKeyboardButton(text=_("Choose regions"), callback_data=SubscribeCb(action="pick").pack()),
+    ]])
+
+
+def subscription_regions(kb: KnowledgeBase, lang: Lang, chosen: set[str]) -> InlineKeyboardMarkup:
+    """Regions as toggles: a tick on the ones the user gets alerts for."""
+    builder = InlineKeyboardBuilder()
+    for region in kb.regions.values():
+        mark = "✅ " if region.id in chosen else ""
+        builder.button(text=mark + region.name.get(lang), callback_data=SubscribeCb(action="toggle", region=region.id))
+    builder.adjust(2)
+    builder.row(InlineKeyboardButton(text=_("Done"), callback_data=SubscribeCb(action="done").pack()))
+    return builder.as_markup()

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from aiogram import Router
 
-from bot.handlers import admin, check, feedback, help, media, menu, privacy, start
+from bot.handlers import admin, check, feedback, help, media, menu, privacy, start, subscriptions
 
 
 def setup_routers() -> Router:
@@ -21,6 +21,7 @@ def setup_routers() -> Router:
         admin.create_router(),
         admin.create_refusal_router(),
         start.create_router(),
+        subscriptions.create_router(),
         privacy.create_router(),
         menu.create_router(),
         help.create_router(),

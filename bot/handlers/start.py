@@ -12,7 +12,8 @@ from bot import keyboards
 from bot.callbacks import LanguageCb, RegionCb, SettingsCb
 from bot.i18n import both, current_lang
 from bot.knowledge import KnowledgeBase
-from bot.storage import UsersRepo
+from bot.storage import UserRecord, UsersRepo
+from bot.storage.subscriptions import NATIONAL, SubscriptionsRepo
 
 
 def welcome_text() -> str:
@@ -67,13 +68,16 @@ async def language_chosen(
 
 async def region_chosen(
     query: CallbackQuery, callback_data: RegionCb, users: UsersRepo, kb: KnowledgeBase,
-    i18n: I18n,
+    user_record: UserRecord | None, subscriptions: SubscriptionsRepo, i18n: I18n,
 ) -> None:
     region = kb.regions.get(callback_data.region)
     if region is None and callback_data.region != "-":
         await query.answer(_("This button is out of date. Send /region."), show_alert=True)
         return
     await users.set_region(query.from_user.id, region.id if region else None)
+    if user_record and user_record.subscribed:  # alerts follow the user to the new region
+        moved = (await subscriptions.regions_of(query.from_user.id) - {user_record.region, NATIONAL})
+        await subscriptions.subscribe(query.from_user.id, moved | ({region.id} if region else set()))
     await query.answer()
     if query.message:
         done = (_("Region saved: {region}.").format(region=region.name.get(current_lang(i18n))) if region
@@ -81,6 +85,8 @@ async def region_chosen(
         await query.message.edit_text(done)
         if callback_data.onboarding:
             await query.message.answer(welcome_text(), reply_markup=keyboards.main_menu())
+            await query.message.answer(_("Do you want police alerts about new fraud schemes in your region and "
+                                         "the whole country?"), reply_markup=keyboards.subscribe_offer())
 
 
 async def settings_chosen(query: CallbackQuery, callback_data: SettingsCb, kb: KnowledgeBase, i18n: I18n) -> None:

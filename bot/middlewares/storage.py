@@ -14,6 +14,7 @@ from aiogram.types import TelegramObject, User
 
 from bot.storage import ChecksRepo, Database, UsersRepo
 from bot.storage.roles import RolesRepo
+from bot.storage.subscriptions import SubscriptionsRepo
 
 
 class StorageMiddleware(BaseMiddleware):
@@ -21,6 +22,7 @@ class StorageMiddleware(BaseMiddleware):
         self.users = UsersRepo(db)
         self.checks = ChecksRepo(db)
         self.roles = RolesRepo(db, superadmins)
+        self.subscriptions = SubscriptionsRepo(db)
 
     async def __call__(
         self,
@@ -31,6 +33,7 @@ class StorageMiddleware(BaseMiddleware):
         data["users"] = self.users
         data["checks"] = self.checks
         data["roles"] = self.roles
+        data["subscriptions"] = self.subscriptions
         user: User | None = data.get("event_from_user")
         if user is not None and not user.is_bot:
             data["user_record"] = await self.users.touch(user.id)

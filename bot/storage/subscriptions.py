@@ -1,0 +1,41 @@
+"""Who gets police alerts for which regions. 'national' is the whole-country channel that
+every subscriber has."""
+
+from __future__ import annotations
+
+from bot.storage.database import Database
+
+NATIONAL = "national"
+
+
+class SubscriptionsRepo:
+    def __init__(self, db: Database) -> None:
+        self.conn = db.conn
+
+    async def regions_of(self, user_id: int) -> set[str]:
+        async with self.conn.execute("SELECT region FROM subscriptions WHERE user_id = ?", (user_id,)) as cur:
+            return {row[0] for row in await cur.fetchall()}
+
+    async def subscribe(self, user_id: int, regions: set[str]) -> None:
+        """Subscribe to these regions and the national channel (replacing earlier choices)."""
+        await self.conn.execute("BEGIN")
+        try:
+            await self.conn.execute("UPDATE users SET subscribed = 1 WHERE id = ?", (user_id,))
+            await self.conn.execute("DELETE FROM subscriptions WHERE user_id = ?", (user_id,))
+            await self.conn.executemany(
+                "INSERT INTO subscriptions (user_id, region) VALUES (?, ?)",
+                [(user_id, region) for region in sorted(regions | {NATIONAL})],
+            )
+            await self.conn.execute("COMMIT")
+        except BaseException:
+            await self.conn.execute("ROLLBACK")
+            raise
+
+    async def toggle(self, user_id: int, region: str) -> set[str]:
+        current = await self.regions_of(user_id)
+        await self.subscribe(user_id, current ^ {region})
+        return await self.regions_of(user_id)
+
+    async def unsubscribe(self, user_id: int) -> None:
+        await self.conn.execute("UPDATE users SET subscribed = 0 WHERE id = ?", (user_id,))
+        await self.conn.execute("DELETE FROM subscriptions WHERE user_id = ?", (user_id,))
