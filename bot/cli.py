@@ -1,4 +1,4 @@
-"""Command line: `python -m bot run|check|eval|bench|loadtest|healthcheck|download-model`."""
+"""Command line: `python -m bot run|check|eval|bench|bench-broadcast|loadtest|healthcheck|download-model`."""
 
 from __future__ import annotations
 
@@ -110,6 +110,19 @@ def cmd_loadtest(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_bench_broadcast(args: argparse.Namespace, settings: Settings) -> int:
+    import math
+
+    from bot.broadcast.bench import run_broadcast_bench
+
+    if args.recipients < 1 or args.seconds <= 0 or args.rate <= 0:
+        print("--recipients, --seconds and --rate must be above 0", file=sys.stderr)
+        return 2
+    rate = math.inf if args.uncapped else args.rate
+    print(run_broadcast_bench(settings, recipients=args.recipients, rate=rate, seconds=args.seconds))
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m bot", description="SaqBol: fraud checks in Kazakh and Russian")
     sub = p.add_subparsers(dest="command", required=True)
@@ -145,6 +158,14 @@ def parser() -> argparse.ArgumentParser:
     bench.add_argument("--runs", type=int, default=5, help="runs per backend (medians are reported)")
     bench.add_argument("--lexical-only", action="store_true", help="skip the e5-small-shaped encoder")
     bench.set_defaults(func=cmd_bench)
+
+    bb = sub.add_parser("bench-broadcast", help="the alert delivery engine against a local Telegram in a second process")
+    bb.add_argument("--recipients", type=int, default=100_000)
+    cap = bb.add_mutually_exclusive_group()
+    cap.add_argument("--rate", type=float, default=25.0, help="the engine's cap, msg/s")
+    cap.add_argument("--uncapped", action="store_true", help="no cap: the engine's own ceiling")
+    bb.add_argument("--seconds", type=float, default=60.0, help="cancel the broadcast after this long")
+    bb.set_defaults(func=cmd_bench_broadcast)
 
     dl = sub.add_parser("download-model", help="download MODEL into models/ (needs the internet)")
     dl.set_defaults(func=cmd_download_model)

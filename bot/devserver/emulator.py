@@ -90,7 +90,9 @@ class BotAPIEmulator:
         app.router.add_route("*", "/bot{token}/{method}", self._handle_method)
         app.router.add_get("/file/bot{token}/{path:.+}", self._handle_file)
         app.router.add_route("*", "/{tail:.*}", self._handle_unknown)
-        runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
+        # handler_cancellation=False (aiohttp's default, kept explicit): like Telegram, a call that
+        # arrived is carried out even if its client disconnects before the answer.
+        runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0, handler_cancellation=False)
         await runner.setup()
         await web.TCPSite(runner, host, port).start()
         self._runner = runner
@@ -340,6 +342,13 @@ class BotAPIEmulator:
     def pending_updates(self) -> int:
         """Updates queued and not yet confirmed by the bot."""
         return len(self._queue)
+
+    def file_bytes(self, file_id: str) -> bytes:
+        """The content of a file the bot sent or a user uploaded (a photo the bot drew, say)."""
+        stored = self._api.files.get(file_id)
+        if stored is None:
+            raise LookupError(f"no file {file_id!r} in the emulator")
+        return stored.data
 
     @property
     def webhook_url(self) -> str | None:

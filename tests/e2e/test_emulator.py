@@ -368,6 +368,16 @@ async def test_delay_holds_the_answer(emu, bot):
     assert time.monotonic() - started >= 0.3
 
 
+async def test_a_delayed_call_is_still_carried_out_when_its_client_gives_up(emu, bot):
+    """As in Telegram, a request that arrived is executed even if the client is gone by the
+    time it is answered: the broadcast engine's crash test relies on it."""
+    emu.delay("sendMessage", 0.5)
+    with pytest.raises(TelegramNetworkError, match="timeout"):
+        await bot.send_message(USER, "kept", request_timeout=0.1)
+    await emu.wait_until(lambda: len(emu.bot_messages(USER)) == 1, timeout=5.0)
+    assert emu.bot_messages(USER)[0]["text"] == "kept"
+
+
 async def test_blocked_user_makes_every_send_forbidden(emu, bot):
     emu.block(USER)
     with pytest.raises(TelegramForbiddenError, match="bot was blocked by the user"):

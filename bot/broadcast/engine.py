@@ -1,0 +1,320 @@
+"""The delivery engine: sends an approved police alert to every subscriber it is meant for.
+
+Each run has a few workers (the in-flight limit). A worker waits for a token of the engine's
+rate limit, claims the next pending delivery (marking it 'sending', committed), sends it,
+and hands the result to a buffer that is written to SQLite in batches. Telegram's answers
+decide what happens next; see ``docs/broadcast.md`` for why a delivery is sent at most once.
+
+The Bot given to the engine must not retry by itself (``create_bot(..., retry=False)``): a
+429 has to reach the engine, which then pauses all its sending, not only the call that got it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import math
+import time
+from collections.abc import Awaitable, Callable
+
+from aiogram import Bot
+from aiogram.enums import ParseMode
+from aiogram.exceptions import (
+    TelegramAPIError,
+    TelegramBadRequest,
+    TelegramForbiddenError,
+    TelegramNetworkError,
+    TelegramRetryAfter,
+    TelegramServerError,
+    TelegramUnauthorizedError,
+)
+from aiogram.types import LinkPreviewOptions
+
+from bot.broadcast.claims import ClaimQueue
+from bot.broadcast.progress import Progress, Tally
+from bot.broadcast.ratelimit import Throttle
+from bot.broadcast.repository import Broadcast, Delivery, DeliveryRepo, Result, Status
+from bot.storage import Database
+
+log = logging.getLogger(__name__)
+
+ProgressCallback = Callable[[Progress], Awaitable[None]]
+
+MAX_IN_FLIGHT = 50
+BACKOFF_BASE = 0.5  # seconds before the first retry after a 5xx or a network error; doubles each time
+BACKOFF_CAP = 4.0
+FLUSH_EVERY = 0.25  # seconds between batched writes of the results
+NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
+PASSING_ERRORS = (TelegramServerError, TelegramNetworkError)
+
+
+class BroadcastStopped(RuntimeError):
+    """The run stopped before the end for a reason that needs a person; its deliveries wait,
+    and ``resume_all`` at the next start continues them."""
+
+
+def backoff(failures: int) -> float:
+    """Seconds to wait after the ``failures``-th passing error of one delivery."""
+    return min(BACKOFF_CAP, BACKOFF_BASE * 2 ** (failures - 1))
+
+
+def in_flight_for(rate: float) -> int:
+    """How many sends a run keeps in flight: about one second's worth, at most MAX_IN_FLIGHT.
+    Also the most deliveries a crash can catch between 'sending' and Telegram's answer."""
+    return max(1, math.ceil(min(rate, MAX_IN_FLIGHT)))
+
+
+class _Run:
+    """One broadcast being delivered by this engine: its claims, its results waiting to be
+    written, its counts, and why it stopped early, if it did."""
+
+    def __init__(self, broadcast: Broadcast, tally: Tally, claims: ClaimQueue) -> None:
+        self.broadcast = broadcast
+        self.tally = tally
+        self.claims = claims
+        self.results: list[Result] = []
+        self.error: BroadcastStopped | None = None
+        self.workers_done = asyncio.Event()
+
+    def record(self, result: Result) -> None:
+        self.results.append(result)
+        self.tally.add(result.status)
+
+    def take_results(self) -> list[Result]:
+        results, self.results = self.results, []
+        return results
+
+    def stop(self, error: BroadcastStopped | None = None) -> None:
+        """No new deliveries; those in flight finish."""
+        self.claims.close()
+        self.error = self.error or error
+
+
+class DeliveryEngine:
+    """Delivers broadcasts: ``enqueue`` an approved one, then ``run`` it; ``resume_all`` at start
+    continues what a crash interrupted; ``cancel`` is the officer's stop.
+
+    One engine per bot: its rate limit and its 429 pauses hold for all broadcasts it runs at
+    once, as Telegram's limits do. ``paid_rate`` applies to broadcasts with ``paid`` set, which
+    are sent with ``allow_paid_broadcast``.
+    """
+
+    def __init__(
+        self,
+        db: Database,
+        bot: Bot,
+        *,
+        rate: float = 25.0,
+        paid_rate: float = 1000.0,
+        max_attempts: int = 5,
+        progress_every: float = 3.0,
+        on_progress: ProgressCallback | None = None,
+    ) -> None:
+        if max_attempts < 1:
+            raise ValueError(f"max_attempts must be at least 1, got {max_attempts}")
+        self._repo = DeliveryRepo(db)
+        self._bot = bot
+        self._throttle = Throttle(rate, paid_rate)
+        self._max_attempts = max_attempts
+        self._progress_every = progress_every
+        self._on_progress = on_progress
+        self._runs: dict[int, _Run] = {}
+        self._cancel_requested: set[int] = set()
+        self._background: set[asyncio.Task[None]] = set()
+
+    # --- the contract -------------------------------------------------------------------
+
+    async def enqueue(self, broadcast_id: int) -> int:
+        """Creates a pending delivery for each recipient of an approved broadcast and marks it
+        'sending', in one transaction; safe to call again. Returns the number of recipients."""
+        broadcast = await self._repo.broadcast(broadcast_id)
+        if broadcast.status not in ("approved", "sending"):
+            raise ValueError(
+                f"broadcast {broadcast_id} is {broadcast.status!r}: only an approved broadcast can be sent; approve it first"
+            )
+        return await self._repo.enqueue(broadcast_id, time.time())
+
+    async def run(self, broadcast_id: int) -> Progress:
+        """Delivers the broadcast until every delivery has ended or it is cancelled; returns the
+        final Progress. An ended broadcast returns its final counts without sending.
+
+        Cancelling this coroutine (the bot shutting down) is a pause, not a cancel: deliveries
+        in flight are left 'sending' (uncertain), the rest pending, and ``resume_all`` goes on."""
+        broadcast = await self._repo.broadcast(broadcast_id)
+        if broadcast.status in ("done", "cancelled"):
+            self._cancel_requested.discard(broadcast_id)
+            return await self._ended_progress(broadcast)
+        if broadcast.status != "sending":
+            raise ValueError(f"broadcast {broadcast_id} is {broadcast.status!r}: call enqueue() before run()")
+        run = await self._start(broadcast)
+        try:
+            await self._deliver_all(run)
+        finally:
+            del self._runs[broadcast_id]
+        if run.error is not None:
+            raise run.error
+        return await self._finish(run)
+
+    async def resume_all(self) -> None:
+        """Runs, side by side, every broadcast that a stop or crash left 'sending'. Call it once
+        at start. Raises, once all have ended, if any of them failed."""
+        ids = await self._repo.sending_broadcasts()
+        if ids:
+            log.info("resuming broadcasts %s", ids)
+        outcomes = await asyncio.gather(*(self.run(broadcast_id) for broadcast_id in ids), return_exceptions=True)
+        failures = [outcome for outcome in outcomes if isinstance(outcome, Exception)]
+        if failures:
+            raise ExceptionGroup("some broadcasts could not be resumed", failures)
+
+    def cancel(self, broadcast_id: int) -> None:
+        """Stops the broadcast: sends in flight finish, nothing more goes out, pending
+        deliveries stay pending, the status becomes 'cancelled'. Also works for a broadcast
+        that is not running here (it will not be resumed)."""
+        self._cancel_requested.add(broadcast_id)
+        run = self._runs.get(broadcast_id)
+        if run is not None:
+            run.stop()
+            return
+        task = asyncio.create_task(self._repo.finish(broadcast_id, "cancelled", time.time()))
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    # --- one run --------------------------------------------------------------------------
+
+    async def _start(self, broadcast: Broadcast) -> _Run:
+        counts = await self._repo.counts(broadcast.id)
+        if broadcast.id in self._runs:  # checked and registered with no await between
+            raise RuntimeError(f"broadcast {broadcast.id} is already being delivered by this engine")
+        run = _Run(broadcast, Tally(broadcast.id, counts, time.monotonic()), ClaimQueue(self._repo, broadcast.id))
+        self._runs[broadcast.id] = run
+        if broadcast.id in self._cancel_requested:
+            run.stop()
+        return run
+
+    async def _deliver_all(self, run: _Run) -> None:
+        """The workers, with the batched writer and the progress reports beside them; the
+        results of finished sends are written even when the run is interrupted."""
+        helpers = [
+            asyncio.create_task(self._repeat(FLUSH_EVERY, lambda: self._flush(run), run)),
+            asyncio.create_task(self._repeat(self._progress_every, lambda: self._report(run), run)),
+        ]
+        try:
+            async with asyncio.TaskGroup() as workers:
+                for _ in range(in_flight_for(self._throttle.rate(run.broadcast.paid))):
+                    workers.create_task(self._work(run))
+        finally:
+            run.workers_done.set()
+            await asyncio.gather(*helpers)
+            await self._flush(run)
+
+    async def _finish(self, run: _Run) -> Progress:
+        cancelled = run.claims.closed and run.tally.pending > 0
+        await self._repo.finish(run.broadcast.id, "cancelled" if cancelled else "done", time.time())
+        self._cancel_requested.discard(run.broadcast.id)
+        progress = run.tally.progress(time.monotonic(), done=not cancelled, cancelled=cancelled)
+        log.info("broadcast %d %s: %s", run.broadcast.id, "cancelled" if cancelled else "done", progress)
+        await self._notify(progress)
+        return progress
+
+    async def _ended_progress(self, broadcast: Broadcast) -> Progress:
+        tally = Tally(broadcast.id, await self._repo.counts(broadcast.id), time.monotonic())
+        cancelled = broadcast.status == "cancelled"
+        return tally.progress(time.monotonic(), done=not cancelled, cancelled=cancelled)
+
+    @staticmethod
+    async def _repeat(every: float, action: Callable[[], Awaitable[None]], run: _Run) -> None:
+        """Calls ``action`` every ``every`` seconds until the run's workers are done; a call in
+        progress is never cut short."""
+        while True:
+            try:
+                await asyncio.wait_for(run.workers_done.wait(), every)
+                return
+            except TimeoutError:
+                await action()
+
+    async def _flush(self, run: _Run) -> None:
+        results = run.take_results()
+        if results:
+            await self._repo.record(run.broadcast.id, results, time.time())
+
+    async def _report(self, run: _Run) -> None:
+        await self._notify(run.tally.progress(time.monotonic()))
+
+    async def _notify(self, progress: Progress) -> None:
+        """A failing progress callback (say, the officer's message could not be edited) must not
+        stop a police alert: it is logged and delivery goes on."""
+        if self._on_progress is None:
+            return
+        try:
+            await self._on_progress(progress)
+        except Exception:
+            log.exception("on_progress failed for broadcast %d", progress.broadcast_id)
+
+    # --- one worker -----------------------------------------------------------------------
+
+    async def _work(self, run: _Run) -> None:
+        """One in-flight slot: a token, then the next delivery, then its send, until none is left.
+        The token comes before the claim so that a row is 'sending' only while it is really
+        being sent."""
+        while await self._throttle.acquire(run.broadcast.paid, run.claims.has_more):
+            delivery = await run.claims.take()
+            if delivery is None:
+                return
+            run.record(await self._deliver(run, delivery))
+
+    async def _deliver(self, run: _Run, delivery: Delivery) -> Result:
+        """Sends to one recipient until Telegram gives an answer that ends the delivery.
+
+        A 429 pauses the whole engine; this recipient then goes first, on the token it already
+        took, and the 429 is not counted as an attempt. A 5xx or network error is retried after
+        a backoff, on a fresh token, max_attempts in all. A recipient waiting to be retried when
+        the broadcast is cancelled has nothing on the wire: it goes back to pending, which a
+        cancelled broadcast never sends."""
+        failures = 0
+        retrying = False
+        while True:
+            await self._throttle.wait_out_pause()
+            if retrying and run.claims.closed:
+                return Result(delivery.user_id, Status.PENDING, failures)
+            retrying = True
+            try:
+                await self._send(run.broadcast, delivery)
+                return Result(delivery.user_id, Status.SENT, failures + 1)
+            except TelegramRetryAfter as exc:
+                log.warning("flood control: all sending paused for %s s as Telegram asked", exc.retry_after)
+                self._throttle.pause(exc.retry_after)
+            except PASSING_ERRORS as exc:
+                failures += 1
+                if failures >= self._max_attempts:
+                    return Result(delivery.user_id, Status.FAILED, failures, exc.message)
+                await asyncio.sleep(backoff(failures))
+                await self._throttle.acquire(run.broadcast.paid)
+            except TelegramUnauthorizedError as exc:
+                run.stop(BroadcastStopped(
+                    f"Telegram refused the bot token ({exc.message}): set a valid BOT_TOKEN and restart; "
+                    f"broadcast {run.broadcast.id} then resumes where it stopped"
+                ))
+                return Result(delivery.user_id, Status.PENDING, failures)
+            except TelegramAPIError as exc:
+                return ended_by(delivery, exc, failures + 1)
+
+    async def _send(self, broadcast: Broadcast, delivery: Delivery) -> None:
+        await self._bot.send_message(
+            delivery.user_id,
+            broadcast.text(delivery.language),
+            parse_mode=ParseMode.HTML,
+            link_preview_options=NO_PREVIEW,
+            allow_paid_broadcast=True if broadcast.paid else None,
+        )
+
+
+def ended_by(delivery: Delivery, error: TelegramAPIError, attempts: int) -> Result:
+    """A definite refusal: the user blocked the bot or deleted their account (403), the chat
+    does not exist (400 "chat not found"), or anything else wrong with the request."""
+    if isinstance(error, TelegramForbiddenError):
+        status = Status.BLOCKED
+    elif isinstance(error, TelegramBadRequest) and "chat not found" in error.message.lower():
+        status = Status.NOT_FOUND
+    else:
+        status = Status.FAILED
+    return Result(delivery.user_id, status, attempts, error.message)

@@ -1,0 +1,408 @@
+"""The broadcast delivery engine, end to end: the real aiogram Bot over HTTP against the local
+Bot API emulator, a fresh SQLite file per test, rows put in with plain SQL."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import signal
+import sys
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from pathlib import Path
+
+import pytest
+from aiogram import Bot
+
+from bot.broadcast import BroadcastStopped, DeliveryEngine, Progress
+from bot.broadcast.engine import in_flight_for
+from bot.devserver import BotAPIEmulator, RequestRecord
+from bot.storage import Database
+
+CHILD = Path(__file__).with_name("broadcast_child.py")
+OFFICER = 900
+TEXT_KK = "<b>Назар аударыңыз!</b> Алаяқтар полиция атынан қоңырау шалады."
+TEXT_RU = "<b>Внимание!</b> Мошенники звонят от имени полиции &amp; банка."
+
+
+@pytest.fixture
+async def db(tmp_path) -> AsyncIterator[Database]:
+    database = await Database.open(tmp_path / "saqbol.db")
+    yield database
+    await database.close()
+
+
+@pytest.fixture
+async def emulator() -> AsyncIterator[BotAPIEmulator]:
+    async with BotAPIEmulator() as emu:
+        yield emu
+
+
+@pytest.fixture
+async def bot(emulator) -> AsyncIterator[Bot]:
+    async with emulator.create_bot() as client:  # no RetryMiddleware: the engine sees every 429
+        yield client
+
+
+async def add_user(
+    db: Database,
+    emulator: BotAPIEmulator,
+    user_id: int,
+    *,
+    language: str | None = "ru",
+    regions: Iterable[str] = ("almaty_city",),
+    subscribed: bool = True,
+    blocked: bool = False,
+    in_telegram: bool = True,
+) -> None:
+    """A user row with their subscriptions, and (unless ``in_telegram`` is False) their chat."""
+    now = time.time()
+    regions = list(regions)
+    await db.conn.execute(
+        "INSERT INTO users (id, language, region, subscribed, blocked_at, created_at, seen_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        (user_id, language, regions[0] if regions else None, int(subscribed), now if blocked else None, now, now),
+    )
+    await db.conn.executemany("INSERT INTO subscriptions (user_id, region) VALUES (?, ?)", [(user_id, r) for r in regions])
+    if in_telegram:
+        emulator.add_user(user_id)
+
+
+async def add_users(db: Database, emulator: BotAPIEmulator, user_ids: Iterable[int]) -> list[int]:
+    user_ids = list(user_ids)
+    for user_id in user_ids:
+        await add_user(db, emulator, user_id, language="kk" if user_id % 2 else "ru")
+    return user_ids
+
+
+async def add_broadcast(db: Database, *, regions: str = "national", paid: bool = False, status: str = "approved") -> int:
+    async with db.conn.execute(
+        "INSERT INTO broadcasts (author_id, text_kk, text_ru, regions, status, paid, created_at) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?)",
+        (OFFICER, TEXT_KK, TEXT_RU, regions, status, int(paid), time.time()),
+    ) as cur:
+        return cur.lastrowid
+
+
+async def rows(db: Database, sql: str, *params: object) -> list[tuple]:
+    async with db.conn.execute(sql, params) as cur:
+        return [tuple(row) for row in await cur.fetchall()]
+
+
+async def deliveries(db: Database, broadcast_id: int) -> dict[int, tuple[str, int, str | None]]:
+    """user_id -> (status, attempts, error)."""
+    found = await rows(db, "SELECT user_id, status, attempts, error FROM deliveries WHERE broadcast_id = ?", broadcast_id)
+    return {user_id: (status, attempts, error) for user_id, status, attempts, error in found}
+
+
+async def broadcast_status(db: Database, broadcast_id: int) -> str:
+    return (await rows(db, "SELECT status FROM broadcasts WHERE id = ?", broadcast_id))[0][0]
+
+
+def sends(emulator: BotAPIEmulator) -> list[RequestRecord]:
+    return [r for r in emulator.requests if r.method == "sendMessage"]
+
+
+def received(emulator: BotAPIEmulator, user_ids: Iterable[int]) -> dict[int, int]:
+    """How many messages each user has from the bot."""
+    return {user_id: len(emulator.bot_messages(user_id)) for user_id in user_ids}
+
+
+async def deliver(db: Database, bot: Bot, broadcast_id: int, **engine_options: object) -> Progress:
+    engine = DeliveryEngine(db, bot, **engine_options)
+    await engine.enqueue(broadcast_id)
+    return await engine.run(broadcast_id)
+
+
+# --- who gets what ----------------------------------------------------------------------
+
+
+async def test_a_national_alert_reaches_every_subscriber_in_their_language(db, emulator, bot):
+    await add_user(db, emulator, 1, language="ru")
+    await add_user(db, emulator, 2, language="kk", regions=["astana"])
+    await add_user(db, emulator, 3, language=None, regions=["national"])  # no language chosen: Russian
+    await add_user(db, emulator, 4, subscribed=False)
+    await add_user(db, emulator, 5, blocked=True)
+    broadcast_id = await add_broadcast(db)
+
+    progress = await deliver(db, bot, broadcast_id, rate=1000)
+
+    assert received(emulator, range(1, 6)) == {1: 1, 2: 1, 3: 1, 4: 0, 5: 0}
+    assert emulator.bot_messages(1)[0]["text"] == "Внимание! Мошенники звонят от имени полиции & банка."
+    assert emulator.bot_messages(2)[0]["text"] == "Назар аударыңыз! Алаяқтар полиция атынан қоңырау шалады."
+    assert emulator.bot_messages(3)[0]["text"].startswith("Внимание!")
+    assert emulator.bot_messages(2)[0]["entities"][0]["type"] == "bold"  # sent as HTML
+    request = sends(emulator)[0].params
+    assert request["parse_mode"] == "HTML"
+    assert request["link_preview_options"]["is_disabled"] is True
+    assert "allow_paid_broadcast" not in request
+    assert (progress.total, progress.sent, progress.pending, progress.done) == (3, 3, 0, True)
+    assert await broadcast_status(db, broadcast_id) == "done"
+    assert set((await deliveries(db, broadcast_id)).values()) == {("sent", 1, None)}
+
+
+async def test_a_regional_alert_reaches_only_subscribers_of_those_regions(db, emulator, bot):
+    await add_user(db, emulator, 1, regions=["almaty_city"])
+    await add_user(db, emulator, 2, regions=["astana"])
+    await add_user(db, emulator, 3, regions=["almaty_region"])  # a different id sharing a prefix
+    await add_user(db, emulator, 4, regions=["national"])  # national alerts only
+    await add_user(db, emulator, 5, regions=["shymkent", "astana"])
+    await add_user(db, emulator, 6, regions=["almaty_city"], subscribed=False)
+    await add_user(db, emulator, 7, regions=["astana"], blocked=True)
+    broadcast_id = await add_broadcast(db, regions="almaty_city,astana")
+    engine = DeliveryEngine(db, bot, rate=1000)
+
+    assert await engine.enqueue(broadcast_id) == 3
+    assert await engine.enqueue(broadcast_id) == 3  # again: nobody twice
+    await engine.run(broadcast_id)
+
+    assert received(emulator, range(1, 8)) == {1: 1, 2: 1, 3: 0, 4: 0, 5: 1, 6: 0, 7: 0}
+
+
+async def test_only_an_approved_broadcast_can_be_enqueued(db, bot):
+    broadcast_id = await add_broadcast(db, status="pending")
+    with pytest.raises(ValueError, match="approve it first"):
+        await DeliveryEngine(db, bot).enqueue(broadcast_id)
+
+
+async def test_a_paid_broadcast_goes_at_the_paid_rate_with_allow_paid_broadcast(db, emulator, bot):
+    users = await add_users(db, emulator, range(1, 31))
+    broadcast_id = await add_broadcast(db, paid=True)
+
+    started = time.monotonic()
+    await deliver(db, bot, broadcast_id, rate=1, paid_rate=1000)  # at the free rate: 30 s
+
+    assert time.monotonic() - started < 5
+    assert set(received(emulator, users).values()) == {1}
+    assert all(r.params["allow_paid_broadcast"] in ("true", "True", True) for r in sends(emulator))
+
+
+# --- Telegram's answers -----------------------------------------------------------------
+
+
+async def test_a_429_storm_pauses_all_sending_until_retry_after_has_passed(db, emulator, bot):
+    users = await add_users(db, emulator, range(1, 11))
+    broadcast_id = await add_broadcast(db)
+    emulator.fail("sendMessage", error_code=429, retry_after=1, times=3)
+
+    progress = await deliver(db, bot, broadcast_id)
+
+    log = sends(emulator)
+    limited = [r for r in log if r.status == 429]
+    assert len(limited) == 3
+    for refusal in limited:
+        later = [r.time for r in log if r.time > refusal.time]
+        assert min(later) >= refusal.time + 1.0, "a request arrived while Telegram had asked to wait"
+    assert log[0].chat_id == log[1].chat_id == log[2].chat_id == log[3].chat_id  # the same one goes again
+    assert log[3].status == 200
+    assert set(received(emulator, users).values()) == {1}
+    assert progress.sent == 10
+    assert (await deliveries(db, broadcast_id))[log[0].chat_id] == ("sent", 1, None)  # a 429 is no attempt
+
+
+async def test_a_user_who_blocked_the_bot_is_marked_and_skipped_next_time(db, emulator, bot):
+    await add_users(db, emulator, [1, 2, 3])
+    emulator.block(2)
+    first = await add_broadcast(db)
+
+    progress = await deliver(db, bot, first, rate=1000)
+
+    assert (progress.sent, progress.blocked) == (2, 1)
+    assert (await deliveries(db, first))[2] == ("blocked", 1, "Forbidden: bot was blocked by the user")
+    assert (await rows(db, "SELECT blocked_at IS NOT NULL FROM users WHERE id = 2"))[0][0] == 1
+    assert await DeliveryEngine(db, bot).enqueue(await add_broadcast(db)) == 2
+
+
+async def test_an_unknown_chat_is_not_found_and_another_400_is_failed(db, emulator, bot):
+    await add_users(db, emulator, [1, 3])
+    await add_user(db, emulator, 2, in_telegram=False)
+    emulator.fail("sendMessage", error_code=400, description="Bad Request: can't parse entities", chat_id=3)
+    broadcast_id = await add_broadcast(db)
+
+    progress = await deliver(db, bot, broadcast_id, rate=1000)
+
+    found = await deliveries(db, broadcast_id)
+    assert found[1] == ("sent", 1, None)
+    assert found[2] == ("not_found", 1, "Bad Request: chat not found")
+    assert found[3] == ("failed", 1, "Bad Request: can't parse entities")
+    assert (progress.sent, progress.not_found, progress.failed, progress.done) == (1, 1, 1, True)
+
+
+async def test_a_passing_502_is_retried_with_backoff_and_delivered(db, emulator, bot):
+    await add_users(db, emulator, [1, 2])
+    emulator.fail("sendMessage", error_code=502, times=2, chat_id=1)
+    broadcast_id = await add_broadcast(db)
+
+    await deliver(db, bot, broadcast_id, rate=1000)
+
+    tries = [r for r in sends(emulator) if r.chat_id == 1]
+    assert [r.status for r in tries] == [502, 502, 200]
+    assert tries[1].time - tries[0].time >= 0.5
+    assert tries[2].time - tries[1].time >= 1.0
+    assert received(emulator, [1, 2]) == {1: 1, 2: 1}
+    assert (await deliveries(db, broadcast_id))[1] == ("sent", 3, None)
+
+
+async def test_a_chat_that_keeps_failing_is_failed_after_max_attempts(db, emulator, bot):
+    await add_users(db, emulator, [1, 2])
+    emulator.fail("sendMessage", error_code=500, times=100, chat_id=1)
+    broadcast_id = await add_broadcast(db)
+
+    progress = await deliver(db, bot, broadcast_id, rate=1000, max_attempts=3)
+
+    assert len([r for r in sends(emulator) if r.chat_id == 1]) == 3
+    status, attempts, error = (await deliveries(db, broadcast_id))[1]
+    assert (status, attempts) == ("failed", 3)
+    assert "Internal Server Error" in error
+    assert (progress.sent, progress.failed, progress.done) == (1, 1, True)
+
+
+async def test_a_revoked_token_stops_the_run_and_keeps_every_delivery_for_later(db, emulator, bot):
+    await add_users(db, emulator, range(1, 6))
+    emulator.fail("sendMessage", error_code=401, times=100)
+    broadcast_id = await add_broadcast(db)
+    engine = DeliveryEngine(db, bot)
+    await engine.enqueue(broadcast_id)
+
+    with pytest.raises(BroadcastStopped, match="set a valid BOT_TOKEN and restart"):
+        await engine.run(broadcast_id)
+
+    assert {status for status, _, _ in (await deliveries(db, broadcast_id)).values()} == {"pending"}
+    assert await broadcast_status(db, broadcast_id) == "sending"  # resume_all takes it up at the next start
+
+
+# --- pace, progress, cancel -------------------------------------------------------------
+
+
+async def test_the_rate_holds_and_progress_is_reported_at_its_pace(db, emulator, bot):
+    users = await add_users(db, emulator, range(1, 61))
+    broadcast_id = await add_broadcast(db)
+    reports: list[tuple[float, Progress]] = []
+
+    async def on_progress(progress: Progress) -> None:
+        reports.append((time.monotonic(), progress))
+
+    await deliver(db, bot, broadcast_id, rate=20, progress_every=0.5, on_progress=on_progress)
+
+    times = [r.time for r in sends(emulator)]
+    measured = (len(times) - 1) / (times[-1] - times[0])
+    assert measured == pytest.approx(20, rel=0.10)
+    assert set(received(emulator, users).values()) == {1}
+    *during, (_, final) = reports
+    assert 4 <= len(during) <= 7  # about 3 s at one report every 0.5 s
+    assert all(later - earlier >= 0.45 for (earlier, _), (later, _) in zip(during, during[1:]))
+    assert all(not p.done and p.eta_seconds is not None for _, p in during)
+    assert [p.pending for _, p in during] == sorted((p.pending for _, p in during), reverse=True)
+    assert during[-1][1].rate == pytest.approx(20, rel=0.25)
+    assert (final.done, final.cancelled, final.sent, final.pending, final.eta_seconds) == (True, False, 60, 0, 0.0)
+
+
+async def test_a_failing_progress_callback_does_not_stop_the_alert(db, emulator, bot):
+    users = await add_users(db, emulator, range(1, 6))
+    broadcast_id = await add_broadcast(db)
+
+    async def broken(progress: Progress) -> None:
+        raise RuntimeError("the officer's progress message is gone")
+
+    progress = await deliver(db, bot, broadcast_id, rate=1000, on_progress=broken)
+
+    assert progress.done and progress.sent == 5
+    assert set(received(emulator, users).values()) == {1}
+
+
+async def test_cancel_stops_sending_and_leaves_the_rest_pending(db, emulator, bot):
+    users = await add_users(db, emulator, range(1, 41))
+    broadcast_id = await add_broadcast(db)
+    engine = DeliveryEngine(db, bot, rate=20)
+    await engine.enqueue(broadcast_id)
+    running = asyncio.create_task(engine.run(broadcast_id))
+    await emulator.wait_until(lambda: len(sends(emulator)) >= 5)
+
+    engine.cancel(broadcast_id)
+    progress = await running
+    requests_at_cancel = len(sends(emulator))
+    await asyncio.sleep(0.3)
+
+    assert len(sends(emulator)) == requests_at_cancel
+    assert progress.cancelled and not progress.done
+    assert sum(received(emulator, users).values()) == progress.sent == requests_at_cancel
+    assert progress.pending == 40 - progress.sent > 0
+    assert await broadcast_status(db, broadcast_id) == "cancelled"
+    statuses = [status for status, _, _ in (await deliveries(db, broadcast_id)).values()]
+    assert (statuses.count("sent"), statuses.count("pending")) == (progress.sent, progress.pending)
+
+
+async def test_a_broadcast_cancelled_before_it_runs_sends_nothing(db, emulator, bot):
+    await add_users(db, emulator, range(1, 6))
+    broadcast_id = await add_broadcast(db)
+    engine = DeliveryEngine(db, bot)
+    await engine.enqueue(broadcast_id)
+
+    engine.cancel(broadcast_id)
+    progress = await engine.run(broadcast_id)
+
+    assert progress.cancelled and progress.pending == 5
+    assert sends(emulator) == []
+    assert await broadcast_status(db, broadcast_id) == "cancelled"
+
+
+# --- a crash --------------------------------------------------------------------------------
+
+
+async def start_child(db: Database, emulator: BotAPIEmulator, *args: str) -> asyncio.subprocess.Process:
+    return await asyncio.create_subprocess_exec(
+        sys.executable, str(CHILD), str(db.path), emulator.base_url, emulator.token, *args,
+        stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
+    )
+
+
+async def until(condition: Callable[[], Awaitable[bool]], timeout: float = 20.0) -> None:
+    """Polls an async condition that nothing can signal (another process writing SQLite)."""
+    deadline = time.monotonic() + timeout
+    while not await condition():
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{condition.__name__} still false after {timeout} s")
+        await asyncio.sleep(0.05)
+
+
+async def test_a_crash_mid_broadcast_then_resume_sends_everyone_exactly_one_message(db, emulator):
+    users = await add_users(db, emulator, range(1, 121))
+    broadcast_id = await add_broadcast(db)
+    rate = 100
+    in_flight = in_flight_for(rate)
+    async with emulator.create_bot() as bot:
+        await DeliveryEngine(db, bot).enqueue(broadcast_id)
+    child = await start_child(db, emulator, "--broadcast", str(broadcast_id), "--rate", str(rate))
+    resumed = await start_child(db, emulator, "--resume", "--rate", "1000", "--wait")  # imports meanwhile
+
+    await emulator.wait_until(lambda: len(sends(emulator)) >= 5, timeout=30.0)
+    emulator.delay("sendMessage", 3.0, times=1000)  # from now on, requests are held in flight
+
+    async def every_slot_is_held() -> bool:
+        """All answers so far are written, and every in-flight slot holds a claimed row."""
+        answered = sum(1 for r in sends(emulator) if r.status == 200)
+        counts = dict(await rows(db, "SELECT status, count(*) FROM deliveries GROUP BY status"))
+        return counts.get("sent") == answered and counts.get("sending") == in_flight
+
+    await until(every_slot_is_held)
+    await asyncio.sleep(0.5)  # the last claimed request reaches the emulator
+    child.send_signal(signal.SIGKILL)
+    await child.wait()
+    answered_before = len(sends(emulator))
+    uncertain = {user_id for user_id, (status, _, _) in (await deliveries(db, broadcast_id)).items() if status == "sending"}
+    assert len(uncertain) == in_flight
+
+    # Telegram carries out what reached it, though the client is gone.
+    await emulator.wait_until(lambda: len(sends(emulator)) == answered_before + in_flight, timeout=10.0)
+    assert {r.chat_id for r in sends(emulator)[answered_before:]} == uncertain
+    emulator.clear_faults()
+    out, _ = await asyncio.wait_for(resumed.communicate(b"go\n"), timeout=30.0)
+    assert resumed.returncode == 0
+
+    assert received(emulator, users) == dict.fromkeys(users, 1)  # nobody twice, nobody missed
+    final = json.loads(out.decode().strip().splitlines()[-1])
+    assert (final["done"], final["uncertain"], final["pending"]) == (True, in_flight, 0)
+    assert final["sent"] == len(users) - in_flight
+    after = await deliveries(db, broadcast_id)
+    assert {user_id for user_id, (status, _, _) in after.items() if status == "sending"} == uncertain
+    assert all(status == "sent" for user_id, (status, _, _) in after.items() if user_id not in uncertain)
+    assert await broadcast_status(db, broadcast_id) == "done"
