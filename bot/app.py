@@ -21,6 +21,8 @@ from aiogram.enums import ParseMode
 from aiogram.types import BotCommand, ErrorEvent
 from aiogram.utils.i18n import I18n
 
+from bot.broadcast import DeliveryEngine
+from bot.broadcast_progress import ProgressReporter
 from bot.checking import CheckService
 from bot.classifier import Classifier
 from bot.config import Settings
@@ -31,6 +33,7 @@ from bot.knowledge import KnowledgeBase, load_knowledge
 from bot.middlewares import LanguageMiddleware, StorageMiddleware, ThrottlingMiddleware
 from bot.replies import ReplyRenderer
 from bot.storage import Database
+from bot.storage.broadcasts import BroadcastsRepo
 from bot.telegram_retry import RetryMiddleware
 
 log = logging.getLogger(__name__)
@@ -90,10 +93,13 @@ def create_dispatcher(settings: Settings, deps: Deps) -> Dispatcher:
     return dp
 
 
-def create_bot(settings: Settings, token: str, api_url: str | None = None) -> Bot:
+def create_bot(settings: Settings, token: str, api_url: str | None = None, *, retry: bool = True) -> Bot:
+    """``retry=False`` leaves out the RetryMiddleware: the broadcast engine's Bot, which must
+    see each 429 itself to pause all of its sending rather than one call."""
     base = api_url or settings.telegram_api_url
     session = AiohttpSession(api=TelegramAPIServer.from_base(base)) if base else AiohttpSession()
-    session.middleware(RetryMiddleware())
+    if retry:
+        session.middleware(RetryMiddleware())
     return Bot(
         token,
         session=session,
@@ -128,3 +134,24 @@ async def heartbeat(settings: Settings) -> None:
     while True:
         settings.heartbeat_path.write_text(f"{time.time():.0f}\n")
         await asyncio.sleep(HEARTBEAT_EVERY)
+
+
+@contextlib.asynccontextmanager
+async def broadcasting(settings: Settings, deps: Deps, dp: Dispatcher, bot: Bot, token: str,
+                       api_url: str | None = None) -> AsyncIterator[DeliveryEngine]:
+    """The broadcast engine, handed to handlers as `engine`, with its own Bot (no retry
+    middleware: it handles 429 itself); live progress goes through the main `bot`. Broadcasts
+    a crash interrupted are resumed at once."""
+    engine_bot = create_bot(settings, token, api_url, retry=False)
+    reporter = ProgressReporter(bot, BroadcastsRepo(deps.db), deps.i18n)
+    engine = DeliveryEngine(deps.db, engine_bot, rate=settings.broadcast_rate,
+                            paid_rate=settings.broadcast_paid_rate, on_progress=reporter)
+    dp["engine"] = engine
+    resume = asyncio.create_task(engine.resume_all(), name="resume-broadcasts")
+    try:
+        yield engine
+    finally:
+        resume.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await resume
+        await engine_bot.session.close()

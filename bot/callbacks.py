@@ -40,3 +40,15 @@ class SettingsCb(CallbackData, prefix="set"):
 class SubscribeCb(CallbackData, prefix="sub"):
     action: Literal["yes", "no", "pick", "toggle", "done"]
     region: str = "-"  # for toggle: a region id from knowledge/regions.yaml
+
+
+class BroadcastCb(CallbackData, prefix="bc"):
+    """Buttons of the /broadcast dialog (officers only; checked on every press)."""
+
+    action: Literal["region", "national", "regions_done", "scheme", "submit", "cancel"]
+    value: str = "-"
+
+
+class ApproveCb(CallbackData, prefix="apr"):
+    broadcast_id: int
+    approve: bool

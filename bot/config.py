@@ -51,6 +51,11 @@ class Settings(BaseSettings):
     throttle_messages: int = Field(default=20, ge=1, description="messages one user may send per window")
     throttle_window: float = Field(default=10.0, gt=0, description="the throttling window, seconds")
     heartbeat_path: Path = Path("data/heartbeat")
+    broadcast_rate: float = Field(default=25.0, gt=0, le=30, description="alert messages per second (Telegram: ~30)")
+    broadcast_paid: bool = Field(
+        default=False, description="send alerts with allow_paid_broadcast (up to 1000 msg/s; costs Telegram Stars)"
+    )
+    broadcast_paid_rate: float = Field(default=1000.0, gt=0, le=1000)
 
     @field_validator("admin_ids", mode="before")
     @classmethod

@@ -16,7 +16,7 @@ from aiogram import Bot, Dispatcher
 from aiogram.webhook.aiohttp_server import SimpleRequestHandler, setup_application
 from aiohttp import web
 
-from bot.app import create_bot, create_dispatcher, heartbeat, open_deps, set_commands
+from bot.app import Deps, broadcasting, create_bot, create_dispatcher, heartbeat, open_deps, set_commands
 from bot.config import Settings
 
 log = logging.getLogger(__name__)
@@ -51,24 +51,25 @@ async def _webhook(bot: Bot, dp: Dispatcher, settings: Settings) -> None:
     await _serve_forever(web.AppRunner(app), settings.webhook_host, settings.webhook_port)
 
 
-async def _demo(settings: Settings, dp: Dispatcher, deps_i18n) -> None:
+async def _demo(settings: Settings, dp: Dispatcher, deps: Deps) -> None:
     from bot.devserver.demo import create_demo_app
     from bot.devserver.emulator import BotAPIEmulator
 
     async with BotAPIEmulator() as emulator:
         bot = create_bot(settings, DEMO_TOKEN, api_url=emulator.base_url)
         try:
-            await set_commands(bot, deps_i18n)
-            page = asyncio.create_task(
-                _serve_forever(web.AppRunner(create_demo_app(emulator)), settings.demo_host, settings.demo_port))
-            print(f"SaqBol demo: open http://{settings.demo_host}:{settings.demo_port} in a browser "
-                  "(no BOT_TOKEN set, so the bot talks to a local Telegram emulator). Ctrl+C stops it.", flush=True)
-            try:
-                await _polling(bot, dp)
-            finally:
-                page.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await page
+            async with broadcasting(settings, deps, dp, bot, DEMO_TOKEN, emulator.base_url):
+                await set_commands(bot, deps.i18n)
+                page = asyncio.create_task(
+                    _serve_forever(web.AppRunner(create_demo_app(emulator)), settings.demo_host, settings.demo_port))
+                print(f"SaqBol demo: open http://{settings.demo_host}:{settings.demo_port} in a browser "
+                      "(no BOT_TOKEN set, so the bot talks to a local Telegram emulator). Ctrl+C stops it.", flush=True)
+                try:
+                    await _polling(bot, dp)
+                finally:
+                    page.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await page
         finally:
             await bot.session.close()
 
@@ -79,15 +80,17 @@ async def run(settings: Settings) -> None:
         beat = asyncio.create_task(heartbeat(settings))
         try:
             if settings.bot_token is None:
-                await _demo(settings, dp, deps.i18n)
+                await _demo(settings, dp, deps)
                 return
-            bot = create_bot(settings, settings.bot_token.get_secret_value())
+            token = settings.bot_token.get_secret_value()
+            bot = create_bot(settings, token)
             try:
-                await set_commands(bot, deps.i18n)
-                if settings.webhook_url:
-                    await _webhook(bot, dp, settings)
-                else:
-                    await _polling(bot, dp)
+                async with broadcasting(settings, deps, dp, bot, token):
+                    await set_commands(bot, deps.i18n)
+                    if settings.webhook_url:
+                        await _webhook(bot, dp, settings)
+                    else:
+                        await _polling(bot, dp)
             finally:
                 await bot.session.close()
         finally:

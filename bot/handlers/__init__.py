@@ -12,13 +12,15 @@ from __future__ import annotations
 
 from aiogram import Router
 
-from bot.handlers import admin, check, feedback, help, media, menu, privacy, start, subscriptions
+from bot.handlers import admin, broadcast, check, feedback, help, media, menu, privacy, start, stats, subscriptions
 
 
 def setup_routers() -> Router:
     root = Router(name="root")
     root.include_routers(
         admin.create_router(),
+        broadcast.create_router(),
+        stats.create_router(),
         admin.create_refusal_router(),
         start.create_router(),
         subscriptions.create_router(),

@@ -13,7 +13,9 @@ from aiogram import BaseMiddleware
 from aiogram.types import TelegramObject, User
 
 from bot.storage import ChecksRepo, Database, UsersRepo
+from bot.storage.broadcasts import BroadcastsRepo
 from bot.storage.roles import RolesRepo
+from bot.storage.stats import StatsRepo
 from bot.storage.subscriptions import SubscriptionsRepo
 
 
@@ -23,6 +25,8 @@ class StorageMiddleware(BaseMiddleware):
         self.checks = ChecksRepo(db)
         self.roles = RolesRepo(db, superadmins)
         self.subscriptions = SubscriptionsRepo(db)
+        self.broadcasts = BroadcastsRepo(db)
+        self.stats = StatsRepo(db)
 
     async def __call__(
         self,
@@ -34,6 +38,8 @@ class StorageMiddleware(BaseMiddleware):
         data["checks"] = self.checks
         data["roles"] = self.roles
         data["subscriptions"] = self.subscriptions
+        data["broadcasts"] = self.broadcasts
+        data["stats_repo"] = self.stats
         user: User | None = data.get("event_from_user")
         if user is not None and not user.is_bot:
             data["user_record"] = await self.users.touch(user.id)

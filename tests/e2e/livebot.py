@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from bot.app import Deps, create_bot, create_dispatcher, open_deps
+from bot.app import Deps, broadcasting, create_bot, create_dispatcher, open_deps
 from bot.config import Settings
 from bot.devserver.emulator import BotAPIEmulator
 
@@ -41,11 +41,12 @@ async def live_bot(settings: Settings, classifier, **overrides: object) -> Async
     async with BotAPIEmulator() as emulator, open_deps(settings, classifier) as deps:
         dp = create_dispatcher(settings, deps)
         bot = create_bot(settings, TOKEN, api_url=emulator.base_url)
-        polling = asyncio.create_task(dp.start_polling(bot, handle_signals=False, close_bot_session=False))
-        try:
-            yield LiveBot(emulator, deps, settings)
-        finally:
-            await dp.stop_polling()
-            with contextlib.suppress(asyncio.CancelledError):
-                await polling
-            await bot.session.close()
+        async with broadcasting(settings, deps, dp, bot, TOKEN, emulator.base_url):
+            polling = asyncio.create_task(dp.start_polling(bot, handle_signals=False, close_bot_session=False))
+            try:
+                yield LiveBot(emulator, deps, settings)
+            finally:
+                await dp.stop_polling()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await polling
+                await bot.session.close()

@@ -73,8 +73,10 @@ async def test_start_then_language_then_region_are_stored(live, lang, question, 
     assert len(buttons(region_question)) == 21  # 17 regions, 3 cities, skip
     live.emulator.press(user, region_question["message_id"], button_data(region_question, f"rg:{region_id}:"))
     welcome = await live.emulator.next_message(user)
-    assert live.emulator.bot_messages(user)[-2]["text"] == saved
+    edited = next(m for m in live.emulator.bot_messages(user) if m["message_id"] == region_question["message_id"])
+    assert edited["text"] == saved
     assert "SaqBol" in welcome["text"] and live.emulator.reply_keyboard(user)["keyboard"]
+    await live.emulator.next_message(user)  # the offer of police alerts
     assert await live.rows("SELECT language, region FROM users WHERE id = ?", user) == [(lang, region_id)]
 
 
@@ -83,7 +85,8 @@ async def test_region_can_be_skipped(live, lang):
     user = USER_OF[lang]
     region_question = await choose_language(live, user, lang)
     live.emulator.press(user, region_question["message_id"], button_data(region_question, "rg:-:"))
-    await live.emulator.next_message(user)
+    await live.emulator.next_message(user)  # the welcome
+    await live.emulator.next_message(user)  # the offer of police alerts
     assert await live.rows("SELECT language, region FROM users WHERE id = ?", user) == [(lang, None)]
 
 
@@ -109,7 +112,8 @@ async def test_chosen_language_wins_over_the_language_of_the_text(live, kb, lang
     user = USER_OF[lang]
     region_question = await choose_language(live, user, lang)
     live.emulator.press(user, region_question["message_id"], button_data(region_question, "rg:-:"))
-    await live.emulator.next_message(user)
+    await live.emulator.next_message(user)  # the welcome
+    await live.emulator.next_message(user)  # the offer of police alerts
     text, scheme = SCAMS[other]
     answer = await live.reply_to(user, text)
     assert kb.schemes[scheme].title.get(lang) in answer["text"]

@@ -1,0 +1,298 @@
+"""/broadcast for officers: a dialog (Kazakh text, Russian text, target regions, an optional
+scheme tag, a preview exactly as recipients will see it), then a second officer or a
+superadmin approves or rejects it. Every message, command and button here checks the role.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import html
+import logging
+
+from aiogram import F, Router
+from aiogram.filters import Command, CommandObject, StateFilter
+from aiogram.fsm.context import FSMContext
+from aiogram.fsm.state import State, StatesGroup
+from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
+from aiogram.utils.i18n import I18n
+from aiogram.utils.i18n import gettext as _
+from aiogram.utils.keyboard import InlineKeyboardBuilder
+
+from bot.broadcast import DeliveryEngine
+from bot.broadcast_policy import MAX_BROADCAST_CHARS, forbidden_links
+from bot.broadcast_text import alert_html
+from bot.callbacks import ApproveCb, BroadcastCb
+from bot.config import Settings
+from bot.i18n import Lang, current_lang
+from bot.knowledge import KnowledgeBase
+from bot.roles import HasRole
+from bot.storage.broadcasts import BroadcastsRepo, Draft
+from bot.storage.roles import RolesRepo
+from bot.storage.subscriptions import NATIONAL
+
+log = logging.getLogger(__name__)
+
+
+class Compose(StatesGroup):
+    text_kk = State()
+    text_ru = State()
+    regions = State()
+    scheme = State()
+    preview = State()
+
+
+class Reject(StatesGroup):
+    reason = State()
+
+
+# --- keyboards ------------------------------------------------------------------------------
+
+def _regions_keyboard(kb: KnowledgeBase, lang: Lang, chosen: list[str]) -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    builder.button(text=_("🇰🇿 Whole country"), callback_data=BroadcastCb(action="national"))
+    for region in kb.regions.values():
+        mark = "✅ " if region.id in chosen else ""
+        builder.button(text=mark + region.name.get(lang), callback_data=BroadcastCb(action="region", value=region.id))
+    builder.adjust(1, *([2] * 10))
+    builder.row(InlineKeyboardButton(text=_("Done"), callback_data=BroadcastCb(action="regions_done").pack()))
+    return builder.as_markup()
+
+
+def _schemes_keyboard(kb: KnowledgeBase, lang: Lang) -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    for scheme in kb.schemes.values():
+        builder.button(text=scheme.title.get(lang), callback_data=BroadcastCb(action="scheme", value=scheme.id))
+    builder.button(text=_("No tag"), callback_data=BroadcastCb(action="scheme", value="-"))
+    builder.adjust(1)
+    return builder.as_markup()
+
+
+def _decision_keyboard(broadcast_id: int) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(inline_keyboard=[[
+        InlineKeyboardButton(text=_("✅ Approve and send"),
+                             callback_data=ApproveCb(broadcast_id=broadcast_id, approve=True).pack()),
+        InlineKeyboardButton(text=_("✖️ Reject"),
+                             callback_data=ApproveCb(broadcast_id=broadcast_id, approve=False).pack()),
+    ]])
+
+
+def _target_text(kb: KnowledgeBase, regions: tuple[str, ...] | list[str], lang: Lang) -> str:
+    if NATIONAL in regions:
+        return _("the whole country")
+    return ", ".join(kb.regions[r].name.get(lang) for r in regions if r in kb.regions)
+
+
+# --- the dialog -----------------------------------------------------------------------------
+
+async def start_compose(message: Message, state: FSMContext) -> None:
+    await state.clear()
+    await state.set_state(Compose.text_kk)
+    await message.answer(_("New police alert. Step 1 of 4: send the text in Kazakh. /cancel stops."))
+
+
+async def cancel_compose(message: Message, state: FSMContext) -> None:
+    await state.clear()
+    await message.answer(_("Cancelled: nothing was sent."))
+
+
+async def _accept_text(message: Message, settings_allowed: list[str]) -> str | None:
+    """The text, or None after telling the officer what is wrong with it."""
+    text = (message.text or "").strip()
+    if not text:
+        await message.answer(_("Send the alert as text."))
+        return None
+    if len(text) > MAX_BROADCAST_CHARS:
+        await message.answer(_("The text is too long: {n} characters, at most {limit}.")
+                             .format(n=len(text), limit=MAX_BROADCAST_CHARS))
+        return None
+    bad = forbidden_links(text, settings_allowed)
+    if bad:
+        await message.answer(_("Refused: links are allowed only to official sites ({allowed}). Remove: {bad}")
+                             .format(allowed=", ".join(settings_allowed), bad=html.escape(", ".join(bad))))
+        return None
+    return text
+
+
+async def got_text_kk(message: Message, state: FSMContext, kb: KnowledgeBase) -> None:
+    text = await _accept_text(message, kb.links.broadcast_allowed)
+    if text is None:
+        return
+    await state.update_data(text_kk=text)
+    await state.set_state(Compose.text_ru)
+    await message.answer(_("Step 2 of 4: now the same alert in Russian."))
+
+
+async def got_text_ru(message: Message, state: FSMContext, kb: KnowledgeBase, i18n: I18n) -> None:
+    text = await _accept_text(message, kb.links.broadcast_allowed)
+    if text is None:
+        return
+    await state.update_data(text_ru=text, regions=[])
+    await state.set_state(Compose.regions)
+    await message.answer(_("Step 3 of 4: who gets it? The whole country, or tap regions and press Done."),
+                         reply_markup=_regions_keyboard(kb, current_lang(i18n), []))
+
+
+async def region_button(query: CallbackQuery, callback_data: BroadcastCb, state: FSMContext,
+                        kb: KnowledgeBase, i18n: I18n) -> None:
+    lang = current_lang(i18n)
+    chosen: list[str] = (await state.get_data()).get("regions", [])
+    if callback_data.action == "region" and callback_data.value in kb.regions:
+        chosen = sorted(set(chosen) ^ {callback_data.value})
+        await state.update_data(regions=chosen)
+        await query.answer()
+        await query.message.edit_reply_markup(reply_markup=_regions_keyboard(kb, lang, chosen))
+        return
+    if callback_data.action == "national":
+        chosen = [NATIONAL]
+    elif not chosen:
+        await query.answer(_("Choose at least one region, or the whole country."), show_alert=True)
+        return
+    await state.update_data(regions=chosen)
+    await state.set_state(Compose.scheme)
+    await query.answer()
+    await query.message.edit_text(_("Target: {target}.").format(target=_target_text(kb, chosen, lang)))
+    await query.message.answer(_("Step 4 of 4: which scheme is it about? (optional)"),
+                               reply_markup=_schemes_keyboard(kb, lang))
+
+
+async def scheme_button(query: CallbackQuery, callback_data: BroadcastCb, state: FSMContext,
+                        kb: KnowledgeBase, broadcasts: BroadcastsRepo, i18n: I18n) -> None:
+    scheme = callback_data.value if callback_data.value in kb.schemes else None
+    await state.update_data(scheme=scheme)
+    await state.set_state(Compose.preview)
+    data = await state.get_data()
+    lang = current_lang(i18n)
+    await query.answer()
+    await query.message.edit_text(_("Preview: exactly what subscribers will get."))
+    await query.message.answer(alert_html(i18n, data["text_kk"], "kk"))
+    await query.message.answer(alert_html(i18n, data["text_ru"], "ru"))
+    audience = await broadcasts.audience(tuple(data["regions"]))
+    tag = kb.schemes[scheme].title.get(lang) if scheme else _("none")
+    await query.message.answer(
+        _("Target: {target}. Scheme: {scheme}. Subscribers now: {n}.\nSubmit it for approval by a second officer?")
+        .format(target=_target_text(kb, data["regions"], lang), scheme=tag, n=audience),
+        reply_markup=InlineKeyboardMarkup(inline_keyboard=[[
+            InlineKeyboardButton(text=_("📨 Submit for approval"), callback_data=BroadcastCb(action="submit").pack()),
+            InlineKeyboardButton(text=_("Cancel"), callback_data=BroadcastCb(action="cancel").pack()),
+        ]]),
+    )
+
+
+async def submit_button(query: CallbackQuery, callback_data: BroadcastCb, state: FSMContext, kb: KnowledgeBase,
+                        broadcasts: BroadcastsRepo, roles: RolesRepo, settings: Settings, i18n: I18n) -> None:
+    await query.answer()
+    if callback_data.action == "cancel":
+        await state.clear()
+        await query.message.edit_text(_("Cancelled: nothing was sent."))
+        return
+    data = await state.get_data()
+    await state.clear()
+    author = query.from_user.id
+    # Stored exactly as previewed and as recipients will get it: header + escaped text.
+    broadcast_id = await broadcasts.submit(author, alert_html(i18n, data["text_kk"], "kk"),
+                                           alert_html(i18n, data["text_ru"], "ru"), tuple(data["regions"]),
+                                           data.get("scheme"))
+    await roles.audit(author, "submit", f"broadcast {broadcast_id}")
+    await query.message.edit_text(_("Alert #{id} is waiting for a second officer's approval.").format(id=broadcast_id))
+    draft = await broadcasts.get(broadcast_id)
+    for approver in await broadcasts.approvers(frozenset(settings.admin_ids), author):
+        await _ask_approval(query, approver, draft, kb, i18n)
+
+
+async def _ask_approval(query: CallbackQuery, approver: int, draft: Draft, kb: KnowledgeBase, i18n: I18n) -> None:
+    """The approver sees the very texts subscribers will get, then the two buttons."""
+    lang = current_lang(i18n)
+    text = _("Alert #{id} from officer {author} to {target} needs approval:").format(
+        id=draft.id, author=draft.author_id, target=_target_text(kb, draft.regions, lang))
+    try:
+        await query.bot.send_message(approver, text)
+        await query.bot.send_message(approver, draft.text_kk)
+        await query.bot.send_message(approver, draft.text_ru, reply_markup=_decision_keyboard(draft.id))
+    except Exception as exc:  # noqa: BLE001 - one unreachable approver must not stop the others
+        log.warning("could not ask %s to approve broadcast %s: %s", approver, draft.id, exc)
+
+
+# --- approval -------------------------------------------------------------------------------
+
+async def decision_button(query: CallbackQuery, callback_data: ApproveCb, broadcasts: BroadcastsRepo,
+                          roles: RolesRepo, engine: DeliveryEngine, state: FSMContext, settings: Settings) -> None:
+    draft = await broadcasts.get(callback_data.broadcast_id)
+    officer = query.from_user.id
+    if draft is None:
+        await query.answer(_("No such alert."), show_alert=True)
+        return
+    if draft.author_id == officer:
+        await roles.audit(officer, "denied", f"self-approval of broadcast {draft.id}")
+        await query.answer(_("You cannot approve or reject your own alert: a second officer must."), show_alert=True)
+        return
+    if draft.status != "pending":
+        await query.answer(_("Already decided: {status}.").format(status=draft.status), show_alert=True)
+        return
+    await query.answer()
+    if not callback_data.approve:
+        await state.set_state(Reject.reason)
+        await state.update_data(broadcast_id=draft.id)
+        await query.message.answer(_("Why is alert #{id} rejected? The author will see your answer.")
+                                   .format(id=draft.id))
+        return
+    if not await broadcasts.decide(draft.id, officer, approve=True, paid=settings.broadcast_paid):
+        await query.message.answer(_("Already decided by someone else."))
+        return
+    await roles.audit(officer, "approve", f"broadcast {draft.id}")
+    await query.message.edit_reply_markup(reply_markup=None)
+    progress = await query.message.answer(_("Alert #{id} approved. Sending…").format(id=draft.id))
+    await broadcasts.set_progress_message(draft.id, progress.chat.id, progress.message_id)
+    await _tell(query, draft.author_id, _("Your alert #{id} was approved by officer {officer} and is being sent.")
+                .format(id=draft.id, officer=officer))
+    await engine.enqueue(draft.id)
+    asyncio.create_task(engine.run(draft.id), name=f"broadcast-{draft.id}")
+
+
+async def rejection_reason(message: Message, state: FSMContext, broadcasts: BroadcastsRepo, roles: RolesRepo) -> None:
+    broadcast_id = (await state.get_data())["broadcast_id"]
+    reason = (message.text or "").strip()[:500] or "-"
+    await state.clear()
+    draft = await broadcasts.get(broadcast_id)
+    if draft is None or not await broadcasts.decide(broadcast_id, message.from_user.id, approve=False, reason=reason):
+        await message.answer(_("Already decided by someone else."))
+        return
+    await roles.audit(message.from_user.id, "reject", f"broadcast {broadcast_id}: {reason}")
+    await message.answer(_("Alert #{id} rejected.").format(id=broadcast_id))
+    await _tell(message, draft.author_id, _("Your alert #{id} was rejected by officer {officer}. Reason: {reason}")
+                .format(id=broadcast_id, officer=message.from_user.id, reason=reason))
+
+
+async def _tell(event: Message | CallbackQuery, user_id: int, text: str) -> None:
+    try:
+        await event.bot.send_message(user_id, text, parse_mode=None)
+    except Exception as exc:  # noqa: BLE001 - the decision stands even if the author cannot be told
+        log.warning("could not tell %s: %s", user_id, exc)
+
+
+async def cancel_broadcast(message: Message, command: CommandObject, engine: DeliveryEngine,
+                           roles: RolesRepo) -> None:
+    arg = (command.args or "").strip()
+    if not arg.isdigit():
+        await message.answer(_("Send /cancel_broadcast and the alert number, for example: /cancel_broadcast 12"))
+        return
+    engine.cancel(int(arg))
+    await roles.audit(message.from_user.id, "cancel", f"broadcast {arg}")
+    await message.answer(_("Alert #{id}: sending stops after the messages already on their way.").format(id=arg))
+
+
+def create_router() -> Router:
+    router = Router(name="broadcast")
+    officer = HasRole("officer")
+    router.message.register(start_compose, Command("broadcast"), officer)
+    router.message.register(cancel_broadcast, Command("cancel_broadcast"), officer)
+    router.message.register(cancel_compose, Command("cancel"), officer, StateFilter(Compose))
+    router.message.register(got_text_kk, Compose.text_kk, officer)
+    router.message.register(got_text_ru, Compose.text_ru, officer)
+    router.message.register(rejection_reason, Reject.reason, officer, F.text)
+    router.callback_query.register(region_button, BroadcastCb.filter(F.action.in_({"region", "national", "regions_done"})),
+                                   Compose.regions, officer)
+    router.callback_query.register(scheme_button, BroadcastCb.filter(F.action == "scheme"), Compose.scheme, officer)
+    router.callback_query.register(submit_button, BroadcastCb.filter(F.action.in_({"submit", "cancel"})),
+                                   Compose.preview, officer)
+    router.callback_query.register(decision_button, ApproveCb.filter(), officer)
+    return router
