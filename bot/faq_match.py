@@ -24,6 +24,8 @@ class FaqMatcher:
 
     def match(self, text: str) -> str | None:
         """The FAQ id the text asks about, or None."""
+        if len(text) > 4 * MAX_QUESTION_CHARS:  # long for sure, even with invisible characters: skip normalising
+            return None
         norm = normalize(text)
         if len(norm.text.strip()) > MAX_QUESTION_CHARS:
             return None
