@@ -154,4 +154,5 @@ async def broadcasting(settings: Settings, deps: Deps, dp: Dispatcher, bot: Bot,
         resume.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await resume
+        await engine.shutdown()  # sends in flight finish and are recorded, instead of turning 'uncertain'
         await engine_bot.session.close()

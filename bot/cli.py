@@ -160,7 +160,7 @@ def parser() -> argparse.ArgumentParser:
     bench.set_defaults(func=cmd_bench)
 
     bb = sub.add_parser("bench-broadcast", help="the alert delivery engine against a local Telegram in a second process")
-    bb.add_argument("--recipients", type=int, default=100_000)
+    bb.add_argument("--recipients", type=int, default=100_000, help="subscribers in the temporary database")
     cap = bb.add_mutually_exclusive_group()
     cap.add_argument("--rate", type=float, default=25.0, help="the engine's cap, msg/s")
     cap.add_argument("--uncapped", action="store_true", help="no cap: the engine's own ceiling")

@@ -1,6 +1,7 @@
 """`python -m bot bench-broadcast`: the delivery engine, timed against a Telegram of its own.
 
-Two processes, as in production, where Telegram is not on the bot's machine:
+Two processes, as in production, where Telegram is not on the bot's machine (the engine's
+modules are imported only in the second, which keeps the emulator process light):
 - *Telegram* (a child process): the Bot API emulator with one chat per recipient, not
   recording requests, so that it holds no more than Telegram's side would.
 - *the engine* (this process): a temporary SQLite database with the recipients and one
@@ -23,12 +24,19 @@ from multiprocessing.connection import Connection, wait
 from multiprocessing.process import BaseProcess
 from pathlib import Path
 
+from typing import TYPE_CHECKING
+
+import aiosqlite
 import psutil
 
 from bot.config import Settings
 
+if TYPE_CHECKING:
+    from aiogram import Bot
+
 FIRST_USER = 600_000_000
 STARTUP_TIMEOUT = 300.0  # seconds for the emulator process to create its chats
+BARE_SECONDS = 10.0
 REGIONS = ("astana", "almaty_city", "shymkent", "karaganda", "turkestan", "mangystau")
 LANGUAGES = ("kk", "ru", None)  # None: the user never chose; the engine sends Russian
 TEXT_KK = "<b>Полиция ескертеді:</b> «банк қызметкерлері» SMS-кодты сұрайды. Кодты ешкімге айтпаңыз."
@@ -44,6 +52,7 @@ class Measurement:
     elapsed_s: float
     in_flight: int
     rss_at_start_mb: float  # the imports (aiogram, and the classifier's libraries through bot.storage)
+    bare_rate: float | None  # uncapped only: the same Bot in a plain loop, without the engine
 
 
 # --- Telegram (child process) -----------------------------------------------------------
@@ -66,7 +75,7 @@ def _telegram_process(conn: Connection, recipients: int) -> None:
 # --- the engine (this process) ------------------------------------------------------------
 
 
-async def _populate(conn, recipients: int) -> int:
+async def _populate(conn: aiosqlite.Connection, recipients: int) -> int:
     """The subscribers (mixed languages and regions) and an approved national alert, in one
     transaction: this database is the bench's own, nothing else writes to it."""
     now = time.time()
@@ -89,6 +98,29 @@ async def _populate(conn, recipients: int) -> int:
     return broadcast_id
 
 
+async def _bare_aiogram_rate(bot: Bot, user_ids: range, concurrency: int) -> float:
+    """What the same Bot does alone on this machine: sendMessage in a plain loop with the
+    engine's concurrency, no engine, no database. Uncapped, the engine cannot beat it, so
+    this tells the engine's own cost apart from aiogram's and the machine's."""
+    from bot.broadcast.engine import NO_PREVIEW
+
+    deadline = time.perf_counter() + BARE_SECONDS
+    pending = iter(user_ids)
+    sent = 0
+
+    async def sender() -> None:
+        nonlocal sent
+        for user_id in pending:
+            if time.perf_counter() > deadline:
+                return
+            await bot.send_message(user_id, TEXT_RU, parse_mode="HTML", link_preview_options=NO_PREVIEW)
+            sent += 1
+
+    started = time.perf_counter()
+    await asyncio.gather(*(sender() for _ in range(concurrency)))
+    return sent / (time.perf_counter() - started)
+
+
 async def _measure(settings: Settings, db_path: Path, telegram: tuple[str, str], recipients: int, rate: float,
                    seconds: float) -> Measurement:
     from bot.app import create_bot
@@ -101,6 +133,8 @@ async def _measure(settings: Settings, db_path: Path, telegram: tuple[str, str],
     bot = create_bot(settings, token, api_url=base_url, retry=False)
     try:
         broadcast_id = await _populate(db.conn, recipients)
+        users = range(FIRST_USER, FIRST_USER + recipients)
+        bare = await _bare_aiogram_rate(bot, users, in_flight_for(rate)) if math.isinf(rate) else None
         engine = DeliveryEngine(db, bot, rate=rate)
         started = time.perf_counter()
         total = await engine.enqueue(broadcast_id)
@@ -113,7 +147,9 @@ async def _measure(settings: Settings, db_path: Path, telegram: tuple[str, str],
         await bot.session.close()
         await db.close()
     delivered = progress.total - progress.pending - progress.uncertain
-    return Measurement(total, enqueue_s, delivered, progress.cancelled, elapsed, in_flight_for(rate), rss_at_start)
+    return Measurement(
+        total, enqueue_s, delivered, progress.cancelled, elapsed, in_flight_for(rate), rss_at_start, bare
+    )
 
 
 def _address(ours: Connection, telegram: BaseProcess) -> tuple[str, str]:
@@ -161,6 +197,11 @@ def report(m: Measurement, rate: float, seconds: float) -> str:
     ]
     if capped:
         rows.append(("measured / cap", f"{throughput / rate:.4f}", f"({(throughput / rate - 1) * 100:+.2f} %)"))
+    if m.bare_rate is not None:
+        rows += [
+            ("bare aiogram", f"{m.bare_rate:.1f}", f"msg/s: same Bot, plain loop, no engine ({BARE_SECONDS:g} s)"),
+            ("engine / bare", f"{throughput / m.bare_rate:.3f}", ""),
+        ]
     rows += [
         ("in flight", f"{m.in_flight}", "sends at most"),
         ("peak RSS", f"{peak_rss_mb():.1f}", f"MB, engine process ({m.rss_at_start_mb:.0f} MB of it before the run)"),

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import deque
+from itertools import zip_longest
 
 from bot.broadcast.repository import Delivery, DeliveryRepo
 
@@ -15,18 +16,19 @@ PAGE = 1000  # pending ids read at a time: a 100 000-recipient broadcast never s
 class ClaimQueue:
     """The pending deliveries of one broadcast, for workers that hold a token and send at once.
 
-    Workers that ask at the same moment share one UPDATE (a group commit): at 25 msg/s that
-    is one row per statement, at 2000 msg/s dozens, with no timer in between. A row is only
-    marked for a worker already waiting for it, so rows in 'sending' never outnumber the
-    workers: that bounds what a crash can leave uncertain.
+    The workers waiting at the same moment share one UPDATE (a group commit): at 25 msg/s
+    that is one row per statement, uncapped a dozen or more, with no timer in between. All
+    of them are woken together when it commits (a lock handed down the queue instead would
+    cost an event-loop turn per message). A row is only claimed for a worker already waiting
+    for it, so rows in 'sending' never outnumber the workers: that bounds what a crash can
+    leave uncertain.
     """
 
     def __init__(self, repo: DeliveryRepo, broadcast_id: int) -> None:
         self._repo = repo
         self._broadcast_id = broadcast_id
-        self._lock = asyncio.Lock()
-        self._wanted = 0  # workers in take(): the one holding the lock and those queued behind it
-        self._claimed: deque[Delivery] = deque()
+        self._waiters: list[asyncio.Future[Delivery | None]] = []
+        self._serving: asyncio.Task[None] | None = None
         self._page: deque[int] = deque()
         self._after = 0
         self._read_all = False
@@ -34,32 +36,49 @@ class ClaimQueue:
 
     def has_more(self) -> bool:
         """False once closed, or once every pending row has been handed out."""
-        return not self.closed and not (self._read_all and not self._page and not self._claimed)
+        return not self.closed and not (self._read_all and not self._page)
 
     def close(self) -> None:
-        """No more claims; rows already claimed for a waiting worker still go to it."""
+        """No more claims; a claim already under way still reaches its workers."""
         self.closed = True
 
     async def take(self) -> Delivery | None:
         """The next delivery, now 'sending' in the database; None when none is left (or closed)."""
-        self._wanted += 1
-        try:
-            async with self._lock:
-                if not self._claimed and not self.closed:
-                    await self._claim(self._wanted)
-                return self._claimed.popleft() if self._claimed else None
-        finally:
-            self._wanted -= 1
+        if not self.has_more():
+            return None
+        waiter: asyncio.Future[Delivery | None] = asyncio.get_running_loop().create_future()
+        self._waiters.append(waiter)
+        if self._serving is None:
+            self._serving = asyncio.create_task(self._serve())
+        return await waiter
 
-    async def _claim(self, count: int) -> None:
-        """Claims up to ``count`` rows: one for this worker and one for each queued behind it
-        (the lock is FIFO, so each of them takes exactly one)."""
-        while not self._claimed:
-            ids = await self._next_ids(count)
-            if not ids:
-                return
+    async def _serve(self) -> None:
+        """Claims for everyone waiting and wakes them, again while more arrived meanwhile.
+        A database error reaches the workers that were waiting; a worker cancelled while it
+        waited (the run being torn down) leaves its row 'sending', as a crash would."""
+        try:
+            while self._waiters:
+                waiters, self._waiters = self._waiters, []
+                try:
+                    rows = await self._claim(len(waiters)) if self.has_more() else []
+                except Exception as exc:
+                    for waiter in waiters:
+                        if not waiter.done():
+                            waiter.set_exception(exc)
+                    continue
+                for waiter, row in zip_longest(waiters, rows):  # never more rows than waiters
+                    if not waiter.done():
+                        waiter.set_result(row)
+        finally:
+            self._serving = None
+
+    async def _claim(self, count: int) -> list[Delivery]:
+        """Up to ``count`` rows, fewer only when the broadcast runs out."""
+        claimed: list[Delivery] = []
+        while len(claimed) < count and (ids := await self._next_ids(count - len(claimed))):
             # Fewer than asked come back if another engine claimed some first: ask again.
-            self._claimed.extend(await self._repo.claim(self._broadcast_id, ids, time.time()))
+            claimed += await self._repo.claim(self._broadcast_id, ids, time.time())
+        return claimed
 
     async def _next_ids(self, count: int) -> list[int]:
         if not self._page and not self._read_all:

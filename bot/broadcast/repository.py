@@ -126,13 +126,13 @@ class DeliveryRepo:
     async def claim(self, broadcast_id: int, user_ids: list[int], now: float) -> list[Delivery]:
         """Marks these recipients 'sending' and returns those that were still pending: only a row
         this statement moved may be sent, so two engines on one database never send it twice."""
-        async with self.conn.execute(
+        claimed = await self.conn.execute_fetchall(  # one trip to aiosqlite's thread: workers wait on it
             "UPDATE deliveries SET status = 'sending', updated_at = ? "
             "WHERE broadcast_id = ? AND status = 'pending' AND user_id IN (SELECT value FROM json_each(?)) "
             "RETURNING user_id, language",
             (now, broadcast_id, json.dumps(user_ids)),
-        ) as cur:
-            return [Delivery(row[0], row[1]) for row in await cur.fetchall()]
+        )
+        return [Delivery(row[0], row[1]) for row in claimed]
 
     async def record(self, broadcast_id: int, results: list[Result], now: float) -> None:
         """Writes how deliveries ended: one statement per kind of ending (in a batch nearly all

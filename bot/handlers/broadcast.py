@@ -5,7 +5,6 @@ superadmin approves or rejects it. Every message, command and button here checks
 
 from __future__ import annotations
 
-import asyncio
 import html
 import logging
 
@@ -245,7 +244,7 @@ async def decision_button(query: CallbackQuery, callback_data: ApproveCb, broadc
     await _tell(query, draft.author_id, _("Your alert #{id} was approved by officer {officer} and is being sent.")
                 .format(id=draft.id, officer=officer))
     await engine.enqueue(draft.id)
-    asyncio.create_task(engine.run(draft.id), name=f"broadcast-{draft.id}")
+    engine.start(draft.id)
 
 
 async def rejection_reason(message: Message, state: FSMContext, broadcasts: BroadcastsRepo, roles: RolesRepo) -> None:

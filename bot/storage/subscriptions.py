@@ -3,6 +3,8 @@ every subscriber has."""
 
 from __future__ import annotations
 
+import json
+
 from bot.storage.database import Database
 
 NATIONAL = "national"
@@ -17,19 +19,21 @@ class SubscriptionsRepo:
             return {row[0] for row in await cur.fetchall()}
 
     async def subscribe(self, user_id: int, regions: set[str]) -> None:
-        """Subscribe to these regions and the national channel (replacing earlier choices)."""
-        await self.conn.execute("BEGIN")
-        try:
-            await self.conn.execute("UPDATE users SET subscribed = 1 WHERE id = ?", (user_id,))
-            await self.conn.execute("DELETE FROM subscriptions WHERE user_id = ?", (user_id,))
-            await self.conn.executemany(
-                "INSERT INTO subscriptions (user_id, region) VALUES (?, ?)",
-                [(user_id, region) for region in sorted(regions | {NATIONAL})],
-            )
-            await self.conn.execute("COMMIT")
-        except BaseException:
-            await self.conn.execute("ROLLBACK")
-            raise
+        """Subscribe to these regions and the national channel (replacing earlier choices).
+
+        Three single statements, no BEGIN…COMMIT: the connection is shared by every handler,
+        and a transaction spread over awaits would take in their statements. Each statement
+        is atomic and the three converge on the same end state whatever runs between them."""
+        wanted = json.dumps(sorted(regions | {NATIONAL}))
+        await self.conn.execute("UPDATE users SET subscribed = 1 WHERE id = ?", (user_id,))
+        await self.conn.execute(
+            "DELETE FROM subscriptions WHERE user_id = ? AND region NOT IN (SELECT value FROM json_each(?))",
+            (user_id, wanted),
+        )
+        await self.conn.execute(
+            "INSERT OR IGNORE INTO subscriptions (user_id, region) SELECT ?, value FROM json_each(?)",
+            (user_id, wanted),
+        )
 
     async def toggle(self, user_id: int, region: str) -> set[str]:
         current = await self.regions_of(user_id)

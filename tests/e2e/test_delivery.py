@@ -309,13 +309,21 @@ async def test_a_failing_progress_callback_does_not_stop_the_alert(db, emulator,
     assert set(received(emulator, users).values()) == {1}
 
 
-async def test_cancel_stops_sending_and_leaves_the_rest_pending(db, emulator, bot):
-    users = await add_users(db, emulator, range(1, 41))
+async def running_broadcast(
+    db: Database, emulator: BotAPIEmulator, bot: Bot, users: list[int]
+) -> tuple[DeliveryEngine, int, asyncio.Task[Progress]]:
+    """A broadcast to ``users`` at 20 msg/s, caught once its first five messages are out."""
     broadcast_id = await add_broadcast(db)
     engine = DeliveryEngine(db, bot, rate=20)
     await engine.enqueue(broadcast_id)
     running = asyncio.create_task(engine.run(broadcast_id))
     await emulator.wait_until(lambda: len(sends(emulator)) >= 5)
+    return engine, broadcast_id, running
+
+
+async def test_cancel_stops_sending_and_leaves_the_rest_pending(db, emulator, bot):
+    users = await add_users(db, emulator, range(1, 41))
+    engine, broadcast_id, running = await running_broadcast(db, emulator, bot, users)
 
     engine.cancel(broadcast_id)
     progress = await running
@@ -343,6 +351,24 @@ async def test_a_broadcast_cancelled_before_it_runs_sends_nothing(db, emulator, 
     assert progress.cancelled and progress.pending == 5
     assert sends(emulator) == []
     assert await broadcast_status(db, broadcast_id) == "cancelled"
+
+
+async def test_shutdown_leaves_nothing_uncertain_and_resume_finishes_the_job(db, emulator, bot):
+    users = await add_users(db, emulator, range(1, 31))
+    engine, broadcast_id, running = await running_broadcast(db, emulator, bot, users)
+
+    await engine.shutdown()
+    paused = await running
+
+    assert not paused.done and not paused.cancelled and paused.pending > 0
+    assert await broadcast_status(db, broadcast_id) == "sending"
+    statuses = [status for status, _, _ in (await deliveries(db, broadcast_id)).values()]
+    assert "sending" not in statuses and statuses.count("sent") == len(sends(emulator))
+
+    await DeliveryEngine(db, bot, rate=1000).resume_all()
+
+    assert received(emulator, users) == dict.fromkeys(users, 1)
+    assert await broadcast_status(db, broadcast_id) == "done"
 
 
 # --- a crash --------------------------------------------------------------------------------
