@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 
+from bot.classifier.links import LinkInspector
 from bot.classifier.normalize import normalize
 
 MAX_BROADCAST_CHARS = 3500  # room for the header under Telegram's 4096
@@ -14,10 +15,6 @@ MAX_BROADCAST_CHARS = 3500  # room for the header under Telegram's 4096
 # Anything shaped like a host name, with or without a scheme, path or e-mail user part:
 # "https://egov.kz/x", "kaspi-bonus.top", "info@kz-cert.kz", "xn--80ak6aa92e.com".
 _HOSTLIKE = re.compile(r"(?:[a-z][a-z0-9+.-]*://)?(?:[\w.+-]+@)?((?:[\w-]+\.)+([\w-]{2,}))", re.IGNORECASE)
-
-
-def _is_allowed(host: str, allowed: list[str]) -> bool:
-    return any(host == d or host.endswith("." + d) for d in allowed)
 
 
 def forbidden_links(text: str, allowed: list[str]) -> list[str]:
@@ -28,6 +25,6 @@ def forbidden_links(text: str, allowed: list[str]) -> list[str]:
             host, tld = match.group(1).lower().rstrip("."), match.group(2)
             if tld.isdigit():  # "3.14", "18.11.2025": numbers, not hosts
                 continue
-            if not _is_allowed(host, allowed) and match.group(0) not in found:
+            if not LinkInspector.is_under(host, allowed) and match.group(0) not in found:
                 found.append(match.group(0))
     return found

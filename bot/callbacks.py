@@ -7,7 +7,8 @@ from typing import Literal
 
 from aiogram.filters.callback_data import CallbackData
 
-CheckAction = Literal["paid", "report", "not_scam", "is_scam"]
+from bot.storage.checks import Feedback
+
 
 
 class LanguageCb(CallbackData, prefix="lang"):
@@ -21,7 +22,7 @@ class RegionCb(CallbackData, prefix="rg"):
 
 
 class CheckCb(CallbackData, prefix="ck"):
-    action: CheckAction
+    action: Feedback  # the button's action is the judgement stored
     check_id: int
 
 

@@ -15,6 +15,9 @@ class MenuButton(Filter):
 
     def __init__(self, msgid: str) -> None:
         self.msgid = msgid
+        self._texts: frozenset[str] | None = None  # the catalogues do not change while running
 
     async def __call__(self, message: Message, i18n: I18n) -> bool:
-        return message.text is not None and message.text in variants(i18n, self.msgid)
+        if self._texts is None:
+            self._texts = variants(i18n, self.msgid)
+        return message.text is not None and message.text in self._texts

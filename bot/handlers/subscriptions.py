@@ -26,10 +26,9 @@ def describe(regions: set[str], kb: KnowledgeBase, lang: Lang) -> str:
 
 async def subscribe(user_id: int, record: UserRecord | None, subscriptions: SubscriptionsRepo,
                     kb: KnowledgeBase, lang: Lang) -> str:
-    region = record.region if record else None
-    await subscriptions.subscribe(user_id, {region} if region else set())
-    return describe(await subscriptions.regions_of(user_id) - {NATIONAL}, kb, lang) + "\n" + _(
-        "To stop: /unsubscribe")
+    regions = {record.region} if record and record.region else set()
+    await subscriptions.subscribe(user_id, regions)
+    return describe(regions, kb, lang) + "\n" + _("To stop: /unsubscribe")
 
 
 async def subscribe_command(message: Message, user_record: UserRecord | None, subscriptions: SubscriptionsRepo,

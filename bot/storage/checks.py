@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import time
-from dataclasses import dataclass
 from typing import Literal
 
 from bot.classifier import Verdict
@@ -14,16 +13,6 @@ from bot.storage.database import Database
 Source = Literal["text", "caption", "forward"]
 Feedback = Literal["paid", "report", "not_scam", "is_scam"]
 
-
-@dataclass(frozen=True)
-class CheckRecord:
-    id: int
-    user_id: int
-    source: str
-    text_redacted: str
-    risk: str
-    scheme: str | None
-    feedback: tuple[str, ...]
 
 
 class ChecksRepo:
@@ -64,17 +53,3 @@ class ChecksRepo:
             return True
         async with self.conn.execute("SELECT 1 FROM checks WHERE id = ? AND user_id = ?", (check_id, user_id)) as c:
             return await c.fetchone() is not None
-
-    async def for_user(self, user_id: int) -> list[CheckRecord]:
-        async with self.conn.execute(
-            "SELECT c.id, c.user_id, c.source, c.text_redacted, c.risk, c.scheme, group_concat(f.kind) AS fb "
-            "FROM checks c LEFT JOIN feedback f ON f.check_id = c.id WHERE c.user_id = ? "
-            "GROUP BY c.id ORDER BY c.id",
-            (user_id,),
-        ) as cur:
-            rows = await cur.fetchall()
-        return [
-            CheckRecord(r["id"], r["user_id"], r["source"], r["text_redacted"], r["risk"], r["scheme"],
-                        tuple(sorted(r["fb"].split(","))) if r["fb"] else ())
-            for r in rows
-        ]

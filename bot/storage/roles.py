@@ -4,20 +4,12 @@ the audit trail of every admin action."""
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
 from typing import Literal
 
 from bot.storage.database import Database
 
 Role = Literal["superadmin", "officer", "citizen"]
 
-
-@dataclass(frozen=True)
-class AuditEntry:
-    actor_id: int
-    action: str
-    detail: str
-    created_at: float
 
 
 class RolesRepo:
@@ -53,9 +45,3 @@ class RolesRepo:
             "INSERT INTO audit (actor_id, action, detail, created_at) VALUES (?, ?, ?, ?)",
             (actor_id, action, detail, time.time()),
         )
-
-    async def audit_trail(self, limit: int = 100) -> list[AuditEntry]:
-        async with self.conn.execute(
-            "SELECT actor_id, action, detail, created_at FROM audit ORDER BY id DESC LIMIT ?", (limit,)
-        ) as cur:
-            return [AuditEntry(*row) for row in await cur.fetchall()]

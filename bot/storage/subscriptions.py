@@ -36,9 +36,10 @@ class SubscriptionsRepo:
         )
 
     async def toggle(self, user_id: int, region: str) -> set[str]:
-        current = await self.regions_of(user_id)
-        await self.subscribe(user_id, current ^ {region})
-        return await self.regions_of(user_id)
+        """Add or remove one region; returns the regions now subscribed (with 'national')."""
+        chosen = (await self.regions_of(user_id) ^ {region}) | {NATIONAL}
+        await self.subscribe(user_id, chosen)
+        return chosen
 
     async def unsubscribe(self, user_id: int) -> None:
         await self.conn.execute("UPDATE users SET subscribed = 0 WHERE id = ?", (user_id,))

@@ -25,13 +25,6 @@ class UsersRepo:
     def __init__(self, db: Database) -> None:
         self.conn = db.conn
 
-    async def get(self, user_id: int) -> UserRecord | None:
-        async with self.conn.execute(
-            "SELECT id, language, region, subscribed FROM users WHERE id = ?", (user_id,)
-        ) as cur:
-            row = await cur.fetchone()
-        return None if row is None else _record(row)
-
     async def touch(self, user_id: int) -> UserRecord:
         """Create the user on first contact, else note that they were seen (and are not blocking
         us); one statement either way, since it runs for every update."""
@@ -45,12 +38,11 @@ class UsersRepo:
             row = await cur.fetchone()
         return _record(row)
 
+    # The storage middleware has touched (created) the user before any handler runs.
     async def set_language(self, user_id: int, language: Lang) -> None:
-        await self.touch(user_id)
         await self.conn.execute("UPDATE users SET language = ? WHERE id = ?", (language, user_id))
 
     async def set_region(self, user_id: int, region: str | None) -> None:
-        await self.touch(user_id)
         await self.conn.execute("UPDATE users SET region = ? WHERE id = ?", (region, user_id))
 
     async def forget(self, user_id: int) -> None:
