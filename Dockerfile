@@ -14,6 +14,11 @@ ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1 \
     DATABASE_PATH=/data/saqbol.db HEARTBEAT_PATH=/data/heartbeat
 
 WORKDIR /app
+# Tesseract's Kazakh, Russian and English models, for reading screenshots (tesserocr, a pip
+# package, brings the engine itself).
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends tesseract-ocr tesseract-ocr-kaz tesseract-ocr-rus tesseract-ocr-eng \
+    && rm -rf /var/lib/apt/lists/*
 # CPU torch first, from the CPU index, so the CUDA build is never pulled.
 RUN pip install "torch==${TORCH_VERSION}" --index-url "${TORCH_INDEX}"
 COPY pyproject.toml README.md ./

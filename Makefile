@@ -10,9 +10,22 @@ TORCH_INDEX ?=
 TEXT ?= Сізге Kaspi-ден ұтыс түсті, сілтемеге өтіңіз
 DEV ?= ../shared/data/dev.jsonl
 
-.PHONY: setup run test check eval bench loadtest messages model clean
+.PHONY: system setup run test check eval bench loadtest messages model clean
 
-setup: $(STAMP)
+# Debian packages: Tesseract's Kazakh, Russian and English models (screenshots) and the DejaVu
+# font the screenshot tests draw with. Installed when missing where this machine allows it
+# (root with apt-get); elsewhere the bot runs without reading pictures and says so.
+SYSTEM_PACKAGES := tesseract-ocr tesseract-ocr-kaz tesseract-ocr-rus tesseract-ocr-eng fonts-dejavu-core
+
+setup: system $(STAMP)
+
+system:
+	@if dpkg -s $(SYSTEM_PACKAGES) >/dev/null 2>&1; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		echo "installing $(SYSTEM_PACKAGES)"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(SYSTEM_PACKAGES) >/dev/null \
+		|| echo "note: could not install $(SYSTEM_PACKAGES); the bot will not read screenshots"; \
+	else echo "note: install $(SYSTEM_PACKAGES) (Debian names) to read screenshots; the bot works without them"; fi
 
 # CPU torch goes in first, on its own: with it in place, the other packages' torch
 # requirement is already met and pip never reaches for the CUDA build.

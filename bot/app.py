@@ -31,6 +31,7 @@ from bot.handlers import setup_routers
 from bot.i18n import LANGUAGES, N_, both, create_i18n
 from bot.knowledge import KnowledgeBase, load_knowledge
 from bot.middlewares import LanguageMiddleware, StorageMiddleware, ThrottlingMiddleware
+from bot.ocr import OcrService
 from bot.replies import ReplyRenderer
 from bot.storage import Database
 from bot.storage.broadcasts import BroadcastsRepo
@@ -53,21 +54,26 @@ class Deps:
     faq: FaqMatcher
     db: Database
     i18n: I18n
+    ocr: OcrService
 
 
 @contextlib.asynccontextmanager
 async def open_deps(settings: Settings, classifier: Classifier | None = None) -> AsyncIterator[Deps]:
     """Load the knowledge base, start the classifier process, open the database; close all at
-    the end. Tests pass a ready classifier, which then runs on a thread of this process."""
+    the end. Tests pass a ready classifier, which then runs on a thread of this process. The
+    OCR workers start with the first picture, or earlier through `OcrService.warm_up`."""
     kb = load_knowledge(settings.knowledge_dir)
     checker = CheckService.in_thread(classifier) if classifier else CheckService.in_process(settings)
+    ocr = OcrService(workers=settings.ocr_workers, queue=settings.ocr_queue, time_limit=settings.ocr_time_limit,
+                     tessdata=settings.ocr_tessdata)
     db = None
     try:
         await checker.warm_up()
         db = await Database.open(settings.database_path)
-        yield Deps(settings, kb, ReplyRenderer(kb), checker, FaqMatcher(kb), db, create_i18n())
+        yield Deps(settings, kb, ReplyRenderer(kb), checker, FaqMatcher(kb), db, create_i18n(), ocr)
     finally:
         checker.close()
+        ocr.close()
         if db is not None:
             await db.close()
 

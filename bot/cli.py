@@ -1,4 +1,4 @@
-"""Command line: `python -m bot run|check|eval|bench|bench-broadcast|loadtest|healthcheck|download-model`."""
+"""Command line: `python -m bot run|check|eval|bench|bench-broadcast|bench-ocr|loadtest|healthcheck|download-model`."""
 
 from __future__ import annotations
 
@@ -123,6 +123,24 @@ def cmd_bench_broadcast(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_bench_ocr(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.classifier import Classifier
+    from bot.knowledge import load_knowledge
+    from bot.ocr import TesseractMissing
+    from bot.ocr.bench import run_ocr_bench
+
+    if args.runs < 1 or args.pictures < 1:
+        print("--runs and --pictures must be at least 1", file=sys.stderr)
+        return 2
+    classifier = Classifier.build(load_knowledge(settings.knowledge_dir), settings)
+    try:
+        print(run_ocr_bench(args.texts, classifier, runs=args.runs, timed=args.pictures))
+    except TesseractMissing as exc:
+        print(f"cannot read pictures here: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m bot", description="SaqBol: fraud checks in Kazakh and Russian")
     sub = p.add_subparsers(dest="command", required=True)
@@ -166,6 +184,13 @@ def parser() -> argparse.ArgumentParser:
     cap.add_argument("--uncapped", action="store_true", help="no cap: the engine's own ceiling")
     bb.add_argument("--seconds", type=float, default=60.0, help="cancel the broadcast after this long")
     bb.set_defaults(func=cmd_bench_broadcast)
+
+    bo = sub.add_parser("bench-ocr", help="seconds per phone screenshot and OCR character error rates")
+    bo.add_argument("--texts", type=Path, default=Path("tests/ocr/screenshot_texts.yaml"),
+                    help="YAML file of texts to draw as screenshots")
+    bo.add_argument("--runs", type=int, default=3, help="timing runs (medians are reported)")
+    bo.add_argument("--pictures", type=int, default=40, help="screenshots timed per run")
+    bo.set_defaults(func=cmd_bench_ocr)
 
     dl = sub.add_parser("download-model", help="download MODEL into models/ (needs the internet)")
     dl.set_defaults(func=cmd_download_model)

@@ -57,6 +57,15 @@ class Settings(BaseSettings):
     )
     broadcast_paid_rate: float = Field(default=1000.0, gt=0, le=1000)
 
+
+    # --- reading screenshots ---
+    ocr_workers: int = Field(default=1, ge=1, le=16, description="processes reading pictures (one core each)")
+    ocr_queue: int = Field(default=8, ge=0, description="pictures that may wait for a worker; more are refused")
+    ocr_time_limit: float = Field(default=8.0, gt=0, description="seconds one picture may take to read")
+    ocr_tessdata: Path | None = Field(
+        default=None, description="folder with kaz/rus/eng .traineddata; unset = the system's tessdata"
+    )
+
     @field_validator("admin_ids", mode="before")
     @classmethod
     def _comma_separated(cls, value: object) -> object:

@@ -30,10 +30,12 @@ class ReplyRenderer:
     def language_for(self, verdict: Verdict, preferred: Lang | None = None) -> Lang:
         return preferred or verdict.reply_language
 
-    def _quote(self, text: str) -> str:
+    def quote(self, text: str, limit: int = QUOTE_LIMIT) -> str:
+        """The user's own words on one line, cut at ``limit`` characters, links defanged
+        (plain text: escape it for HTML)."""
         text = " ".join(text.split())
-        if len(text) > QUOTE_LIMIT:
-            text = text[: QUOTE_LIMIT - 1].rstrip() + "…"
+        if len(text) > limit:
+            text = text[: limit - 1].rstrip() + "…"
         return self.links.defang_text(text)
 
     def render(self, verdict: Verdict, lang: Lang, *, html: bool = False) -> str:
@@ -57,7 +59,7 @@ class ReplyRenderer:
         flags = [f for f in verdict.red_flags if f.weight > 0]
         if flags:
             section(frame.flags_heading.get(lang),
-                    [f"• {self.flag_titles[f.id].get(lang)}: «{self._quote(f.quote)}»" for f in flags])
+                    [f"• {self.flag_titles[f.id].get(lang)}: «{self.quote(f.quote)}»" for f in flags])
         if scheme and verdict.is_scam:
             section(frame.todo_heading.get(lang),
                     [f"{n}. {step.get(lang)}" for n, step in enumerate(scheme.what_to_do, 1)])

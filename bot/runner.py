@@ -76,6 +76,7 @@ async def _demo(settings: Settings, dp: Dispatcher, deps: Deps) -> None:
 
 async def run(settings: Settings) -> None:
     async with open_deps(settings) as deps:
+        await deps.ocr.warm_up()  # the first picture should not wait for the readers to start
         dp = create_dispatcher(settings, deps)
         beat = asyncio.create_task(heartbeat(settings))
         try:

@@ -4,7 +4,8 @@ Each module has plain handler functions and a `create_router()` that registers t
 fresh router tree is built per dispatcher (tests run several) and nothing is built at import.
 Order matters: admin routers come first, each handler guarded by a role filter, and the
 refusal router right after them answers any admin command or button that got past them;
-commands and menu buttons must win over the check handler, which takes any text; the media
+commands and menu buttons must win over the check handler, which takes any text; pictures
+come before it too (a photo's caption is checked with the picture's text); the media
 router is last and answers whatever nobody else took.
 """
 
@@ -12,7 +13,7 @@ from __future__ import annotations
 
 from aiogram import Router
 
-from bot.handlers import admin, broadcast, check, feedback, help, media, menu, privacy, start, stats, subscriptions
+from bot.handlers import admin, broadcast, check, feedback, help, media, menu, pictures, privacy, start, stats, subscriptions
 
 
 def setup_routers() -> Router:
@@ -28,6 +29,7 @@ def setup_routers() -> Router:
         menu.create_router(),
         help.create_router(),
         feedback.create_router(),
+        pictures.create_router(),
         check.create_router(),
         media.create_router(),
     )

@@ -11,6 +11,8 @@ from __future__ import annotations
 import asyncio
 import html
 import logging
+from collections.abc import Callable
+from functools import partial
 
 from aiogram import F, Router
 from aiogram.enums import ChatAction
@@ -69,11 +71,17 @@ def _source(message: Message) -> Source:
     return "text" if message.text is not None else "caption"
 
 
+def origin_notes(message: Message) -> list[str]:
+    """The forward's origin note as a paragraph of the answer, or nothing."""
+    note = origin_note(message)
+    return [f"ℹ️ {note}"] if note else []
+
+
 TYPING_AFTER = 1.0  # seconds; a quick check needs no "typing…", a slow model does
 
 
-async def _typing_if_slow(message: Message) -> None:
-    """Show "typing…" only when the check takes a while; a failure must never cost the answer."""
+async def typing_if_slow(message: Message) -> None:
+    """Show "typing…" only when the work takes a while; a failure must never cost the answer."""
     await asyncio.sleep(TYPING_AFTER)
     try:
         await message.bot.send_chat_action(message.chat.id, ChatAction.TYPING)
@@ -81,14 +89,44 @@ async def _typing_if_slow(message: Message) -> None:
         log.debug("chat action failed: %s", exc)
 
 
-def compose(verdict: Verdict, lang: Lang, renderer: ReplyRenderer, note: str | None) -> str:
-    parts = []
-    if note:
-        parts.append(f"ℹ️ {note}")
-    parts.append(renderer.render(verdict, lang, html=True))
+def compose(verdict: Verdict, lang: Lang, renderer: ReplyRenderer, notes: list[str]) -> str:
+    parts = [*notes, renderer.render(verdict, lang, html=True)]
     if verdict.truncated:
         parts.append(_("The message is very long: I checked only its beginning."))
     return "\n\n".join(parts)
+
+
+async def answer_check(
+    message: Message,
+    text: str,
+    source: Source,
+    notes: Callable[[], list[str]],
+    *,
+    checker: CheckService,
+    checks: ChecksRepo,
+    renderer: ReplyRenderer,
+    kb: KnowledgeBase,
+    i18n: I18n,
+    language_known: bool,
+) -> None:
+    """Checks ``text`` and answers with the verdict and its buttons. ``notes`` gives the
+    paragraphs that go before the verdict; it is called in the answer's language (the text's
+    own language when the user never chose one)."""
+    typing = asyncio.create_task(typing_if_slow(message))
+    try:
+        verdict = await checker.check(text)
+    except EmptyText:
+        await message.answer(html.escape(kb.replies.empty_input.get(current_lang(i18n)), quote=False))
+        return
+    finally:
+        typing.cancel()
+    lang = current_lang(i18n) if language_known else verdict.reply_language
+    check_id = await checks.add(message.chat.id, text, source, verdict)
+    with i18n.use_locale(lang):
+        parts = split_message(compose(verdict, lang, renderer, notes()))
+        for n, part in enumerate(parts, 1):
+            markup = keyboards.check_actions(check_id, verdict.is_scam) if n == len(parts) else None
+            await message.answer(part, reply_markup=markup)
 
 
 async def check_message(
@@ -107,21 +145,8 @@ async def check_message(
     if faq_answer is not None:
         await message.answer(faq_answer, reply_markup=keyboards.back_to_faq())
         return
-    typing = asyncio.create_task(_typing_if_slow(message))
-    try:
-        verdict = await checker.check(text)
-    except EmptyText:
-        await message.answer(html.escape(kb.replies.empty_input.get(current_lang(i18n)), quote=False))
-        return
-    finally:
-        typing.cancel()
-    lang = current_lang(i18n) if language_known else verdict.reply_language
-    check_id = await checks.add(message.chat.id, text, _source(message), verdict)
-    with i18n.use_locale(lang):
-        parts = split_message(compose(verdict, lang, renderer, origin_note(message)))
-        for n, part in enumerate(parts, 1):
-            markup = keyboards.check_actions(check_id, verdict.is_scam) if n == len(parts) else None
-            await message.answer(part, reply_markup=markup)
+    await answer_check(message, text, _source(message), partial(origin_notes, message), checker=checker,
+                       checks=checks, renderer=renderer, kb=kb, i18n=i18n, language_known=language_known)
 
 
 async def unknown_command(message: Message) -> None:

@@ -1,4 +1,5 @@
-"""Whatever the bot cannot read yet gets a polite answer that says what it can read."""
+"""Whatever the bot cannot read gets a polite answer that says what it can read.
+(Photos and image files go to the pictures router before this one.)"""
 
 from __future__ import annotations
 
@@ -24,10 +25,6 @@ async def voice(message: Message) -> None:
     await message.answer(_reply(_("I do not understand voice and video messages yet.")))
 
 
-async def photo(message: Message) -> None:
-    await message.answer(_reply(_("I cannot read pictures yet.")))
-
-
 async def document(message: Message) -> None:
     await message.answer(_reply(_("I do not open files: it is safer that way.")))
 
@@ -41,7 +38,6 @@ def create_router() -> Router:
     kinds: list[tuple[object, MagicFilter]] = [
         (sticker, F.sticker),
         (voice, F.voice | F.audio | F.video_note | F.video | F.animation),
-        (photo, F.photo),
         (document, F.document),
     ]
     for handler, magic in kinds:

@@ -10,7 +10,7 @@ from bot.classifier import Verdict
 from bot.privacy import redact
 from bot.storage.database import Database
 
-Source = Literal["text", "caption", "forward"]
+Source = Literal["text", "caption", "forward", "picture"]
 Feedback = Literal["paid", "report", "not_scam", "is_scam"]
 
 

@@ -18,7 +18,7 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE TABLE checks (
         id            INTEGER PRIMARY KEY,
         user_id       INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
-        source        TEXT NOT NULL,                -- text | caption | forward
+        source        TEXT NOT NULL,                -- text | caption | forward | picture
         text_redacted TEXT NOT NULL,
         text_hash     TEXT NOT NULL,                -- of the redacted text: repeats of one scam wave
         risk          TEXT NOT NULL,

@@ -294,8 +294,6 @@ async def test_personal_numbers_never_reach_the_database_file(live):
 @pytest.mark.parametrize(("send", "lang", "expected"), [
     ("send_sticker", "kk", "Стикерлерді оқи алмаймын"),
     ("send_sticker", "ru", "Стикеры я читать не умею"),
-    ("send_photo", "kk", "Суреттерді әзірге оқи алмаймын"),
-    ("send_photo", "ru", "Картинки я пока читать не умею"),
     ("send_voice", "kk", "Дауыстық және бейнехабарламаларды"),
     ("send_voice", "ru", "Голосовые и видеосообщения"),
     ("send_document", "ru", "Файлы я не открываю"),

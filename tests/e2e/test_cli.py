@@ -72,3 +72,19 @@ def test_a_broken_knowledge_base_is_reported_without_a_traceback(tmp_path):
     assert result.returncode == 2
     assert "knowledge base error" in result.stderr.decode()
     assert "Traceback" not in result.stderr.decode()
+
+
+def test_bench_ocr_prints_seconds_per_screenshot_and_error_rates(tmp_path, tesseract):
+    texts = tmp_path / "texts.yaml"
+    texts.write_text(
+        "texts:\n"
+        "  - {id: ru-1, lang: ru, scheme: bank_security_call, layout: sms, sender: Kaspi,"
+        " text: 'Служба безопасности: назовите код из SMS, чтобы отменить перевод.'}\n"
+        "  - {id: kk-1, lang: kk, scheme: prize_lottery, layout: chat, sender: Ұтыс,"
+        " text: 'Құттықтаймыз! Сіз көлік ұтып алдыңыз, салық төлеңіз.'}\n", encoding="utf-8")
+    result = run("bench-ocr", "--texts", str(texts), "--runs", "2", "--pictures", "2", tmp=tmp_path)
+    out = result.stdout.decode()
+    assert result.returncode == 0, result.stderr.decode()
+    assert "median of 2 runs: p50" in out and "p95" in out and "baseline" in out
+    for line in ("ru 1080×2400:", "kk 1080×2400:", "ru 720×1600:", "kk 720×1600:", "same scheme 1080×2400: "):
+        assert line in out

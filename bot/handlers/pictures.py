@@ -1,0 +1,131 @@
+"""Screenshots and photos of messages → the text in them → the same check as typed text.
+
+Pensioners rarely copy a message: they take a screenshot. The answer starts with what was
+read («Суреттен оқығаным: …»), so the person sees that the bot understood the picture; a
+caption is checked together with the picture's text. Every way reading can fail (no
+Tesseract here, a broken or huge file, no text in it, a crowd of pictures, a slow one) gets
+its own plain answer that says what to do instead.
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+from typing import Any
+
+from aiogram import Bot, F, Router
+from aiogram.exceptions import TelegramBadRequest
+from aiogram.types import Message
+from aiogram.utils.i18n import I18n
+from aiogram.utils.i18n import gettext as _
+
+from bot.checking import CheckService
+from bot.handlers.check import answer_check, origin_notes
+from bot.knowledge import KnowledgeBase
+from bot.ocr import MAX_BYTES, ImageError, OcrBusy, OcrService, OcrTimeout, OcrUnavailable
+from bot.replies import ReplyRenderer
+from bot.storage import ChecksRepo
+
+log = logging.getLogger(__name__)
+
+IMAGE_TYPES = frozenset({"image/png", "image/jpeg", "image/webp"})
+SHOWN_CHARS = 300  # of the text read, in the answer's first paragraph
+MIN_LETTERS = 3  # fewer letters or digits than this is not "text in the picture"
+
+
+def _file_of(message: Message) -> tuple[str, int | None]:
+    if message.photo:
+        largest = message.photo[-1]  # Telegram lists the sizes smallest first
+        return largest.file_id, largest.file_size
+    assert message.document is not None, "the router's filter lets only photos and image files in"
+    return message.document.file_id, message.document.file_size
+
+
+def _fallback() -> str:
+    return _("You can also copy the text of the message, or tell me in your own words what happened.")
+
+
+def _failure_line(exc: Exception | None) -> str:
+    """Why the picture gave no text to check; ``None``: it was read, and held no text."""
+    match exc:
+        case None:
+            return _("I did not find any text in this picture.")
+        case ImageError(problem="too_large"):
+            return _("This picture is too large for me (more than 15 MB).")
+        case ImageError(problem="too_small"):
+            return _("This picture is too small to read.")
+        case ImageError(problem="unsupported"):
+            return _("I read only PNG, JPEG and WebP pictures.")
+        case ImageError():
+            return _("I could not open this picture: the file seems damaged.")
+        case OcrBusy():
+            return _("Many pictures are being checked right now. Send it again in a minute.")
+        case OcrTimeout():
+            return _("This picture took too long to read. Crop it to the message and send it again.")
+        case _:
+            return _("I cannot read pictures on this server.")
+
+
+async def _download(bot: Bot, file_id: str) -> bytes:
+    """The picture's bytes; a file Telegram will not hand to bots (over 20 MB) is too large."""
+    try:
+        return (await bot.download(file_id)).getvalue()
+    except TelegramBadRequest as exc:
+        if "too big" in exc.message.lower():
+            raise ImageError("too_large", exc.message) from exc
+        raise
+
+
+async def read_picture(
+    message: Message,
+    bot: Bot,
+    ocr: OcrService,
+    checker: CheckService,
+    checks: ChecksRepo,
+    renderer: ReplyRenderer,
+    kb: KnowledgeBase,
+    i18n: I18n,
+    language_known: bool,
+) -> None:
+    deps = {"checker": checker, "checks": checks, "renderer": renderer, "kb": kb, "i18n": i18n,
+            "language_known": language_known}
+    file_id, size = _file_of(message)
+    try:
+        if not ocr.available:
+            raise OcrUnavailable(ocr.unavailable_reason)
+        if size is not None and size > MAX_BYTES:
+            raise ImageError("too_large", f"{size} bytes")
+        read = await ocr.read(await _download(bot, file_id))
+    except (ImageError, OcrBusy, OcrTimeout, OcrUnavailable) as exc:
+        log.info("picture not read: %s: %s", type(exc).__name__, exc)
+        await _answer_without_picture(message, exc, **deps)
+        return
+    if sum(ch.isalnum() for ch in read.text) < MIN_LETTERS:
+        await _answer_without_picture(message, None, **deps)
+        return
+    text = f"{read.text}\n{message.caption}" if message.caption else read.text
+
+    def notes() -> list[str]:
+        shown = html.escape(renderer.quote(read.text, SHOWN_CHARS), quote=False)
+        return [_("📷 What I read in the picture: «{text}»").format(text=shown), *origin_notes(message)]
+
+    await answer_check(message, text, "picture", notes, **deps)
+
+
+async def _answer_without_picture(message: Message, exc: Exception | None, **deps: Any) -> None:
+    """The picture gave no text. Its caption, if any, is still checked (nothing the person
+    sent is lost); otherwise they are told why and what to send instead."""
+    if not message.caption:
+        await message.answer("\n\n".join((_failure_line(exc), _fallback())))
+        return
+
+    def notes() -> list[str]:
+        return [" ".join((_failure_line(exc), _("I checked the caption."))), *origin_notes(message)]
+
+    await answer_check(message, message.caption, "caption", notes, **deps)
+
+
+def create_router() -> Router:
+    router = Router(name="pictures")
+    router.message.register(read_picture, F.photo | F.document.mime_type.in_(IMAGE_TYPES))
+    return router
