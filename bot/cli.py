@@ -182,7 +182,7 @@ def parser() -> argparse.ArgumentParser:
     cap = bb.add_mutually_exclusive_group()
     cap.add_argument("--rate", type=float, default=25.0, help="the engine's cap, msg/s")
     cap.add_argument("--uncapped", action="store_true", help="no cap: the engine's own ceiling")
-    bb.add_argument("--seconds", type=float, default=60.0, help="cancel the broadcast after this long")
+    bb.add_argument("--seconds", type=float, default=60.0, help="with a cap: cancel the broadcast after this long")
     bb.set_defaults(func=cmd_bench_broadcast)
 
     bo = sub.add_parser("bench-ocr", help="seconds per phone screenshot and OCR character error rates")

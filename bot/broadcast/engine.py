@@ -5,8 +5,10 @@ rate limit, claims the next pending delivery (marking it 'sending', committed), 
 and hands the result to a buffer that is written to SQLite in batches. Telegram's answers
 decide what happens next; see ``docs/broadcast.md`` for why a delivery is sent at most once.
 
-The Bot given to the engine must not retry by itself (``create_bot(..., retry=False)``): a
-429 has to reach the engine, which then pauses all its sending, not only the call that got it.
+Sends go through the Bot's aiohttp session, with the form of each broadcast encoded once
+(``bot.broadcast.sending``). A 429 has to reach the engine, which then pauses all its sending,
+not only the call that got it: the Bot given to it is made without RetryMiddleware
+(``create_bot(..., retry=False)``), and the engine's sends skip session middlewares anyway.
 """
 
 from __future__ import annotations
@@ -27,13 +29,12 @@ from aiogram.exceptions import (
     TelegramServerError,
     TelegramUnauthorizedError,
 )
-from aiogram.methods.base import Response
-from aiogram.types import LinkPreviewOptions, Message
 
 from bot.broadcast.claims import ClaimQueue
 from bot.broadcast.progress import Progress, Tally
 from bot.broadcast.ratelimit import Throttle
 from bot.broadcast.repository import Broadcast, Delivery, DeliveryRepo, Result, Status
+from bot.broadcast.sending import AlertSender
 from bot.storage import Database
 
 log = logging.getLogger(__name__)
@@ -44,7 +45,6 @@ MAX_IN_FLIGHT = 50
 BACKOFF_BASE = 0.5  # seconds before the first retry after a 5xx or a network error; doubles each time
 BACKOFF_CAP = 4.0
 FLUSH_EVERY = 0.25  # seconds between batched writes of the results
-NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 PASSING_ERRORS = (TelegramServerError, TelegramNetworkError)
 
 
@@ -68,8 +68,9 @@ class _Run:
     """One broadcast being delivered by this engine: its claims, its results waiting to be
     written, its counts, and why it stopped early, if it did."""
 
-    def __init__(self, broadcast: Broadcast, tally: Tally, claims: ClaimQueue) -> None:
+    def __init__(self, broadcast: Broadcast, sender: AlertSender, tally: Tally, claims: ClaimQueue) -> None:
         self.broadcast = broadcast
+        self.sender = sender
         self.tally = tally
         self.claims = claims
         self.results: list[Result] = []
@@ -121,10 +122,6 @@ class DeliveryEngine:
         self._max_attempts = max_attempts
         self._progress_every = progress_every
         self._on_progress = on_progress
-        # aiogram parses every reply as Response[Message], a generic class that pydantic caches
-        # only weakly: uncapped, the garbage collector freed it every few dozen messages and
-        # the next reply rebuilt it (about 4 ms each time). Held here, it is built once.
-        self._reply_type = Response[Message]
         self._runs: dict[int, _Run] = {}
         self._cancel_requested: set[int] = set()
         self._background: set[asyncio.Task[None]] = set()
@@ -216,7 +213,8 @@ class DeliveryEngine:
         counts = await self._repo.counts(broadcast.id)
         if broadcast.id in self._runs:  # checked and registered with no await between
             raise RuntimeError(f"broadcast {broadcast.id} is already being delivered by this engine")
-        run = _Run(broadcast, Tally(broadcast.id, counts, time.monotonic()), ClaimQueue(self._repo, broadcast.id))
+        tally = Tally(broadcast.id, counts, time.monotonic())
+        run = _Run(broadcast, AlertSender(self._bot, broadcast), tally, ClaimQueue(self._repo, broadcast.id))
         self._runs[broadcast.id] = run
         if broadcast.id in self._cancel_requested:
             run.stop()
@@ -309,7 +307,7 @@ class DeliveryEngine:
                 return Result(delivery.user_id, Status.PENDING, failures)
             retrying = True
             try:
-                await self._send(run.broadcast, delivery)
+                await run.sender.send(delivery)
                 return Result(delivery.user_id, Status.SENT, failures + 1)
             except TelegramRetryAfter as exc:
                 log.warning("flood control: all sending paused for %s s as Telegram asked", exc.retry_after)
@@ -328,12 +326,6 @@ class DeliveryEngine:
                 return Result(delivery.user_id, Status.PENDING, failures)
             except TelegramAPIError as exc:
                 return ended_by(delivery, exc, failures + 1)
-
-    async def _send(self, broadcast: Broadcast, delivery: Delivery) -> None:
-        paid = {"allow_paid_broadcast": True} if broadcast.paid else {}
-        await self._bot.send_message(
-            delivery.user_id, broadcast.text(delivery.language), parse_mode="HTML", link_preview_options=NO_PREVIEW, **paid
-        )
 
 
 def ended_by(delivery: Delivery, error: TelegramAPIError, attempts: int) -> Result:

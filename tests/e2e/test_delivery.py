@@ -16,6 +16,8 @@ from aiogram import Bot
 
 from bot.broadcast import BroadcastStopped, DeliveryEngine, Progress
 from bot.broadcast.engine import in_flight_for
+from bot.broadcast.repository import Broadcast, Delivery
+from bot.broadcast.sending import NO_PREVIEW, AlertSender
 from bot.devserver import BotAPIEmulator, RequestRecord
 from bot.storage import Database
 
@@ -176,6 +178,23 @@ async def test_a_paid_broadcast_goes_at_the_paid_rate_with_allow_paid_broadcast(
     assert all(r.params["allow_paid_broadcast"] in ("true", "True", True) for r in sends(emulator))
 
 
+@pytest.mark.parametrize("paid", [False, True])
+async def test_the_engine_sends_the_request_that_bot_send_message_would(emulator, bot, paid):
+    """The engine encodes its form once per broadcast instead of going through aiogram's models:
+    Telegram must still get the very same fields."""
+    for user_id in (1, 2):
+        emulator.add_user(user_id)
+    broadcast = Broadcast(1, "sending", TEXT_KK, TEXT_RU, paid)
+
+    await AlertSender(bot, broadcast).send(Delivery(1, "kk"))
+    await bot.send_message(2, TEXT_KK, parse_mode="HTML", link_preview_options=NO_PREVIEW, allow_paid_broadcast=paid or None)
+
+    engine_request, aiogram_request = (dict(r.params) for r in sends(emulator))
+    assert engine_request.pop("chat_id") == "1" and aiogram_request.pop("chat_id") == "2"
+    assert engine_request == aiogram_request
+    assert emulator.bot_messages(1)[0]["text"] == emulator.bot_messages(2)[0]["text"]
+
+
 # --- Telegram's answers -----------------------------------------------------------------
 
 
@@ -240,6 +259,19 @@ async def test_a_passing_502_is_retried_with_backoff_and_delivered(db, emulator,
     assert tries[2].time - tries[1].time >= 1.0
     assert received(emulator, [1, 2]) == {1: 1, 2: 1}
     assert (await deliveries(db, broadcast_id))[1] == ("sent", 3, None)
+
+
+async def test_a_dropped_connection_is_retried_and_delivered_once(db, emulator, bot):
+    await add_users(db, emulator, [1])
+    emulator.drop("sendMessage")  # lost before Telegram carried it out
+    broadcast_id = await add_broadcast(db)
+
+    progress = await deliver(db, bot, broadcast_id, rate=1000)
+
+    assert [r.status for r in sends(emulator)] == [0, 200]
+    assert received(emulator, [1]) == {1: 1}
+    assert (await deliveries(db, broadcast_id))[1] == ("sent", 2, None)
+    assert progress.sent == 1
 
 
 async def test_a_chat_that_keeps_failing_is_failed_after_max_attempts(db, emulator, bot):
