@@ -100,6 +100,7 @@ async def read_picture(
         log.info("picture not read: %s: %s", type(exc).__name__, exc)
         await _answer_without_picture(message, exc, **deps)
         return
+    log.info("picture read: %d blocks, confidence %.0f, %.2f s", read.blocks, read.confidence, read.seconds)
     if sum(ch.isalnum() for ch in read.text) < MIN_LETTERS:
         await _answer_without_picture(message, None, **deps)
         return

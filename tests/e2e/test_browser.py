@@ -95,6 +95,7 @@ async def test_a_person_chats_with_the_bot_in_a_browser_and_presses_a_button(bro
         port = runner.addresses[0][1]
         try:
             await _in_browser(browser.get, f"http://127.0.0.1:{port}/")
+            await _wait_for(browser, "return document.body.dataset.ready === 'true'")  # chat.js ran
             assert "SaqBol" in browser.title
             text_box = await _in_browser(browser.find_element, "id", "text")
             await _in_browser(text_box.send_keys, SCAM)

@@ -399,5 +399,6 @@
 
   localize();
   wireComposer();
+  document.body.dataset.ready = "true"; // for tests: the composer is wired, typing can start
   pollForever();
 })();
