@@ -32,7 +32,6 @@ from bot.checking import CheckService
 from bot.classifier import EmptyText, Verdict
 from bot.faq_match import FaqMatcher
 from bot.i18n import Lang, current_lang
-from bot.knowledge import KnowledgeBase
 from bot.replies import ReplyRenderer
 from bot.storage import ChecksRepo
 from bot.storage.checks import Source
@@ -105,7 +104,6 @@ async def answer_check(
     checker: CheckService,
     checks: ChecksRepo,
     renderer: ReplyRenderer,
-    kb: KnowledgeBase,
     i18n: I18n,
     language_known: bool,
 ) -> None:
@@ -116,7 +114,7 @@ async def answer_check(
     try:
         verdict = await checker.check(text)
     except EmptyText:
-        await message.answer(html.escape(kb.replies.empty_input.get(current_lang(i18n)), quote=False))
+        await message.answer(html.escape(renderer.kb.replies.empty_input.get(current_lang(i18n)), quote=False))
         return
     finally:
         typing.cancel()
@@ -134,7 +132,6 @@ async def check_message(
     checker: CheckService,
     checks: ChecksRepo,
     renderer: ReplyRenderer,
-    kb: KnowledgeBase,
     faq: FaqMatcher,
     i18n: I18n,
     language_known: bool,
@@ -146,7 +143,7 @@ async def check_message(
         await message.answer(faq_answer, reply_markup=keyboards.back_to_faq())
         return
     await answer_check(message, text, _source(message), partial(origin_notes, message), checker=checker,
-                       checks=checks, renderer=renderer, kb=kb, i18n=i18n, language_known=language_known)
+                       checks=checks, renderer=renderer, i18n=i18n, language_known=language_known)
 
 
 async def unknown_command(message: Message) -> None:

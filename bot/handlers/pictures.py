@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import html
 import logging
-from typing import Any
+from collections.abc import Awaitable, Callable
+from functools import partial
 
 from aiogram import Bot, F, Router
 from aiogram.exceptions import TelegramBadRequest
@@ -21,12 +22,15 @@ from aiogram.utils.i18n import gettext as _
 
 from bot.checking import CheckService
 from bot.handlers.check import answer_check, origin_notes
-from bot.knowledge import KnowledgeBase
 from bot.ocr import MAX_BYTES, ImageError, OcrBusy, OcrService, OcrTimeout, OcrUnavailable
 from bot.replies import ReplyRenderer
 from bot.storage import ChecksRepo
+from bot.storage.checks import Source
 
 log = logging.getLogger(__name__)
+
+# `answer_check` with the services bound: (message, text, source, notes) → the verdict sent.
+AnswerCheck = Callable[[Message, str, Source, Callable[[], list[str]]], Awaitable[None]]
 
 IMAGE_TYPES = frozenset({"image/png", "image/jpeg", "image/webp"})
 SHOWN_CHARS = 300  # of the text read, in the answer's first paragraph
@@ -83,12 +87,11 @@ async def read_picture(
     checker: CheckService,
     checks: ChecksRepo,
     renderer: ReplyRenderer,
-    kb: KnowledgeBase,
     i18n: I18n,
     language_known: bool,
 ) -> None:
-    deps = {"checker": checker, "checks": checks, "renderer": renderer, "kb": kb, "i18n": i18n,
-            "language_known": language_known}
+    answer = partial(answer_check, checker=checker, checks=checks, renderer=renderer, i18n=i18n,
+                     language_known=language_known)
     file_id, size = _file_of(message)
     try:
         if not ocr.available:
@@ -98,11 +101,11 @@ async def read_picture(
         read = await ocr.read(await _download(bot, file_id))
     except (ImageError, OcrBusy, OcrTimeout, OcrUnavailable) as exc:
         log.info("picture not read: %s: %s", type(exc).__name__, exc)
-        await _answer_without_picture(message, exc, **deps)
+        await _answer_without_picture(message, exc, answer)
         return
     log.info("picture read: %d blocks, confidence %.0f, %.2f s", read.blocks, read.confidence, read.seconds)
     if sum(ch.isalnum() for ch in read.text) < MIN_LETTERS:
-        await _answer_without_picture(message, None, **deps)
+        await _answer_without_picture(message, None, answer)
         return
     text = f"{read.text}\n{message.caption}" if message.caption else read.text
 
@@ -110,10 +113,10 @@ async def read_picture(
         shown = html.escape(renderer.quote(read.text, SHOWN_CHARS), quote=False)
         return [_("📷 What I read in the picture: «{text}»").format(text=shown), *origin_notes(message)]
 
-    await answer_check(message, text, "picture", notes, **deps)
+    await answer(message, text, "picture", notes)
 
 
-async def _answer_without_picture(message: Message, exc: Exception | None, **deps: Any) -> None:
+async def _answer_without_picture(message: Message, exc: Exception | None, answer: AnswerCheck) -> None:
     """The picture gave no text. Its caption, if any, is still checked (nothing the person
     sent is lost); otherwise they are told why and what to send instead."""
     if not message.caption:
@@ -123,7 +126,7 @@ async def _answer_without_picture(message: Message, exc: Exception | None, **dep
     def notes() -> list[str]:
         return [" ".join((_failure_line(exc), _("I checked the caption."))), *origin_notes(message)]
 
-    await answer_check(message, message.caption, "caption", notes, **deps)
+    await answer(message, message.caption, "caption", notes)
 
 
 def create_router() -> Router:
