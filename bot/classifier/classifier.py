@@ -27,7 +27,7 @@ from bot.classifier.normalize import Normalized, normalize
 from bot.classifier.signals import RedFlag, SignalDetector
 from bot.classifier.verdict import Flag, Neighbour, Risk, SchemeScore, Verdict
 from bot.config import Backend, Settings
-from bot.knowledge import BENIGN, KnowledgeBase
+from bot.knowledge import NOT_FRAUD, KnowledgeBase
 
 log = logging.getLogger(__name__)
 
@@ -102,7 +102,7 @@ class _View:
 
     @classmethod
     def train(cls, encoder: Encoder, passages: Matrix, labels: np.ndarray) -> _View:
-        is_scam = labels != BENIGN
+        is_scam = ~np.isin(labels, NOT_FRAUD)
         fraud = _Head(passages, is_scam, c=10.0, balanced=True)
         scheme = _Head(passages[np.where(is_scam)[0]], labels[is_scam], c=20.0, balanced=False)
         passages_t = passages.T.tocsr() if sparse.issparse(passages) else np.ascontiguousarray(passages.T)

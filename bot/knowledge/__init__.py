@@ -3,6 +3,8 @@
 from bot.knowledge.loader import KnowledgeError, load_knowledge
 from bot.knowledge.schema import (
     BENIGN,
+    FRAUD_WARNING,
+    NOT_FRAUD,
     AlreadyPaid,
     Contact,
     Example,
@@ -14,10 +16,13 @@ from bot.knowledge.schema import (
     Region,
     RegionsFile,
     Scheme,
+    WarningExample,
 )
 
 __all__ = [
     "BENIGN",
+    "FRAUD_WARNING",
+    "NOT_FRAUD",
     "AlreadyPaid",
     "Contact",
     "Example",
@@ -30,5 +35,6 @@ __all__ = [
     "Region",
     "RegionsFile",
     "Scheme",
+    "WarningExample",
     "load_knowledge",
 ]

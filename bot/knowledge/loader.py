@@ -16,6 +16,7 @@ from pydantic import BaseModel, ValidationError
 
 from bot.knowledge.schema import (
     BENIGN,
+    FRAUD_WARNING,
     BenignFile,
     Contact,
     ContactsFile,
@@ -29,6 +30,8 @@ from bot.knowledge.schema import (
     RepliesFile,
     Scheme,
     SignalsFile,
+    WarningExample,
+    WarningsFile,
 )
 
 DEFAULT_DIR = Path(__file__).resolve().parents[2] / "knowledge"
@@ -177,6 +180,7 @@ def load_knowledge(root: Path | str = DEFAULT_DIR) -> KnowledgeBase:
         raise KnowledgeError(f"{root}: the knowledge folder does not exist")
     scheme_files = sorted((root / "schemes").glob("*.yaml"))
     benign_files = sorted((root / "benign").glob("*.yaml"))
+    warning_files = sorted((root / "warnings").glob("*.yaml"))
     if not scheme_files:
         raise KnowledgeError(f"{root / 'schemes'}: no scheme files (*.yaml) found")
     single = {
@@ -215,6 +219,17 @@ def load_knowledge(root: Path | str = DEFAULT_DIR) -> KnowledgeBase:
         pairs.extend((BENIGN, ex, _rel(path, root)) for ex in part.examples)
     if not benign:
         raise KnowledgeError(f"{root / 'benign'}: no benign examples found; the classifier needs them")
+    warnings: list[WarningExample] = []
+    for path in warning_files:
+        part = _validate(WarningsFile, _read_yaml(path, root), path, root)
+        for number, ex in enumerate(part.examples):
+            if ex.warns_about is not None and ex.warns_about not in schemes:
+                raise KnowledgeError(
+                    f"{_rel(path, root)}: examples.{number}.warns_about: unknown scheme '{ex.warns_about}' "
+                    f"(known: {', '.join(sorted(schemes))})"
+                )
+        warnings.extend(part.examples)
+        pairs.extend((FRAUD_WARNING, ex, _rel(path, root)) for ex in part.examples)
     _check_examples(pairs)
 
     signals = _validate(SignalsFile, _read_yaml(single["signals"], root), single["signals"], root)
@@ -233,10 +248,11 @@ def load_knowledge(root: Path | str = DEFAULT_DIR) -> KnowledgeBase:
     regions_file = _validate(RegionsFile, _read_yaml(single["regions"], root), single["regions"], root)
     _check_numbers(_rel(single["regions"], root), regions_file, verified_numbers)
 
-    files = scheme_files + benign_files + list(single.values())
+    files = scheme_files + benign_files + warning_files + list(single.values())
     return KnowledgeBase(
         schemes=schemes,
         benign=benign,
+        warnings=warnings,
         contacts=contacts,
         signals=signals,
         links=links,

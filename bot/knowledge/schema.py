@@ -15,6 +15,10 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 Lang = Literal["kk", "ru"]
 ExampleLang = Literal["kk", "ru", "mixed", "kk_latn"]
 BENIGN = "benign"
+# Texts *about* fraud (police prevention posts, bank warnings, news about a scheme): not fraud,
+# but close to it in every word, so the classifier learns them as a negative kind of their own.
+FRAUD_WARNING = "fraud_warning"
+NOT_FRAUD = (BENIGN, FRAUD_WARNING)
 
 
 class Strict(BaseModel):
@@ -66,6 +70,16 @@ class Scheme(Strict):
 
 class BenignFile(Strict):
     examples: list[Example] = Field(min_length=1)
+
+
+class WarningExample(Example):
+    """A genuine warning about fraud; ``warns_about`` names the scheme it describes, if one."""
+
+    warns_about: str | None = None
+
+
+class WarningsFile(Strict):
+    examples: list[WarningExample] = Field(min_length=1)
 
 
 class Source(Strict):
@@ -338,6 +352,7 @@ class KnowledgeBase(Strict):
 
     schemes: dict[str, Scheme]
     benign: list[Example]
+    warnings: list[WarningExample]
     contacts: dict[str, Contact]
     signals: SignalsFile
     links: LinksFile
@@ -350,4 +365,5 @@ class KnowledgeBase(Strict):
         """(label, example) pairs for every example, schemes first, in a stable order."""
         pairs = [(sid, ex) for sid, scheme in self.schemes.items() for ex in scheme.examples]
         pairs.extend((BENIGN, ex) for ex in self.benign)
+        pairs.extend((FRAUD_WARNING, ex) for ex in self.warnings)
         return pairs
