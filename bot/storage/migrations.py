@@ -89,4 +89,13 @@ MIGRATIONS: tuple[str, ...] = (
     ) WITHOUT ROWID;
     CREATE INDEX deliveries_status ON deliveries(broadcast_id, status);
     """,
+    # 3: the inbox: ids of updates already answered, kept until Telegram has them confirmed, so an
+    # update answered just before a crash is not answered twice after the restart. Only the id
+    # and the time: never the text.
+    """
+    CREATE TABLE handled_updates (
+        update_id  INTEGER PRIMARY KEY,
+        handled_at REAL NOT NULL
+    );
+    """,
 )

@@ -1,0 +1,36 @@
+"""The inbox's table: which updates were already answered.
+
+The bot confirms an update to Telegram only after handling it, so a crash makes Telegram send
+the unfinished ones again. Updates handled but not yet confirmed come back too; this table
+keeps their ids (nothing else: no text, no user) so that they are not answered twice. A row is
+useless once Telegram has confirmed its update, and is deleted then, or after a day at most
+(Telegram itself forgets unconfirmed updates after 24 hours).
+"""
+
+from __future__ import annotations
+
+from bot.storage.database import Database
+
+KEEP_FOR = 24 * 3600.0  # seconds: Telegram keeps an unconfirmed update no longer
+
+
+class HandledUpdatesRepo:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def load(self, now: float) -> set[int]:
+        """The ids still worth remembering; rows older than KEEP_FOR are deleted first."""
+        await self._db.conn.execute("DELETE FROM handled_updates WHERE handled_at < ?", (now - KEEP_FOR,))
+        async with self._db.conn.execute("SELECT update_id FROM handled_updates") as cur:
+            return {int(row[0]) for row in await cur.fetchall()}
+
+    async def mark(self, update_id: int, now: float) -> None:
+        await self._db.conn.execute(
+            "INSERT OR IGNORE INTO handled_updates (update_id, handled_at) VALUES (?, ?)", (update_id, now))
+
+    async def forget_below(self, offset: int) -> None:
+        """Telegram confirmed every update below ``offset``: it never sends them again."""
+        await self._db.conn.execute("DELETE FROM handled_updates WHERE update_id < ?", (offset,))
+
+    async def forget_older(self, before: float) -> None:
+        await self._db.conn.execute("DELETE FROM handled_updates WHERE handled_at < ?", (before,))
