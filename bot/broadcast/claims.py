@@ -38,6 +38,9 @@ class ClaimQueue:
         """False once closed, or once every pending row has been handed out."""
         return not self.closed and not (self._read_all and not self._page)
 
+    def is_open(self) -> bool:
+        return not self.closed
+
     def close(self) -> None:
         """No more claims; a claim already under way still reaches its workers."""
         self.closed = True
@@ -51,6 +54,15 @@ class ClaimQueue:
         if self._serving is None:
             self._serving = asyncio.create_task(self._serve())
         return await waiter
+
+    async def take_again(self, delivery: Delivery) -> Delivery | None:
+        """The same recipient once more, 'sending' again, for its next request after a refusal
+        put it back to 'pending' (the pages have gone past it). None when the queue is closed
+        or the row is no longer pending (another engine took it)."""
+        if self.closed:
+            return None
+        claimed = await self._repo.claim(self._broadcast_id, [delivery.user_id], time.time())
+        return claimed[0] if claimed else None
 
     async def _serve(self) -> None:
         """Claims for everyone waiting and wakes them, again while more arrived meanwhile.

@@ -2,8 +2,11 @@
 
 Each run has a few workers (the in-flight limit). A worker waits for a token of the engine's
 rate limit, claims the next pending delivery (marking it 'sending', committed), sends it,
-and hands the result to a buffer that is written to SQLite in batches. Telegram's answers
-decide what happens next; see ``docs/broadcast.md`` for why a delivery is sent at most once.
+and hands the result on: an OK to a buffer written to SQLite in batches, any other answer
+written before the worker goes on. An answer that asks for another try (429, 5xx, a network
+error) puts the row back to 'pending' before the wait, and the next request claims it again:
+a row is 'sending' only while a request may be on the wire unanswered. See
+``docs/broadcast.md`` for the states and why a delivery is sent at most once.
 
 Sends go through the Bot's aiohttp session, with the form of each broadcast encoded once
 (``bot.broadcast.sending``). A 429 has to reach the engine, which then pauses all its sending,
@@ -32,7 +35,7 @@ from aiogram.exceptions import (
 
 from bot.broadcast.claims import ClaimQueue
 from bot.broadcast.progress import Progress, Tally
-from bot.broadcast.ratelimit import Throttle
+from bot.broadcast.ratelimit import Throttle, sleep_unless
 from bot.broadcast.repository import Broadcast, Delivery, DeliveryRepo, Result, Status
 from bot.broadcast.sending import AlertSender
 from bot.storage import Database
@@ -53,9 +56,10 @@ class BroadcastStopped(RuntimeError):
     and ``resume_all`` at the next start continues them."""
 
 
-def backoff(failures: int) -> float:
-    """Seconds to wait after the ``failures``-th passing error of one delivery."""
-    return min(BACKOFF_CAP, BACKOFF_BASE * 2 ** (failures - 1))
+def backoff(failures: int, base: float = BACKOFF_BASE) -> float:
+    """Seconds to wait after the ``failures``-th passing error of one delivery: ``base``, then
+    doubling, at most 8 x ``base`` (0.5, 1, 2, 4, 4 ... s by default)."""
+    return min(base * BACKOFF_CAP / BACKOFF_BASE, base * 2 ** (failures - 1))
 
 
 def in_flight_for(rate: float) -> int:
@@ -68,28 +72,48 @@ class _Run:
     """One broadcast being delivered by this engine: its claims, its results waiting to be
     written, its counts, and why it stopped early, if it did."""
 
-    def __init__(self, broadcast: Broadcast, sender: AlertSender, tally: Tally, claims: ClaimQueue) -> None:
+    def __init__(
+        self, broadcast: Broadcast, sender: AlertSender, tally: Tally, claims: ClaimQueue, repo: DeliveryRepo
+    ) -> None:
         self.broadcast = broadcast
         self.sender = sender
         self.tally = tally
         self.claims = claims
-        self.results: list[Result] = []
         self.error: BroadcastStopped | None = None
         self.paused = False  # stopped by shutdown(): the broadcast stays 'sending'
+        self.stopping = asyncio.Event()  # ends every wait: token, 429 pause, backoff
         self.workers_done = asyncio.Event()
         self.ended = asyncio.Event()  # results written, the run is over
+        self._repo = repo
+        self._results: list[Result] = []
+        self._writing = asyncio.Lock()
 
     def record(self, result: Result) -> None:
-        self.results.append(result)
+        """An OK: written with the next batch (a crash before it shows the row uncertain, though
+        the person got the alert; never sent twice)."""
+        self._results.append(result)
         self.tally.add(result.status)
 
-    def take_results(self) -> list[Result]:
-        results, self.results = self.results, []
-        return results
+    async def commit(self, result: Result) -> None:
+        """Any other answer: written, with whatever else waits, before the worker goes on (to
+        wait out a backoff or a pause, or to its next recipient). So after a kill -9 no row
+        is left 'sending' whose request Telegram refused: that person is sent the alert on
+        resume instead of being counted uncertain. Workers committing at the same moment share
+        one write (a group commit on the lock)."""
+        self.record(result)
+        await self.flush()
+
+    async def flush(self) -> None:
+        """Writes every result recorded before the call; returns once they are committed."""
+        async with self._writing:
+            results, self._results = self._results, []
+            if results:
+                await self._repo.record(self.broadcast.id, results, time.time())
 
     def stop(self, error: BroadcastStopped | None = None) -> None:
-        """No new deliveries; those in flight finish."""
+        """No new deliveries and no more waiting; the requests on the wire finish."""
         self.claims.close()
+        self.stopping.set()
         self.error = self.error or error
 
 
@@ -111,15 +135,20 @@ class DeliveryEngine:
         rate: float = 25.0,
         paid_rate: float = 1000.0,
         max_attempts: int = 5,
+        backoff_base: float = BACKOFF_BASE,
         progress_every: float = 3.0,
         on_progress: ProgressCallback | None = None,
     ) -> None:
         if max_attempts < 1:
             raise ValueError(f"max_attempts must be at least 1, got {max_attempts}")
+        if not backoff_base > 0:
+            raise ValueError(f"backoff_base must be above 0 seconds, got {backoff_base}")
         self._repo = DeliveryRepo(db)
         self._bot = bot
         self._throttle = Throttle(rate, paid_rate)
         self._max_attempts = max_attempts
+        self._backoff_base = backoff_base
+        self._shutting_down = False
         self._progress_every = progress_every
         self._on_progress = on_progress
         self._runs: dict[int, _Run] = {}
@@ -177,8 +206,11 @@ class DeliveryEngine:
     async def shutdown(self) -> None:
         """The bot is stopping: every run stops taking new deliveries, lets the sends in flight
         finish and writes their results, and leaves its broadcast 'sending' for ``resume_all``
-        at the next start. Unlike cancelling the run's task, this leaves nothing uncertain.
-        Returns when all runs have ended; each ``run()`` returns its Progress so far."""
+        at the next start. Recipients waiting out a backoff or a 429 pause stop waiting: they
+        are 'pending' already. Unlike cancelling the run's task, this leaves no row 'sending'.
+        Returns when all runs have ended; each ``run()`` returns its Progress so far. A run
+        started after this (``resume_all`` still starting up) stops at once the same way."""
+        self._shutting_down = True
         runs = list(self._runs.values())
         for run in runs:
             run.paused = True
@@ -214,9 +246,13 @@ class DeliveryEngine:
         if broadcast.id in self._runs:  # checked and registered with no await between
             raise RuntimeError(f"broadcast {broadcast.id} is already being delivered by this engine")
         tally = Tally(broadcast.id, counts, time.monotonic())
-        run = _Run(broadcast, AlertSender(self._bot, broadcast), tally, ClaimQueue(self._repo, broadcast.id))
+        claims = ClaimQueue(self._repo, broadcast.id)
+        run = _Run(broadcast, AlertSender(self._bot, broadcast), tally, claims, self._repo)
         self._runs[broadcast.id] = run
         if broadcast.id in self._cancel_requested:
+            run.stop()
+        elif self._shutting_down:
+            run.paused = True
             run.stop()
         return run
 
@@ -224,7 +260,7 @@ class DeliveryEngine:
         """The workers, with the batched writer and the progress reports beside them; the
         results of finished sends are written even when the run is interrupted."""
         helpers = [
-            asyncio.create_task(self._repeat(FLUSH_EVERY, lambda: self._flush(run), run)),
+            asyncio.create_task(self._repeat(FLUSH_EVERY, run.flush, run)),
             asyncio.create_task(self._repeat(self._progress_every, lambda: self._report(run), run)),
         ]
         try:
@@ -234,7 +270,7 @@ class DeliveryEngine:
         finally:
             run.workers_done.set()
             await asyncio.gather(*helpers)
-            await self._flush(run)
+            await run.flush()
 
     async def _finish(self, run: _Run) -> Progress:
         cancelled = run.claims.closed and run.tally.pending > 0
@@ -261,11 +297,6 @@ class DeliveryEngine:
             except TimeoutError:
                 await action()
 
-    async def _flush(self, run: _Run) -> None:
-        results = run.take_results()
-        if results:
-            await self._repo.record(run.broadcast.id, results, time.time())
-
     async def _report(self, run: _Run) -> None:
         await self._notify(run.tally.progress(time.monotonic()))
 
@@ -285,47 +316,76 @@ class DeliveryEngine:
         """One in-flight slot: a token, then the next delivery, then its send, until none is left.
         The token comes before the claim so that a row is 'sending' only while it is really
         being sent."""
-        while await self._throttle.acquire(run.broadcast.paid, run.claims.has_more):
+        while await self._throttle.acquire(run.broadcast.paid, run.claims.has_more, run.stopping):
             delivery = await run.claims.take()
             if delivery is None:
                 return
-            run.record(await self._deliver(run, delivery))
+            await self._deliver(run, delivery)
 
-    async def _deliver(self, run: _Run, delivery: Delivery) -> Result:
-        """Sends to one recipient until Telegram gives an answer that ends the delivery.
+    async def _deliver(self, run: _Run, delivery: Delivery) -> None:
+        """Sends to one recipient, just claimed ('sending'), until Telegram gives an answer that
+        ends the delivery or the run stops.
 
-        A 429 pauses the whole engine; this recipient then goes first, on the token it already
-        took, and the 429 is not counted as an attempt. A 5xx or network error is retried after
-        a backoff, on a fresh token, max_attempts in all. A recipient waiting to be retried when
-        the broadcast is cancelled has nothing on the wire: it goes back to pending, which a
-        cancelled broadcast never sends."""
-        failures = 0
-        retrying = False
+        An answer that asks for another try puts the row back to 'pending', committed, before
+        any waiting; the next request claims it again first. A 429 pauses the whole engine and
+        this recipient then goes first, on the token it already took; it is not counted as an
+        attempt. A 5xx or network error is retried after a backoff, on a fresh token,
+        ``max_attempts`` requests in all (counting those before a restart). A run that stops
+        meanwhile (cancel, shutdown) leaves the row 'pending': a cancelled broadcast never
+        sends it, a resumed one does."""
+        user_id = delivery.user_id
+        attempts = delivery.attempts
         while True:
-            await self._throttle.wait_out_pause()
-            if retrying and run.claims.closed:
-                return Result(delivery.user_id, Status.PENDING, failures)
-            retrying = True
-            try:
-                await run.sender.send(delivery)
-                return Result(delivery.user_id, Status.SENT, failures + 1)
-            except TelegramRetryAfter as exc:
-                log.warning("flood control: all sending paused for %s s as Telegram asked", exc.retry_after)
-                self._throttle.pause(exc.retry_after)
-            except PASSING_ERRORS as exc:
-                failures += 1
-                if failures >= self._max_attempts:
-                    return Result(delivery.user_id, Status.FAILED, failures, exc.message)
-                await asyncio.sleep(backoff(failures))
-                await self._throttle.acquire(run.broadcast.paid)
-            except TelegramUnauthorizedError as exc:
-                run.stop(BroadcastStopped(
-                    f"Telegram refused the bot token ({exc.message}): set a valid BOT_TOKEN and restart; "
-                    f"broadcast {run.broadcast.id} then resumes where it stopped"
-                ))
-                return Result(delivery.user_id, Status.PENDING, failures)
-            except TelegramAPIError as exc:
-                return ended_by(delivery, exc, failures + 1)
+            if self._throttle.paused:  # a 429 came back while this row was being claimed
+                await run.commit(Result(user_id, Status.PENDING, 0))
+                again = await self._after_pause(run, delivery)
+            else:
+                try:
+                    await run.sender.send(delivery)
+                except TelegramRetryAfter as exc:
+                    log.warning("flood control: all sending paused for %s s as Telegram asked", exc.retry_after)
+                    self._throttle.pause(exc.retry_after)
+                    await run.commit(Result(user_id, Status.PENDING, 0, exc.message))
+                    again = await self._after_pause(run, delivery)
+                except PASSING_ERRORS as exc:
+                    attempts += 1
+                    if attempts >= self._max_attempts:
+                        await run.commit(Result(user_id, Status.FAILED, 1, exc.message))
+                        return
+                    await run.commit(Result(user_id, Status.PENDING, 1, exc.message))
+                    again = await self._after_backoff(run, delivery, attempts)
+                except TelegramUnauthorizedError as exc:
+                    run.stop(BroadcastStopped(
+                        f"Telegram refused the bot token ({exc.message}): set a valid BOT_TOKEN and restart; "
+                        f"broadcast {run.broadcast.id} then resumes where it stopped"
+                    ))
+                    await run.commit(Result(user_id, Status.PENDING, 0, exc.message))
+                    return
+                except TelegramAPIError as exc:
+                    await run.commit(ended_by(delivery, exc, 1))
+                    return
+                else:
+                    run.record(Result(user_id, Status.SENT, 1))
+                    return
+            if again is None:
+                return
+            delivery = again
+
+    async def _after_pause(self, run: _Run, delivery: Delivery) -> Delivery | None:
+        """Once the 429 pause is over, the same recipient claimed again, to go first on the token
+        it already took; None if the run stopped meanwhile."""
+        if not await self._throttle.wait_out_pause(run.stopping):
+            return None
+        return await run.claims.take_again(delivery)
+
+    async def _after_backoff(self, run: _Run, delivery: Delivery, failures: int) -> Delivery | None:
+        """After the backoff and a fresh token, the same recipient claimed again; None if the
+        run stopped meanwhile."""
+        if not await sleep_unless(run.stopping, backoff(failures, self._backoff_base)):
+            return None
+        if not await self._throttle.acquire(run.broadcast.paid, run.claims.is_open, run.stopping):
+            return None
+        return await run.claims.take_again(delivery)
 
 
 def ended_by(delivery: Delivery, error: TelegramAPIError, attempts: int) -> Result:

@@ -90,24 +90,35 @@ class Throttle:
     def rate(self, paid: bool) -> float:
         return self._buckets[paid].rate
 
-    async def acquire(self, paid: bool, still_wanted: Callable[[], bool] = lambda: True) -> bool:
+    @property
+    def paused(self) -> bool:
+        """Whether a 429 pause holds now."""
+        return self._paused_until > self._clock()
+
+    async def acquire(
+        self, paid: bool, still_wanted: Callable[[], bool] = lambda: True, stop: asyncio.Event | None = None
+    ) -> bool:
         """Waits until one message of this kind may go out and returns True; returns False,
         taking no token, as soon as ``still_wanted()`` is false (the work ran out meanwhile), so
-        that idle workers do not queue for tokens nobody will use."""
+        that idle workers do not queue for tokens nobody will use, or at once when ``stop`` is
+        set: a shutdown must not sit out a 30 s pause in here."""
         bucket = self._buckets[paid]
         async with self._locks[paid]:
             while still_wanted():
                 wait = bucket.take(self._clock())
                 if wait == 0:
                     return True
-                await asyncio.sleep(wait)
+                if not await sleep_unless(stop, wait):
+                    return False
             return False
 
-    async def wait_out_pause(self) -> None:
-        """Returns once no 429 pause holds: a worker that got its token just before another's
-        429 came back must not send during the pause either."""
+    async def wait_out_pause(self, stop: asyncio.Event | None = None) -> bool:
+        """Returns True once no 429 pause holds (a worker that got its token just before another's
+        429 came back must not send during the pause either), or False as soon as ``stop`` is set."""
         while (left := self._paused_until - self._clock()) > 0:
-            await asyncio.sleep(left)
+            if not await sleep_unless(stop, left):
+                return False
+        return True
 
     def pause(self, seconds: float) -> None:
         """Telegram said "retry after ``seconds``": nothing goes out before then."""
@@ -115,3 +126,19 @@ class Throttle:
         self._paused_until = max(self._paused_until, until)
         for bucket in self._buckets.values():
             bucket.pause_until(until)
+
+
+async def sleep_unless(stop: asyncio.Event | None, seconds: float) -> bool:
+    """Sleeps ``seconds`` and returns True, or returns False as soon as ``stop`` is set (at once
+    if it already is): the waits of the engine (token, 429 pause, backoff) end with its stop."""
+    if stop is None:
+        await asyncio.sleep(seconds)
+        return True
+    if stop.is_set():
+        return False
+    try:
+        async with asyncio.timeout(seconds):
+            await stop.wait()
+    except TimeoutError:
+        return True
+    return False

@@ -19,9 +19,12 @@ from bot.storage import Database
 
 
 class Status(StrEnum):
-    """A delivery's state. 'sending' is written, committed, before the request goes out and
-    replaced once Telegram has answered; one still there after a crash may or may not have
-    reached the user, so it is never sent again (at most once)."""
+    """A delivery's state. 'sending' is written, committed, before each request goes out, and
+    replaced once Telegram has answered: by an ending, or by 'pending' again when the answer
+    asks for another try (a 429, a 5xx, a network error), before the engine waits. So a row is
+    'sending' only while a request may be on the wire unanswered; one still there after a
+    crash may or may not have reached the user and is never sent again (at most once), while
+    one whose every request was refused is 'pending' and is sent on resume."""
 
     PENDING = "pending"
     SENDING = "sending"
@@ -45,15 +48,19 @@ class Broadcast:
 
 @dataclass(frozen=True)
 class Delivery:
-    """One recipient of one broadcast."""
+    """One recipient of one broadcast, and the requests already counted against it (5xx and
+    network errors, also from before a restart: ``max_attempts`` holds across restarts)."""
 
     user_id: int
     language: str
+    attempts: int = 0
 
 
 @dataclass(frozen=True)
 class Result:
-    """How a delivery ended in this run: the status it gets and the requests it took."""
+    """What Telegram's answer to one request does to a delivery in 'sending': the status it
+    gets (an ending, or 'pending' for another try), the requests it adds to ``attempts`` (1, or
+    0 for a 429 or a request never made) and Telegram's refusal, if any."""
 
     user_id: int
     status: Status
@@ -129,15 +136,16 @@ class DeliveryRepo:
         claimed = await self.conn.execute_fetchall(  # one trip to aiosqlite's thread: workers wait on it
             "UPDATE deliveries SET status = 'sending', updated_at = ? "
             "WHERE broadcast_id = ? AND status = 'pending' AND user_id IN (SELECT value FROM json_each(?)) "
-            "RETURNING user_id, language",
+            "RETURNING user_id, language, attempts",
             (now, broadcast_id, json.dumps(user_ids)),
         )
-        return [Delivery(row[0], row[1]) for row in claimed]
+        return [Delivery(row[0], row[1], row[2]) for row in claimed]
 
     async def record(self, broadcast_id: int, results: list[Result], now: float) -> None:
-        """Writes how deliveries ended: one statement per kind of ending (in a batch nearly all
-        are 'sent' at the first attempt), and blocked_at for the users who blocked the bot,
-        so that later broadcasts skip them."""
+        """Writes Telegram's answers to rows in 'sending': one statement per kind of result (in
+        a batch nearly all are 'sent' at the first attempt), and blocked_at for the users who
+        blocked the bot, so that later broadcasts skip them. A row goes back to 'pending' and
+        gets its refusal in the same statement, never in two steps."""
         blocked = [result.user_id for result in results if result.status is Status.BLOCKED]
         if blocked:
             await self.conn.execute(

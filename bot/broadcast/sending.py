@@ -10,7 +10,9 @@ What stays aiogram's: the Bot's aiohttp session (its connection pool, API server
 timeout), the same form fields (so Telegram sees the same request), and, for every answer
 but a plain OK, aiogram's own ``check_response``, so that a refusal raises the very exception
 ``bot.send_message`` would (``TelegramRetryAfter``, ``TelegramForbiddenError``, …) and a
-malformed answer ``ClientDecodeError``. The session's request middlewares are not applied:
+malformed answer ``ClientDecodeError``; except that a 5xx or 429 whose body is not the Bot
+API's JSON (a proxy's HTML page) is a ``TelegramServerError``, retried like any 5xx, rather
+than an error that would stop the run. The session's request middlewares are not applied:
 the engine's Bot must have none (see ``create_bot(..., retry=False)``).
 """
 
@@ -21,7 +23,7 @@ from urllib.parse import urlencode
 
 from aiogram import Bot
 from aiogram.client.session.aiohttp import AiohttpSession
-from aiogram.exceptions import ClientDecodeError, TelegramNetworkError
+from aiogram.exceptions import ClientDecodeError, TelegramNetworkError, TelegramServerError
 from aiogram.methods import SendMessage
 from aiogram.methods.base import Response
 from aiogram.types import LinkPreviewOptions, Message
@@ -85,7 +87,15 @@ class AlertSender:
         except ClientError as exc:
             raise TelegramNetworkError(method=self._method(delivery), message=f"{type(exc).__name__}: {exc}") from exc
         if not self._delivered(status, content, delivery.user_id):
-            self._session.check_response(self._bot, self._method(delivery), status, content)
+            try:
+                self._session.check_response(self._bot, self._method(delivery), status, content)
+            except ClientDecodeError as exc:
+                if status >= 500 or status == 429:
+                    # A proxy's HTML error page (nginx "502 Bad Gateway"): an answer, and a refusal.
+                    raise TelegramServerError(
+                        method=self._method(delivery), message=f"HTTP {status} without a Bot API answer: {content[:80]!r}"
+                    ) from exc
+                raise
             raise ClientDecodeError("sendMessage answered OK without the message", ValueError(content), content)
 
     def _delivered(self, status: int, content: str, chat_id: int) -> bool:

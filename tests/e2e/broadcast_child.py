@@ -1,6 +1,7 @@
 """A delivery engine in a process of its own, for the crash test to kill with SIGKILL.
 
-    python tests/e2e/broadcast_child.py DB API_URL TOKEN (--broadcast ID | --resume) [--rate N] [--wait]
+    python tests/e2e/broadcast_child.py DB API_URL TOKEN (--broadcast ID | --resume) [--rate N]
+        [--max-attempts N] [--backoff SECONDS] [--wait]
 
 Runs one broadcast, or ``resume_all``; prints each final Progress as one JSON line. With
 ``--wait`` it first waits for a line on stdin, so that a test can start it early and have
@@ -34,7 +35,9 @@ async def main(args: argparse.Namespace) -> None:
         await asyncio.to_thread(sys.stdin.readline)
     db = await Database.open(Path(args.db))
     bot = Bot(args.token, session=AiohttpSession(api=TelegramAPIServer.from_base(args.api_url)))
-    engine = DeliveryEngine(db, bot, rate=args.rate, on_progress=print_final)
+    engine = DeliveryEngine(
+        db, bot, rate=args.rate, max_attempts=args.max_attempts, backoff_base=args.backoff, on_progress=print_final
+    )
     try:
         if args.resume:
             await engine.resume_all()
@@ -54,5 +57,7 @@ if __name__ == "__main__":
     which.add_argument("--broadcast", type=int)
     which.add_argument("--resume", action="store_true")
     parser.add_argument("--rate", type=float, default=25.0)
+    parser.add_argument("--max-attempts", type=int, default=5)
+    parser.add_argument("--backoff", type=float, default=0.5, help="seconds before the first retry after a 5xx")
     parser.add_argument("--wait", action="store_true")
     asyncio.run(main(parser.parse_args()))

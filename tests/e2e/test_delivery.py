@@ -464,3 +464,201 @@ async def test_a_crash_mid_broadcast_then_resume_sends_everyone_exactly_one_mess
     assert {user_id for user_id, (status, _, _) in after.items() if status == "sending"} == uncertain
     assert all(status == "sent" for user_id, (status, _, _) in after.items() if user_id not in uncertain)
     assert await broadcast_status(db, broadcast_id) == "done"
+
+
+def status_counts(found: dict[int, tuple[str, int, str | None]]) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for status, _, _ in found.values():
+        counts[status] = counts.get(status, 0) + 1
+    return counts
+
+
+async def test_a_kill_during_a_5xx_backoff_then_resume_sends_each_refused_recipient_once_or_reports_them_failed(
+    db, emulator
+):
+    """The audit's case: Telegram answered 502 to 25 of 200 recipients and the engine was killed
+    while they waited to be retried. Every request of theirs had been refused, so none of them
+    has the alert: they must be sent it on resume, not written off as 'uncertain'."""
+    users = await add_users(db, emulator, range(1, 201))
+    refused = users[7::8]  # 25 recipients spread over the broadcast
+    recovering, broken = refused[:20], refused[20:]
+    for user_id in recovering:  # one 502 before the kill, one more after it, then OK
+        emulator.fail("sendMessage", error_code=502, times=2, chat_id=user_id)
+    for user_id in broken:  # Telegram keeps failing for these: they end 'failed', reported
+        emulator.fail("sendMessage", error_code=502, times=1000, chat_id=user_id)
+    broadcast_id = await add_broadcast(db)
+    async with emulator.create_bot() as bot:
+        await DeliveryEngine(db, bot).enqueue(broadcast_id)
+    # A 30 s backoff, so that the kill certainly finds all 25 waiting in it, none on the wire.
+    child = await start_child(db, emulator, "--broadcast", str(broadcast_id), "--rate", "1000", "--backoff", "30")
+    resumed = await start_child(db, emulator, "--resume", "--rate", "1000", "--max-attempts", "3", "--wait")
+
+    await emulator.wait_until(lambda: len(sends(emulator)) == len(users), timeout=60.0)  # each asked once
+
+    async def every_ok_is_written() -> bool:
+        return status_counts(await deliveries(db, broadcast_id)).get("sent") == len(users) - len(refused)
+
+    await until(every_ok_is_written)
+    assert {r.chat_id for r in sends(emulator) if r.status == 502} == set(refused)
+    child.send_signal(signal.SIGKILL)
+    await child.wait()
+
+    at_kill = await deliveries(db, broadcast_id)
+    waiting = {user_id: at_kill[user_id] for user_id in refused}
+    assert all(status == "pending" and attempts == 1 and error == "Bad Gateway" for status, attempts, error in waiting.values()), (
+        f"a refused recipient waiting out its backoff must be 'pending', not 'sending': {waiting}"
+    )
+    assert "sending" not in status_counts(at_kill)
+    out, _ = await asyncio.wait_for(resumed.communicate(b"go\n"), timeout=60.0)
+    assert resumed.returncode == 0
+
+    got = received(emulator, users)
+    after = await deliveries(db, broadcast_id)
+    lost = [u for u in users if got[u] == 0 and after[u][0] != "failed"]
+    twice = [u for u in users if got[u] > 1]
+    assert (lost, twice) == ([], [])
+    assert [u for u in users if got[u] == 0] == broken
+    assert {after[u] for u in broken} == {("failed", 3, "Bad Gateway")}  # max_attempts counts the request before the kill
+    assert {after[u] for u in recovering} == {("sent", 3, None)}
+    final = json.loads(out.decode().strip().splitlines()[-1])
+    assert (final["done"], final["sent"], final["failed"], final["uncertain"], final["pending"]) == (True, 195, 5, 0, 0)
+    assert await broadcast_status(db, broadcast_id) == "done"
+
+
+async def test_a_kill_during_a_429_pause_then_resume_sends_everyone_exactly_once(db, emulator):
+    """Telegram's flood control holds every send; the engine is killed during the pause. The
+    recipient whose request got the 429 does not have the alert and is sent it on resume, and
+    nobody who waited for a token or a claim during the pause is left 'sending'."""
+    users = await add_users(db, emulator, range(1, 201))
+    limited = 100
+    emulator.fail("sendMessage", error_code=429, retry_after=60, chat_id=limited)
+    broadcast_id = await add_broadcast(db)
+    async with emulator.create_bot() as bot:
+        await DeliveryEngine(db, bot).enqueue(broadcast_id)
+    child = await start_child(db, emulator, "--broadcast", str(broadcast_id), "--rate", "100")
+    resumed = await start_child(db, emulator, "--resume", "--rate", "1000", "--wait")
+
+    await emulator.wait_until(lambda: any(r.status == 429 for r in sends(emulator)), timeout=60.0)
+    await asyncio.sleep(0.5)  # the requests already on the wire when the 429 came back are answered
+    delivered_before = sum(1 for r in sends(emulator) if r.status == 200)
+
+    async def every_ok_is_written() -> bool:
+        return status_counts(await deliveries(db, broadcast_id)).get("sent") == delivered_before
+
+    await until(every_ok_is_written)
+    child.send_signal(signal.SIGKILL)
+    await child.wait()
+
+    at_kill = await deliveries(db, broadcast_id)
+    status, attempts, error = at_kill[limited]
+    assert (status, attempts) == ("pending", 0) and "retry after 60" in error, at_kill[limited]
+    assert status_counts(at_kill) == {"sent": delivered_before, "pending": len(users) - delivered_before}
+    assert len(sends(emulator)) == delivered_before + 1  # nothing went out during the pause
+    out, _ = await asyncio.wait_for(resumed.communicate(b"go\n"), timeout=60.0)
+    assert resumed.returncode == 0
+
+    assert received(emulator, users) == dict.fromkeys(users, 1)
+    final = json.loads(out.decode().strip().splitlines()[-1])
+    assert (final["done"], final["sent"], final["uncertain"], final["pending"]) == (True, len(users), 0, 0)
+    assert set((await deliveries(db, broadcast_id)).values()) == {("sent", 1, None)}
+
+
+# --- a stop -----------------------------------------------------------------------------------
+
+
+async def test_shutdown_during_a_429_pause_and_a_5xx_backoff_returns_at_once_and_leaves_no_row_sending(
+    db, emulator, bot
+):
+    """What SIGTERM and SIGINT call: a 30 s pause and a 30 s backoff are not waited out (docker
+    stop gives 10 s), and the recipients waiting in them are 'pending' for the next start."""
+    users = await add_users(db, emulator, range(1, 41))
+    emulator.fail("sendMessage", error_code=502, times=1000, chat_id=3)
+    emulator.fail("sendMessage", error_code=429, retry_after=30, chat_id=10)
+    broadcast_id = await add_broadcast(db)
+    engine = DeliveryEngine(db, bot, rate=20, backoff_base=30)
+    await engine.enqueue(broadcast_id)
+    running = asyncio.create_task(engine.run(broadcast_id))
+    await emulator.wait_until(lambda: any(r.status == 429 for r in sends(emulator)))
+
+    started = time.monotonic()
+    await engine.shutdown()
+    paused = await running
+    stopped_in = time.monotonic() - started
+
+    assert stopped_in < 2.0, f"shutdown waited {stopped_in:.1f} s"
+    found = await deliveries(db, broadcast_id)
+    assert "sending" not in status_counts(found)
+    assert found[3] == ("pending", 1, "Bad Gateway")
+    assert found[10][:2] == ("pending", 0) and "retry after 30" in found[10][2]
+    delivered = sum(1 for r in sends(emulator) if r.status == 200)
+    assert status_counts(found) == {"sent": delivered, "pending": len(users) - delivered}
+    assert (paused.done, paused.sent, paused.pending) == (False, delivered, len(users) - delivered)
+    assert await broadcast_status(db, broadcast_id) == "sending"
+
+    emulator.clear_faults()
+    await DeliveryEngine(db, bot, rate=1000).resume_all()
+
+    assert received(emulator, users) == dict.fromkeys(users, 1)
+    assert await broadcast_status(db, broadcast_id) == "done"
+
+
+async def test_shutdown_lets_a_send_in_flight_finish_and_records_it_as_sent(db, emulator, bot):
+    users = await add_users(db, emulator, range(1, 31))
+    engine, broadcast_id, running = await running_broadcast(db, emulator, bot, users)
+    emulator.delay("sendMessage", 1.0)
+    await asyncio.sleep(0.2)  # at 20 msg/s the next request is out, held by the emulator for 1 s
+    answered = len(sends(emulator))
+
+    started = time.monotonic()
+    await engine.shutdown()
+    await running
+
+    assert time.monotonic() - started >= 0.5  # it waited for Telegram's answer
+    slow = sends(emulator)[answered]
+    assert slow.status == 200 and len(sends(emulator)) == answered + 1
+    found = await deliveries(db, broadcast_id)
+    assert found[slow.chat_id] == ("sent", 1, None)
+    assert status_counts(found) == {"sent": answered + 1, "pending": len(users) - answered - 1}
+
+
+async def test_a_shutdown_before_resume_starts_its_runs_sends_nothing(db, emulator, bot):
+    """The bot may be told to stop while ``resume_all`` is still starting: runs that begin after
+    ``shutdown()`` stop at once instead of sending."""
+    await add_users(db, emulator, range(1, 6))
+    broadcast_id = await add_broadcast(db)
+    engine = DeliveryEngine(db, bot)
+    await engine.enqueue(broadcast_id)
+
+    await engine.shutdown()
+    progress = await engine.run(broadcast_id)
+
+    assert sends(emulator) == []
+    assert (progress.done, progress.pending) == (False, 5)
+    assert await broadcast_status(db, broadcast_id) == "sending"
+
+
+async def test_an_html_502_page_from_a_proxy_is_a_server_error_to_retry_not_a_crash(tmp_path):
+    """An nginx in front of the Bot API answers "502 Bad Gateway" in HTML: aiogram cannot decode
+    it, but it is a refusal (nothing was delivered), retried like Telegram's own 502."""
+    from aiogram.client.session.aiohttp import AiohttpSession
+    from aiogram.client.telegram import TelegramAPIServer
+    from aiogram.exceptions import TelegramServerError
+    from aiohttp import web
+
+    async def bad_gateway(request: web.Request) -> web.Response:
+        return web.Response(status=502, text="<html><body><h1>502 Bad Gateway</h1></body></html>", content_type="text/html")
+
+    app = web.Application()
+    app.router.add_post("/bot{token}/sendMessage", bad_gateway)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = runner.addresses[0][1]
+    bot = Bot("42:proxy", session=AiohttpSession(api=TelegramAPIServer.from_base(f"http://127.0.0.1:{port}")))
+    try:
+        with pytest.raises(TelegramServerError, match="HTTP 502"):
+            await AlertSender(bot, Broadcast(1, "sending", TEXT_KK, TEXT_RU, False)).send(Delivery(1, "kk"))
+    finally:
+        await bot.session.close()
+        await runner.cleanup()
