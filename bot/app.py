@@ -81,10 +81,12 @@ async def open_deps(settings: Settings, classifier: Classifier | None = None) ->
 async def on_error(event: ErrorEvent, i18n: I18n) -> bool:
     """Log the failure and tell the user something went wrong, instead of silence."""
     log.exception("update %s failed", event.update.update_id, exc_info=event.exception)
-    message = event.update.message or (event.update.callback_query and event.update.callback_query.message)
-    if message is not None:
-        with contextlib.suppress(Exception):
-            await message.answer(both(i18n, "Something went wrong on our side. Please try again in a minute."))
+    text = both(i18n, "Something went wrong on our side. Please try again in a minute.")
+    with contextlib.suppress(Exception):
+        if event.update.callback_query is not None:  # stops the button's spinner; works under any message
+            await event.update.callback_query.answer(text[:200], show_alert=True)
+        elif event.update.message is not None and event.update.message.chat.type == "private":
+            await event.update.message.answer(text)  # a group is not told about our failures
     return True
 
 

@@ -1,14 +1,20 @@
 """Inline-button payloads. Each packs to well under Telegram's 64 bytes (a test checks the
-longest one), and carries ids only: never text the user wrote."""
+longest one), and carries ids only: never text the user wrote.
+
+Ids are bounded to SQLite's integer range: forged data with a larger number matches no
+handler (and gets "this button has expired") instead of raising OverflowError in the
+database driver."""
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from aiogram.filters.callback_data import CallbackData
+from pydantic import Field
 
 from bot.storage.checks import Feedback
 
+RowId = Annotated[int, Field(ge=1, le=2**63 - 1)]  # a SQLite rowid
 
 
 class LanguageCb(CallbackData, prefix="lang"):
@@ -23,7 +29,7 @@ class RegionCb(CallbackData, prefix="rg"):
 
 class CheckCb(CallbackData, prefix="ck"):
     action: Feedback  # the button's action is the judgement stored
-    check_id: int
+    check_id: RowId
 
 
 class FaqCb(CallbackData, prefix="faq"):
@@ -51,5 +57,5 @@ class BroadcastCb(CallbackData, prefix="bc"):
 
 
 class ApproveCb(CallbackData, prefix="apr"):
-    broadcast_id: int
+    broadcast_id: RowId
     approve: bool

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import logging
 import os
 import sys
 import time
 from pathlib import Path
 
 from bot.config import Settings, SettingsError, load_settings
+from bot.log_privacy import configure_logging
 
 
 def _read_text(arg: str | None) -> str:
@@ -207,13 +207,18 @@ def main(argv: list[str] | None = None) -> int:
     except SettingsError as exc:
         print(str(exc), file=sys.stderr)
         return 2
-    logging.basicConfig(level=settings.log_level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
-    if settings.log_level != "DEBUG":  # aiogram logs every handled update at INFO: noise at scale
-        logging.getLogger("aiogram.event").setLevel(logging.WARNING)
+    configure_logging(settings.log_level)  # every record redacted; aiosqlite's statement log off
     from bot.knowledge import KnowledgeError
 
     try:
         return args.func(args, settings)
     except KnowledgeError as exc:
         print(f"knowledge base error:\n{exc}", file=sys.stderr)
+        return 2
+    except RuntimeError as exc:
+        from bot.storage.database import DatabaseUnavailable  # loaded by now if that is what failed
+
+        if not isinstance(exc, DatabaseUnavailable):
+            raise
+        print(str(exc), file=sys.stderr)  # names the file and what to do
         return 2

@@ -2,23 +2,42 @@
 
 Each module has plain handler functions and a `create_router()` that registers them, so a
 fresh router tree is built per dispatcher (tests run several) and nothing is built at import.
-Order matters: admin routers come first, each handler guarded by a role filter, and the
+Order matters: messages from groups and channels are taken first (the bot works in private
+chats), and so are buttons under messages Telegram no longer shows; then admin routers, each handler guarded by a role filter, and the
 refusal router right after them answers any admin command or button that got past them;
 commands and menu buttons must win over the check handler, which takes any text; pictures
 come before it too (a photo's caption is checked with the picture's text); the media
-router is last and answers whatever nobody else took.
+router answers whatever message nobody else took, and the last router any button press
+nobody took (an old or forged button).
 """
 
 from __future__ import annotations
 
 from aiogram import Router
 
-from bot.handlers import admin, broadcast, check, feedback, help, media, menu, pictures, privacy, start, stats, subscriptions
+from bot.handlers import (
+    admin,
+    broadcast,
+    check,
+    expired,
+    feedback,
+    groups,
+    help,
+    media,
+    menu,
+    pictures,
+    privacy,
+    start,
+    stats,
+    subscriptions,
+)
 
 
 def setup_routers() -> Router:
     root = Router(name="root")
     root.include_routers(
+        groups.create_router(),
+        expired.create_router(),
         admin.create_router(),
         broadcast.create_router(),
         stats.create_router(),
@@ -32,5 +51,6 @@ def setup_routers() -> Router:
         pictures.create_router(),
         check.create_router(),
         media.create_router(),
+        expired.create_fallback_router(),
     )
     return root

@@ -8,6 +8,7 @@ from aiogram.filters import Command, CommandObject
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 
+from bot.privacy import redact
 from bot.roles import HasRole
 from bot.storage.roles import RolesRepo
 
@@ -54,13 +55,22 @@ async def officers(message: Message, roles: RolesRepo) -> None:
     await message.answer("\n".join(lines))
 
 
-async def refuse_command(message: Message, roles: RolesRepo) -> None:
-    await roles.audit(message.from_user.id, "denied", (message.text or "")[:64])
+SUPERADMIN_COMMANDS = ("grant", "revoke", "officers")
+
+
+async def refuse_command(message: Message, command: CommandObject, roles: RolesRepo) -> None:
+    """Audited by the command's name only: what was typed after it (a card number, say) is
+    the person's own text and is not kept."""
+    await roles.audit(message.from_user.id, "denied", f"/{command.command}")
+    if command.command in SUPERADMIN_COMMANDS and await roles.role_of(message.from_user.id) == "officer":
+        await message.answer(_("This command is only for superadmins."))
+        return
     await message.answer(_("This command is only for police officers."))
 
 
 async def refuse_button(query: CallbackQuery, roles: RolesRepo) -> None:
-    await roles.audit(query.from_user.id, "denied", query.data or "")
+    """Forged data may carry anything up to 64 bytes: it is audited redacted."""
+    await roles.audit(query.from_user.id, "denied", redact(query.data or ""))
     await query.answer(_("This button is only for police officers."), show_alert=True)
 
 

@@ -24,6 +24,7 @@ from bot.callbacks import ApproveCb, BroadcastCb
 from bot.config import Settings
 from bot.i18n import Lang, current_lang
 from bot.knowledge import KnowledgeBase
+from bot.privacy import redact
 from bot.roles import HasRole
 from bot.storage.broadcasts import BroadcastsRepo, Draft
 from bot.storage.roles import RolesRepo
@@ -94,9 +95,20 @@ async def cancel_compose(message: Message, state: FSMContext) -> None:
     await message.answer(_("Cancelled: nothing was sent."))
 
 
+async def refused_command(message: Message) -> bool:
+    """A command typed where the dialog waits for text (the alert, a rejection reason) is
+    not taken as that text: the officer is told so and how to stop; the dialog waits on."""
+    if not (message.text or "").lstrip().startswith("/"):
+        return False
+    await message.answer(_("This is a command, not the text I asked for. Send the text, or /cancel to stop."))
+    return True
+
+
 async def _accept_text(message: Message, settings_allowed: list[str]) -> str | None:
     """The text, or None after telling the officer what is wrong with it."""
     text = (message.text or "").strip()
+    if await refused_command(message):
+        return None
     if not text:
         await message.answer(_("Send the alert as text."))
         return None
@@ -248,6 +260,8 @@ async def decision_button(query: CallbackQuery, callback_data: ApproveCb, broadc
 
 
 async def rejection_reason(message: Message, state: FSMContext, broadcasts: BroadcastsRepo, roles: RolesRepo) -> None:
+    if await refused_command(message):
+        return
     broadcast_id = (await state.get_data())["broadcast_id"]
     reason = (message.text or "").strip()[:500] or "-"
     await state.clear()
@@ -255,7 +269,7 @@ async def rejection_reason(message: Message, state: FSMContext, broadcasts: Broa
     if draft is None or not await broadcasts.decide(broadcast_id, message.from_user.id, approve=False, reason=reason):
         await message.answer(_("Already decided by someone else."))
         return
-    await roles.audit(message.from_user.id, "reject", f"broadcast {broadcast_id}: {reason}")
+    await roles.audit(message.from_user.id, "reject", f"broadcast {broadcast_id}: {redact(reason)}")
     await message.answer(_("Alert #{id} rejected.").format(id=broadcast_id))
     await _tell(message, draft.author_id, _("Your alert #{id} was rejected by officer {officer}. Reason: {reason}")
                 .format(id=broadcast_id, officer=message.from_user.id, reason=reason))
@@ -284,7 +298,7 @@ def create_router() -> Router:
     officer = HasRole("officer")
     router.message.register(start_compose, Command("broadcast"), officer)
     router.message.register(cancel_broadcast, Command("cancel_broadcast"), officer)
-    router.message.register(cancel_compose, Command("cancel"), officer, StateFilter(Compose))
+    router.message.register(cancel_compose, Command("cancel"), officer, StateFilter(Compose, Reject))
     router.message.register(got_text_kk, Compose.text_kk, officer)
     router.message.register(got_text_ru, Compose.text_ru, officer)
     router.message.register(rejection_reason, Reject.reason, officer, F.text)

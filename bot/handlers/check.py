@@ -3,7 +3,10 @@ A short general question ("куда звонить?") is answered from the FAQ i
 
 The handler only translates: Telegram message in, Verdict from the check service, the
 rendered answer out. The check is stored redacted before the answer goes out, so the
-buttons under it can point at it.
+buttons under it can point at it; but storage only remembers, it never decides whether the
+user gets the verdict: when the write fails or takes longer than a moment (a locked database,
+a full disk, a read-only file), the verdict goes out without the buttons that need the
+stored check, after one log line.
 """
 
 from __future__ import annotations
@@ -35,6 +38,7 @@ from bot.i18n import Lang, current_lang
 from bot.replies import ReplyRenderer
 from bot.storage import ChecksRepo
 from bot.storage.checks import Source
+from bot.storage.database import best_effort
 from bot.telegram_text import split_message
 
 log = logging.getLogger(__name__)
@@ -119,11 +123,14 @@ async def answer_check(
     finally:
         typing.cancel()
     lang = current_lang(i18n) if language_known else verdict.reply_language
-    check_id = await checks.add(message.chat.id, text, source, verdict)
+    check_id = None
+    if message.from_user is not None:  # the router lets only private chats in: the sender is the chat
+        check_id = await best_effort(checks.add(message.from_user.id, text, source, verdict), "check")
     with i18n.use_locale(lang):
         parts = split_message(compose(verdict, lang, renderer, notes()))
         for n, part in enumerate(parts, 1):
-            markup = keyboards.check_actions(check_id, verdict.is_scam) if n == len(parts) else None
+            last = n == len(parts)
+            markup = keyboards.check_actions(check_id, verdict.is_scam) if last and check_id is not None else None
             await message.answer(part, reply_markup=markup)
 
 

@@ -6,6 +6,8 @@ import hashlib
 import time
 from typing import Literal
 
+import aiosqlite
+
 from bot.classifier import Verdict
 from bot.privacy import redact
 from bot.storage.database import Database
@@ -17,7 +19,11 @@ Feedback = Literal["paid", "report", "not_scam", "is_scam"]
 
 class ChecksRepo:
     def __init__(self, db: Database) -> None:
-        self.conn = db.conn
+        self.db = db
+
+    @property
+    def conn(self) -> aiosqlite.Connection:
+        return self.db.conn  # read per call: the database may be reopened under a running bot
 
     async def add(self, user_id: int, text: str, source: Source, verdict: Verdict) -> int:
         """Store one check. The text is redacted here, so no caller can forget to."""

@@ -23,7 +23,11 @@ class UserRecord:
 
 class UsersRepo:
     def __init__(self, db: Database) -> None:
-        self.conn = db.conn
+        self.db = db
+
+    @property
+    def conn(self) -> aiosqlite.Connection:
+        return self.db.conn  # read per call: the database may be reopened under a running bot
 
     async def touch(self, user_id: int) -> UserRecord:
         """Create the user on first contact, else note that they were seen (and are not blocking
@@ -46,8 +50,18 @@ class UsersRepo:
         await self.conn.execute("UPDATE users SET region = ? WHERE id = ?", (region, user_id))
 
     async def forget(self, user_id: int) -> None:
-        """Delete the user and, through ON DELETE CASCADE, their checks and feedback."""
+        """Delete the user and, through ON DELETE CASCADE, their checks, feedback and
+        subscriptions; empty the detail of their audit rows that held what they typed (a
+        refused command, a rejection reason), keeping only that the action happened; then
+        checkpoint the WAL, so that no older copy of the deleted rows stays in the -wal file
+        (secure_delete overwrites them in the database file itself)."""
         await self.conn.execute("DELETE FROM users WHERE id = ?", (user_id,))
+        await self.conn.execute(
+            "UPDATE audit SET detail = CASE action WHEN 'reject' THEN substr(detail, 1, instr(detail || ':', ':') - 1) "
+            "ELSE '' END WHERE actor_id = ? AND action IN ('denied', 'reject') AND detail != ''",
+            (user_id,),
+        )
+        await self.db.checkpoint()
 
 
 def _record(row: aiosqlite.Row) -> UserRecord:

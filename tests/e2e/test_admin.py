@@ -43,10 +43,10 @@ async def test_a_citizen_is_refused_every_admin_command(live, command):
     assert await live.rows("SELECT count(*) FROM officers") == [(0,)]
 
 
-async def test_an_officer_cannot_grant_roles(live):
+async def test_an_officer_cannot_grant_roles_and_is_told_it_is_for_superadmins(live):
     await live.reply_to(SUPER, f"/grant {OFFICER}")
     answer = await live.reply_to(OFFICER, f"/grant {CITIZEN}")
-    assert answer["text"] == "Бұл пәрмен тек полиция қызметкерлеріне арналған."
+    assert answer["text"] == "Бұл пәрмен тек боттың бас әкімшілеріне арналған."
     assert await live.rows("SELECT user_id FROM officers") == [(OFFICER,)]
 
 
