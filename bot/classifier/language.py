@@ -1,8 +1,13 @@
 """Which language a message is in: Kazakh (Cyrillic or Latin), Russian, both, or neither.
 
-Kazakh is recognised by its own letters (ә ғ қ ң ө ұ ү һ і) and by common words, also when
-they are typed without those letters or in Latin ("sizge", "aqsha", "salem"): the word lists
-are compared in the folded form, where all of those spellings meet.
+Kazakh is recognised by its own letters (ә ғ қ ң ө ұ ү һ і, and in Latin q, ä á ǵ ğ ń ñ ó ö ú ü
+ū ý ı ş, or a 2017 apostrophe), by common words and by its polite and personal endings
+(-ңыз, -сыз, -мыз), also when typed without its letters or in Latin ("sizge", "aqsha",
+"salem"). Cyrillic words are compared with the word lists after folding only the Kazakh
+letters onto their Russian look-alikes, as before Latin Kazakh was folded; Latin words after
+the full fold of ``normalize`` (every Kazakh alphabet meets Cyrillic there), which also merges
+some Russian and Kazakh words ("ya"/"иә", "oni"/"оны"): those count for neither. Latin words of
+one or two letters count for nothing, so English ("me", "be", "on", "no") says nothing either way.
 """
 
 from __future__ import annotations
@@ -11,13 +16,13 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
-from bot.classifier.normalize import Normalized, fold
+from bot.classifier.normalize import Normalized, fold, is_kazakh_2017
 
 Language = Literal["kk", "ru", "mixed", "other"]
 Script = Literal["cyrillic", "latin", "mixed", "none"]
 
 _KK_LETTERS = set("әғқңөұүһі")
-_KK_LATIN_LETTERS = set("qğñäöüūıǵńáóúý")
+_KK_LATIN_LETTERS = set("ğñäöüūıǵńáóúýíəŋş")
 _KK_WORDS_RAW = """
 мен сен сіз ол біз сендер сіздер олар маған саған сізге оған бізге сізді сені мені оны
 сіздің сенің менің оның біздің өзіңіз өзің өзім және бірақ немесе үшін деп деді дейді
@@ -45,15 +50,38 @@ _RU_WORDS_RAW = """
 """
 
 
-def _fold_word(word: str) -> str:
-    return fold(word.casefold())
+_CYR_FOLD = str.maketrans("әғқңөұүһі", "агкноуухи")
 
 
-_KK_WORDS = {_fold_word(w) for w in _KK_WORDS_RAW.split()}
-_RU_WORDS = {_fold_word(w) for w in _RU_WORDS_RAW.split()} - _KK_WORDS
-_WORD = re.compile(r"[^\W\d_]+")
+def _fold_cyrillic(word: str) -> str:
+    """A Cyrillic word with the Kazakh letters folded onto their Russian look-alikes only."""
+    return word.casefold().replace("ё", "е").translate(_CYR_FOLD)
+
+
+def _fold_latin(word: str, kk2017: bool = False) -> str:
+    return fold(word.casefold(), kk2017)
+
+
+_KK_WORDS = {_fold_cyrillic(w) for w in _KK_WORDS_RAW.split()}
+_RU_WORDS = {_fold_cyrillic(w) for w in _RU_WORDS_RAW.split()} - _KK_WORDS
+_KK_LATIN = {_fold_latin(w) for w in _KK_WORDS_RAW.split()}
+_RU_LATIN = {_fold_latin(w) for w in _RU_WORDS_RAW.split()}
+_KK_LATIN, _RU_LATIN = _KK_LATIN - _RU_LATIN, _RU_LATIN - _KK_LATIN
+# Kazakh words whose Latin spelling is also a common English word or name ("men", "bar", "shot"):
+# in Latin they say nothing, so an English text is not taken for Kazakh.
+_KK_LATIN -= {_fold_latin(w) for w in ("men", "bar", "shot", "kim", "sol", "ali", "mina", "ata")}
+# A word with a Latin letter in it, apostrophes of the 2017 alphabet included ("o'tin'iz").
+_WORD = re.compile(r"[^\W\d_]+(?:['’ʼ‘`][^\W\d_]+)*['’ʼ‘`]?")
 _CYRILLIC = re.compile(r"[\u0400-\u04ff]")
+_LATIN = re.compile(r"[a-zäöüūıñğçşáóúýǵńíəŋ]")
+_APOSTROPHE = re.compile(r"['’ʼ‘`]")
+# "q" is қ: English puts it before "u" only ("quick", "request").
+_KAZAKH_Q = re.compile(r"q(?!u)")
+# Endings only Kazakh has, in the folded form: -ңыз/-ңіз (polite "you", imperative), -сыз/-сіз,
+# -мыз/-міз ("we"), -ңдар/-ңдер. Russian words end in "-низ" only as "вниз"/"сниз…", too short.
+_KK_ENDING = re.compile(r"..(?:низ|сиз|миз|ндар|ндер)$")
 UNKNOWN_CYRILLIC = 0.3
+KAZAKH_ENDING = 1.0
 
 
 @dataclass(frozen=True)
@@ -70,8 +98,8 @@ class LanguageGuess:
 
 
 def _script(text: str) -> Script:
-    has_cyr = bool(re.search(r"[\u0400-\u04ff]", text))
-    has_lat = bool(re.search(r"[a-zäöüūıñğçşáóúýǵń]", text))
+    has_cyr = bool(_CYRILLIC.search(text))
+    has_lat = bool(_LATIN.search(text))
     if has_cyr and has_lat:
         return "mixed"
     return "cyrillic" if has_cyr else "latin" if has_lat else "none"
@@ -81,22 +109,55 @@ def _strip_links(text: str) -> str:
     return re.sub(r"\S*(?:https?://|www\.|\.[a-z]{2,6}/)\S*", " ", text)
 
 
+def _score_cyrillic(word: str) -> tuple[float, float]:
+    """(kk, ru) evidence of one Cyrillic word."""
+    if _KK_LETTERS & set(word):
+        return 2, 0
+    folded = _fold_cyrillic(word)
+    if folded in _KK_WORDS:
+        return 1, 0
+    if folded in _RU_WORDS:
+        return 0, 1
+    if _KK_ENDING.search(fold(folded)):
+        return KAZAKH_ENDING, 0  # "айтпаныз", "жибериниз": Kazakh typed without its letters
+    if len(word) >= 3:
+        return 0, UNKNOWN_CYRILLIC  # a Cyrillic word that is not Kazakh is most often Russian
+    return 0, 0
+
+
+def _score_latin(word: str, kk2017: bool) -> tuple[float, float]:
+    """(kk, ru) evidence of one Latin word (Kazakh in any Latin alphabet, Russian translit)."""
+    if _KK_LATIN_LETTERS & set(word) or _KAZAKH_Q.search(word):
+        return 2, 0
+    if kk2017 and _APOSTROPHE.search(word):
+        return 2, 0
+    letters = len(_APOSTROPHE.sub("", word))
+    if letters <= 2:
+        return 0, 0
+    folded = _fold_latin(word, kk2017)
+    if folded in _KK_LATIN:
+        return 1, 0
+    if folded in _RU_LATIN:
+        return 0, 1
+    if _KK_ENDING.search(folded):
+        return KAZAKH_ENDING, 0
+    return 0, 0
+
+
 def detect_language(norm: Normalized) -> LanguageGuess:
     text = _strip_links(norm.text)
     words = _WORD.findall(text)
-    folded = [_fold_word(w) for w in words]
+    kk2017 = is_kazakh_2017(text)
     kk = ru = 0.0
-    for word, fold in zip(words, folded):
-        if _KK_LETTERS & set(word):
-            kk += 2
-        elif word.isascii() is False and _KK_LATIN_LETTERS & set(word):
-            kk += 2
-        elif fold in _KK_WORDS:
-            kk += 1
-        elif fold in _RU_WORDS:
-            ru += 1
-        elif len(word) >= 3 and _CYRILLIC.search(word):
-            ru += UNKNOWN_CYRILLIC  # a Cyrillic word that is not Kazakh is most often Russian
+    for word in words:
+        if _CYRILLIC.search(word):
+            k, r = _score_cyrillic(_APOSTROPHE.sub("", word))
+        elif _LATIN.search(word):
+            k, r = _score_latin(word, kk2017)
+        else:
+            continue
+        kk += k
+        ru += r
     script = _script(text)
     if kk == 0 and ru == 0:
         lang: Language = "ru" if script == "cyrillic" and len(words) >= 1 else "other"

@@ -6,10 +6,12 @@ Two forms come out of one message:
   inside words ("Kаspi" → "kaspi"), letter-by-letter words joined ("к о д" → "код"), defanged
   links restored ("kaspi[.]kz" → "kaspi.kz"), case folded. Language detection, link and
   number detection read this form.
-* ``Normalized.folded`` — ``text`` with the Kazakh letters folded to their base Cyrillic
-  letters and Latin-script words transliterated to Cyrillic ("aqsha" → "акша", "kod" → "код"),
-  so that people who type Kazakh without its letters, or in Latin, still match. Phrase signals
-  and the lexical encoder read this form.
+* ``Normalized.folded`` — ``text`` in one spelling where Kazakh meets itself whatever script
+  it was typed in: Cyrillic, Cyrillic without its letters, the 2017, 2018 and 2021 Latin
+  alphabets, informal Latin ("Ақшаны", "Акшаны", "Aqs'any", "Aqshany", "Aqşany" → "акшани"),
+  and Russian transliteration meets Russian ("den'gi" → "денги" ← "деньги"). Sound-alike
+  letters are merged (the comment above ``_FOLD_TABLE`` says which), so it is for matching
+  only. Phrase signals and the lexical encoder read this form.
 
 Every character of both forms remembers the index of the original character it came from,
 so a red flag can quote the user's own words back to them.
@@ -24,23 +26,46 @@ from dataclasses import dataclass
 _CYR_TO_LAT = dict(zip("аеікмнорстуухјѕһԛԝАВЕІКМНОРСТУХҺ", "aeikmhopctyyxjshqwABEIKMHOPCTYXH"))
 _LAT_TO_CYR = dict(zip("aceikmopxyABCEHIKMOPTXY", "асеікморхуАВСЕНІКМОРТХУ"))
 
-_KK_FOLD = str.maketrans("әғқңөұүһі", "агкноуухи")
-
-# Latin → Cyrillic, longest first. Covers Kazakh Latin (2021 and informal phone spelling) and
-# Russian transliteration; it only has to make the same word look the same, not be pretty.
-_TRANSLIT = [
-    ("shch", "щ"), ("sch", "щ"), ("sh", "ш"), ("ch", "ч"), ("zh", "ж"), ("kh", "х"),
-    ("gh", "г"), ("ya", "я"), ("yu", "ю"), ("yo", "е"),
-    ("a", "а"), ("b", "б"), ("c", "с"), ("d", "д"), ("e", "е"), ("f", "ф"), ("g", "г"),
-    ("h", "х"), ("i", "и"), ("j", "ж"), ("k", "к"), ("l", "л"), ("m", "м"), ("n", "н"),
-    ("o", "о"), ("p", "п"), ("q", "к"), ("r", "р"), ("s", "с"), ("t", "т"), ("u", "у"),
-    ("v", "в"), ("w", "у"), ("x", "х"), ("y", "ы"), ("z", "з"),
-    ("ä", "а"), ("á", "а"), ("ö", "о"), ("ó", "о"), ("ü", "у"), ("ú", "у"), ("ū", "у"),
-    ("ý", "у"), ("ğ", "г"), ("ǵ", "г"), ("ş", "ш"), ("ç", "ч"), ("ñ", "н"), ("ń", "н"),
-    ("ı", "ы"), ("'", ""), ("ʼ", ""), ("’", ""),
-]
-_TRANSLIT_RE = re.compile("|".join(re.escape(src) for src, _ in _TRANSLIT))
-_TRANSLIT_MAP = dict(_TRANSLIT)
+# The folded form: Kazakh in every script it is written in, and Russian, meet in one spelling.
+#
+# People write the same Kazakh sentence in Cyrillic, in Cyrillic with Russian look-alikes
+# ("сизге" for "сізге"), in the official Latin alphabets of 2017 (apostrophes: "sa'lem", "y'"
+# for у), 2018 (acutes: "sálem", "aqsha", "ý" for у) and 2021 (diacritics: "sälem", "aqşa"), and
+# in informal Latin ("salem", "aksha", "sizge"). Those spellings disagree on the letters that
+# sound alike, so the folded form merges them: ә→а, ғ→г, қ→к, ң→н, ө→о, ұ/ү/у→у, һ/х→х, and the
+# four i-like letters і/и/ы/й→и (2018 writes і "i", ы "y", и/й "ı" or "í"; 2021 writes і "ı",
+# ы "y", и/й "i"; informal Latin uses "i" and "y" for any of them: only merging them lets every
+# spelling meet). я/ю become "иа"/"иу" (what "ya"/"ia"/"ıa" spell), ц and щ become "тс" and
+# "шч" ("ts", "shch"), э becomes е, ь/ъ and apostrophes vanish ("den'gi" meets "деньги"), and
+# н+г before a word end or "из" loses its г ("qalaisyng", "tolengiz", "маркетинг": informal Latin
+# writes ң as "ng", and both sides lose the г alike; "ng" for ң before other vowels, "zhanga" for
+# "жаңа", stays apart, since "тенге" and "dengi" must keep theirs). Russian folds by the same
+# rules on both sides of every comparison, so it still meets itself. Only matching reads this
+# form: quotes come from the original text through the offsets.
+_FOLD_TABLE = str.maketrans(
+    "әғқңөұүһіыйэ" "abcdefghijklmnopqrstuvwxyz" "äáàâəöóôüúūûýğǵşçñńŋıíìîïéèê",
+    "агкноуухииие" "абсдефгхижклмнопкрстувухиз" "аааааоооуууууггшчннниииииеее",
+)
+# Latin letter groups that stand for one Cyrillic letter (and "ye" at a word's start: е).
+_LATIN_GROUPS = {"sch": "шч", "sh": "ш", "ch": "ч", "zh": "ж", "kh": "х", "gh": "г"}
+_LATIN_GROUP_RE = re.compile(r"sch|sh|ch|zh|kh|gh|\bye")
+# The 2017 alphabet marks a letter with an apostrophe where 2018 puts an acute: a' ә, g' ғ, n' ң,
+# o' ө, u' ү, y' у, i' и/й, and s' ш, c' ч. Only y', s' and c' fold differently from the letter
+# alone, and only in a 2017 text: anywhere else an apostrophe is dropped ("den'gi", "y'all").
+_APOSTROPHES = "'’ʼ‘`"
+_KK2017 = {"y": "у", "s": "ш", "c": "ч"}
+_KK2017_RE = re.compile(f"[ysc][{_APOSTROPHES}]")
+# "y'" inside a word is у in any text: neither Russian transliteration (ы is never followed by
+# a soft sign) nor English ("y'all", "they're") has it there.
+_Y_APOSTROPHE_RE = re.compile(rf"(?<=[^\W\d_])y[{_APOSTROPHES}](?=[^\W\d_])(?!re\b)")
+# A 2017 text shows a vowel (or g, c) with an apostrophe after it, which is not an English
+# contraction ("I'm", "Kaspi's"): Russian transliteration puts its soft-sign apostrophe after
+# consonants only ("den'gi"), so its "s'" and "n'" only count next to such a vowel.
+_KK2017_VOWEL_MARK = re.compile(rf"(?:[aougc]|(?<=[^\W\d_])[iy])[{_APOSTROPHES}](?!(?:s|t|m|d|re|ll|ve)\b)(?![\d_])")
+_KK2017_CONSONANT_MARK = re.compile(rf"(?<=[^\W\d_])[sn][{_APOSTROPHES}](?![\d_])")
+_EXPAND = {"я": "иа", "ю": "иу", "ц": "тс", "щ": "шч", "ь": "", "ъ": ""} | {a: "" for a in _APOSTROPHES}
+_EXPAND_RE = re.compile(f"[{''.join(_EXPAND)}]")
+_NG_RE = re.compile(r"(?<=н)г(?=из|\b)")
 
 _DEFANG = [
     (re.compile(r"hxxp", re.IGNORECASE), "http"),
@@ -53,7 +78,6 @@ _LETTER = r"[^\W\d_]"
 _SPACED = re.compile(rf"(?<!\w){_LETTER}(?P<sep>[ .\-_·*]{{1,2}}){_LETTER}(?:(?P=sep){_LETTER})+(?!\w)")
 _WORD = re.compile(rf"{_LETTER}+")
 _HAS_LATIN = re.compile(r"[A-Za-z]")
-_LATIN_WORD = re.compile(r"[a-zäáöóüúūýğǵşçñńı'ʼ’]+")
 
 
 @dataclass(frozen=True)
@@ -102,13 +126,53 @@ class _Chars:
             chars.extend(self.chars[pos : match.start()])
             offsets.extend(self.offsets[pos : match.start()])
             new = repl(match) if callable(repl) else repl
-            if new and match.end() > match.start():
+            if len(new) == match.end() - match.start():
+                # Letter for letter (a homoglyph folded, a word kept as it was): each keeps its own.
+                chars.extend(new)
+                offsets.extend(self.offsets[match.start() : match.end()])
+            elif new and match.end() > match.start():
                 # The replacement spans the whole replaced region: its first character maps to
                 # the region's start, its last to the region's end.
                 first, last = self.offsets[match.start()], self.offsets[match.end() - 1]
                 chars.extend(new)
                 offsets.extend([first] * (len(new) - 1) + [last])
             pos = match.end()
+        chars.extend(self.chars[pos:])
+        offsets.extend(self.offsets[pos:])
+        return _Chars(chars, offsets)
+
+    def replace(self, pattern: re.Pattern[str], repl) -> _Chars:
+        """Like ``sub`` for the folding rules, which replace a letter group with one letter: that
+        letter keeps the group's first offset ("sh" → "ш" quotes from the "s"), unless the group
+        ends its word, where it keeps the last (so a quote ending there keeps the whole word); a
+        letter dropped at a word's end hands its offset to the letter before it."""
+        text = self.text
+        matches = list(pattern.finditer(text))
+        if not matches:
+            return self
+        chars: list[str] = []
+        offsets: list[int] = []
+        pos = 0
+        for match in matches:
+            start, end = match.span()
+            chars.extend(self.chars[pos:start])
+            offsets.extend(self.offsets[pos:start])
+            new = repl(match)
+            if len(new) == end - start:
+                chars.extend(new)
+                offsets.extend(self.offsets[start:end])
+            elif new and end > start:
+                first, last = self.offsets[start], self.offsets[end - 1]
+                if len(new) == 1:
+                    at_word_end = end == len(text) or not text[end].isalpha()
+                    offsets.append(last if at_word_end else first)
+                else:
+                    offsets.extend([first] * (len(new) - 1) + [last])
+                chars.extend(new)
+            elif not new and offsets and start > 0 and text[start - 1].isalpha() and (
+                    end == len(text) or not text[end].isalpha()):
+                offsets[-1] = self.offsets[end - 1]  # a dropped word end ("ng", "n'"): still quoted
+            pos = end
         chars.extend(self.chars[pos:])
         offsets.extend(self.offsets[pos:])
         return _Chars(chars, offsets)
@@ -185,13 +249,34 @@ def _join_spaced(match: re.Match[str]) -> str:
     return match.group().replace(match.group("sep"), "")
 
 
-def _translit_word(match: re.Match[str]) -> str:
-    return _TRANSLIT_RE.sub(lambda m: _TRANSLIT_MAP[m.group()], match.group())
+def is_kazakh_2017(text: str) -> bool:
+    """Whether a (case-folded) text is written in the 2017 apostrophe alphabet: two letters marked
+    with an apostrophe where neither Russian transliteration nor English puts one, or one such
+    letter next to an "s'"/"n'" (ш/ң)."""
+    vowels = len(_KK2017_VOWEL_MARK.findall(text))
+    return vowels >= 2 or (vowels >= 1 and _KK2017_CONSONANT_MARK.search(text) is not None)
 
 
-def fold(text: str) -> str:
-    """The folded form of already normalised text (no offsets): see the module docstring."""
-    return _LATIN_WORD.sub(_translit_word, text.translate(_KK_FOLD))
+def _fold_chars(chars: _Chars, kk2017: bool | None = None) -> _Chars:
+    """The folded form of normalised text, offsets kept: see the comment above ``_FOLD_TABLE``."""
+    text = chars.text
+    if kk2017 is None:
+        kk2017 = is_kazakh_2017(text)
+    if kk2017:
+        chars = chars.replace(_KK2017_RE, lambda m: _KK2017[m.group()[0]])
+    else:
+        chars = chars.replace(_Y_APOSTROPHE_RE, lambda m: "у")
+    chars = chars.replace(_LATIN_GROUP_RE, lambda m: _LATIN_GROUPS.get(m.group(), "е"))
+    chars = chars.map_text(lambda t: t.translate(_FOLD_TABLE))
+    chars = chars.replace(_EXPAND_RE, lambda m: _EXPAND[m.group()])
+    return chars.replace(_NG_RE, lambda m: "")
+
+
+def fold(text: str, kk2017: bool | None = None) -> str:
+    """The folded form of already normalised text (no offsets). ``kk2017`` says whether the text
+    is in the 2017 apostrophe alphabet (None: tell from the text itself); a single word cut out of
+    a longer text should be folded with the text's answer."""
+    return _fold_chars(_Chars(list(text), list(range(len(text)))), kk2017).text
 
 
 def normalize(raw: str) -> Normalized:
@@ -201,8 +286,9 @@ def normalize(raw: str) -> Normalized:
         chars = chars.sub(pattern, repl)
     chars = chars.sub(_WORD, lambda m: _fold_homoglyphs(m.group()))
     chars = chars.sub(_SPACED, _join_spaced)
-    chars = chars.map_text(lambda t: t.casefold().replace("ё", "е"))
-    folded = chars.map_text(lambda t: t.translate(_KK_FOLD)).sub(_LATIN_WORD, _translit_word)
+    # "İ" (a capital of the 2021 alphabet) casefolds to "i" plus a combining dot: drop the dot.
+    chars = chars.map_text(lambda t: t.casefold().replace("ё", "е").replace("\u0307", ""))
+    folded = _fold_chars(chars)
     return Normalized(
         original=raw,
         text=chars.text,
