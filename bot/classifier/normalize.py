@@ -78,6 +78,7 @@ _LETTER = r"[^\W\d_]"
 _SPACED = re.compile(rf"(?<!\w){_LETTER}(?P<sep>[ .\-_·*]{{1,2}}){_LETTER}(?:(?P=sep){_LETTER})+(?!\w)")
 _WORD = re.compile(rf"{_LETTER}+")
 _HAS_LATIN = re.compile(r"[A-Za-z]")
+_HAS_CYRILLIC = re.compile(r"[\u0400-\u052f\u1c80-\u1c8f\u2de0-\u2dff\ua640-\ua69f]")
 
 
 @dataclass(frozen=True)
@@ -123,9 +124,11 @@ class _Chars:
         offsets: list[int] = []
         pos = 0
         for match in matches:
+            new = repl(match) if callable(repl) else repl
+            if new == match.group():
+                continue  # unchanged: copied with the text around it
             chars.extend(self.chars[pos : match.start()])
             offsets.extend(self.offsets[pos : match.start()])
-            new = repl(match) if callable(repl) else repl
             if len(new) == match.end() - match.start():
                 # Letter for letter (a homoglyph folded, a word kept as it was): each keeps its own.
                 chars.extend(new)
@@ -284,7 +287,8 @@ def normalize(raw: str) -> Normalized:
     chars = _clean_chars(raw)
     for pattern, repl in _DEFANG:
         chars = chars.sub(pattern, repl)
-    chars = chars.sub(_WORD, lambda m: _fold_homoglyphs(m.group()))
+    if _HAS_LATIN.search(chars.text) and _HAS_CYRILLIC.search(chars.text):  # else no word mixes them
+        chars = chars.sub(_WORD, lambda m: _fold_homoglyphs(m.group()))
     chars = chars.sub(_SPACED, _join_spaced)
     # "İ" (a capital of the 2021 alphabet) casefolds to "i" plus a combining dot: drop the dot.
     chars = chars.map_text(lambda t: t.casefold().replace("ё", "е").replace("\u0307", ""))
