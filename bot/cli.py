@@ -123,6 +123,13 @@ def cmd_bench_broadcast(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_bench_inputs(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.bench_inputs import run_input_bench
+
+    print(run_input_bench(settings, runs=args.runs))
+    return 0
+
+
 def cmd_bench_ocr(args: argparse.Namespace, settings: Settings) -> int:
     from bot.classifier import Classifier
     from bot.knowledge import load_knowledge
@@ -184,6 +191,10 @@ def parser() -> argparse.ArgumentParser:
     cap.add_argument("--uncapped", action="store_true", help="no cap: the engine's own ceiling")
     bb.add_argument("--seconds", type=float, default=60.0, help="with a cap: cancel the broadcast after this long")
     bb.set_defaults(func=cmd_bench_broadcast)
+
+    bi = sub.add_parser("bench-inputs", help="classify time of hostile texts (digit walls, floods) beside normal ones")
+    bi.add_argument("--runs", type=int, default=7, help="runs per input (medians are reported)")
+    bi.set_defaults(func=cmd_bench_inputs)
 
     bo = sub.add_parser("bench-ocr", help="seconds per phone screenshot and OCR character error rates")
     bo.add_argument("--texts", type=Path, default=Path("tests/ocr/screenshot_texts.yaml"),

@@ -106,7 +106,7 @@ def _script(text: str) -> Script:
 
 
 def _strip_links(text: str) -> str:
-    return re.sub(r"\S*(?:https?://|www\.|\.[a-z]{2,6}/)\S*", " ", text)
+    return re.sub(r"(?<!\S)\S*(?:https?://|www\.|\.[a-z]{2,6}/)\S*", " ", text)
 
 
 def _score_cyrillic(word: str) -> tuple[float, float]:
