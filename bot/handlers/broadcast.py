@@ -104,7 +104,8 @@ async def refused_command(message: Message) -> bool:
     return True
 
 
-async def _accept_text(message: Message, settings_allowed: list[str]) -> str | None:
+async def _accept_text(message: Message, settings_allowed: list[str], telegram: list[str],
+                       phones: list[str]) -> str | None:
     """The text, or None after telling the officer what is wrong with it."""
     text = (message.text or "").strip()
     if await refused_command(message):
@@ -116,7 +117,7 @@ async def _accept_text(message: Message, settings_allowed: list[str]) -> str | N
         await message.answer(_("The text is too long: {n} characters, at most {limit}.")
                              .format(n=len(text), limit=MAX_BROADCAST_CHARS))
         return None
-    bad = forbidden_links(text, settings_allowed)
+    bad = forbidden_links(text, settings_allowed, telegram, phones)
     if bad:
         await message.answer(_("Refused: links are allowed only to official sites ({allowed}). Remove: {bad}")
                              .format(allowed=", ".join(settings_allowed), bad=html.escape(", ".join(bad))))
@@ -125,7 +126,8 @@ async def _accept_text(message: Message, settings_allowed: list[str]) -> str | N
 
 
 async def got_text_kk(message: Message, state: FSMContext, kb: KnowledgeBase) -> None:
-    text = await _accept_text(message, kb.links.broadcast_allowed)
+    text = await _accept_text(message, kb.links.broadcast_allowed, kb.links.broadcast_telegram,
+                              kb.links.broadcast_phones)
     if text is None:
         return
     await state.update_data(text_kk=text)
@@ -134,7 +136,8 @@ async def got_text_kk(message: Message, state: FSMContext, kb: KnowledgeBase) ->
 
 
 async def got_text_ru(message: Message, state: FSMContext, kb: KnowledgeBase, i18n: I18n) -> None:
-    text = await _accept_text(message, kb.links.broadcast_allowed)
+    text = await _accept_text(message, kb.links.broadcast_allowed, kb.links.broadcast_telegram,
+                              kb.links.broadcast_phones)
     if text is None:
         return
     await state.update_data(text_ru=text, regions=[])

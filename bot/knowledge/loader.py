@@ -234,6 +234,12 @@ def load_knowledge(root: Path | str = DEFAULT_DIR) -> KnowledgeBase:
 
     signals = _validate(SignalsFile, _read_yaml(single["signals"], root), single["signals"], root)
     links = _validate(LinksFile, _read_yaml(single["links"], root), single["links"], root)
+    for phone in links.broadcast_phones:
+        if re.sub(r"\D", "", phone) not in verified_numbers:
+            raise KnowledgeError(
+                f"{_rel(single['links'], root)}: broadcast_phones: {phone} is not the number of a verified "
+                "contact. Add it to knowledge/contacts.yaml with a source and `confidence: verified`, or remove it."
+            )
     replies = _validate(RepliesFile, _read_yaml(single["replies"], root), single["replies"], root)
     _check_numbers(_rel(single["replies"], root), replies, verified_numbers)
     _check_numbers(_rel(single["signals"], root), signals, verified_numbers)

@@ -163,6 +163,11 @@ class LinksFile(Strict):
     brands: list[str]
     shorteners: list[str]
     risky_tlds: list[str]
+    # Telegram accounts ("@name", t.me/name, tg://resolve?domain=name) and phone numbers a
+    # police alert may carry. Empty unless verified: a phone number must be the number of a
+    # verified contact in knowledge/contacts.yaml (the loader checks it).
+    broadcast_telegram: list[str] = []
+    broadcast_phones: list[str] = []
 
     @field_validator("official", "broadcast_allowed", "shorteners")
     @classmethod
@@ -170,6 +175,14 @@ class LinksFile(Strict):
         for host in value:
             if host != host.lower().strip() or "/" in host or "." not in host:
                 raise ValueError(f"'{host}' is not a plain lower-case host name like 'egov.kz'")
+        return value
+
+    @field_validator("broadcast_telegram")
+    @classmethod
+    def _telegram_names(cls, value: list[str]) -> list[str]:
+        for name in value:
+            if not re.fullmatch(r"[a-z][a-z0-9_]{3,31}", name):
+                raise ValueError(f"'{name}' is not a Telegram username: write it lower-case without '@', like 'egov_kz_bot'")
         return value
 
 
