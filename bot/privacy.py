@@ -3,20 +3,18 @@
 The bot keeps the text of checked messages (to review mistakes), but never a card number,
 an IIN, a phone number or a one-time code. Redaction is deliberately wider than the
 classifier's detectors: a 16-digit group that fails the Luhn check, or a 12-digit number
-with a wrong IIN check digit, is still somebody's data, so every long digit run goes.
+with a wrong IIN check digit, is still somebody's data, so every long digit run goes,
+whatever separates its digits (spaces of any width, dashes of any kind, dots, slashes,
+commas, underscores, brackets). Money amounts, dates and times stay readable: they are what
+a reviewer needs and they identify nobody.
 """
 
 from __future__ import annotations
 
-import re
-
 from bot.classifier.normalize import normalize
+from bot.classifier.numbers import NumberRun, find_number_runs, is_amount_at
 
-# Any run of digits, possibly split by spaces, dashes, dots, brackets or a leading "+":
-# card numbers "4400 4301 …", phones "+7 (701) 123-45-67", IIN "900101300123".
-_DIGIT_RUN = re.compile(r"\+?\d(?:[\s\-().]{0,3}\d)*")
-_MIN_SECRET_DIGITS = 4  # SMS codes have 4–6 digits; "3 дня" or "50 000" stay readable
-_AMOUNT_AFTER = re.compile(r"\s*(?:тг|тенге|теңге|₸|kzt|\$|usd|руб|₽|мың|тыс|млн|%)", re.IGNORECASE)
+_MIN_SECRET_DIGITS = 4  # SMS codes have 4–6 digits; "3 дня" or "50 000 тг" stay readable
 
 
 def _label(digits: str) -> str:
@@ -24,30 +22,29 @@ def _label(digits: str) -> str:
     if 13 <= n <= 19:
         return "[карта]"
     if n == 12:
-        return "[ИИН]"
+        return "[иин]"
     if 10 <= n <= 11:
         return "[телефон]"
     return "[код]" if n <= 8 else "[номер]"
 
 
-def _is_amount(text: str, match: re.Match[str]) -> bool:
-    """'50 000 тг' is a money amount, useful for review and not personal."""
-    digits = re.sub(r"\D", "", match.group())
-    return len(digits) <= 9 and bool(_AMOUNT_AFTER.match(text, match.end()))
+def _secret(text: str, run: NumberRun) -> bool:
+    return len(run.digits) >= _MIN_SECRET_DIGITS and not is_amount_at(text, run)
 
 
 def redact(text: str) -> str:
     """The text with every personal number replaced by a label such as «[карта]».
 
     Works on the normalised text, so zero-width characters or look-alike digits cannot
-    smuggle a number past it.
+    smuggle a number past it. The labels are lower-case like the normalised text, so
+    redacting twice gives the same text.
     """
     clean = normalize(text).text
-
-    def replace(match: re.Match[str]) -> str:
-        digits = re.sub(r"\D", "", match.group())
-        if len(digits) < _MIN_SECRET_DIGITS or _is_amount(clean, match):
-            return match.group()
-        return _label(digits)
-
-    return _DIGIT_RUN.sub(replace, clean)
+    parts: list[str] = []
+    pos = 0
+    for run in find_number_runs(clean):
+        if _secret(clean, run):
+            parts.extend((clean[pos:run.start], _label(run.digits)))
+            pos = run.end
+    parts.append(clean[pos:])
+    return "".join(parts)
