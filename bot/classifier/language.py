@@ -4,10 +4,13 @@ Kazakh is recognised by its own letters (ә ғ қ ң ө ұ ү һ і, and in Lati
 ū ý ı ş, or a 2017 apostrophe), by common words and by its polite and personal endings
 (-ңыз, -сыз, -мыз), also when typed without its letters or in Latin ("sizge", "aqsha",
 "salem"). Cyrillic words are compared with the word lists after folding only the Kazakh
-letters onto their Russian look-alikes, as before Latin Kazakh was folded; Latin words after
-the full fold of ``normalize`` (every Kazakh alphabet meets Cyrillic there), which also merges
-some Russian and Kazakh words ("ya"/"иә", "oni"/"оны"): those count for neither. Latin words of
-one or two letters count for nothing, so English ("me", "be", "on", "no") says nothing either way.
+letters onto their Russian look-alikes, so Cyrillic and mixed texts are judged as before the
+Latin alphabets were added (apart from the endings, which once counted as Russian); Latin
+words after the full fold of ``normalize`` (every Kazakh alphabet meets Cyrillic there), which
+also merges some Russian and Kazakh words ("ya"/"иә", "oni"/"оны"): those count for neither.
+Latin words that are also English ("men", "bar", "me", "be", "on", "no") count for nothing, so
+English is not taken for Kazakh; Russian transliteration is also known by its endings
+("skazhite", "-ogo", "-tsya").
 """
 
 from __future__ import annotations
@@ -78,10 +81,16 @@ _APOSTROPHE = re.compile(r"['’ʼ‘`]")
 # "q" is қ: English puts it before "u" only ("quick", "request").
 _KAZAKH_Q = re.compile(r"q(?!u)")
 # Endings only Kazakh has, in the folded form: -ңыз/-ңіз (polite "you", imperative), -сыз/-сіз,
-# -мыз/-міз ("we"), -ңдар/-ңдер. Russian words end in "-низ" only as "вниз"/"сниз…", too short.
-_KK_ENDING = re.compile(r"..(?:низ|сиз|миз|ндар|ндер)$")
+# -мыз/-міз ("we"). Russian ends a word in "-низ" only in "вниз", too short to count here
+# (-ңдар/-ңдер would take "календарь" and "тендер").
+_KK_ENDING = re.compile(r"..(?:низ|сиз|миз)$")
+# Endings of Russian in Latin transliteration, in the folded form: -ите (imperative: "skazhite",
+# "perevedite"), -ого/-его, -тся/-ться, -ение/-ание.
+_RU_TRANSLIT_ENDING = re.compile(r"..(?:ите|ого|его|тсиа|ение|ание)$")
+_ENGLISH_SHORT = {"i", "a", "o", "u", "on", "no", "so", "my", "to", "me", "be", "he", "we"}
 UNKNOWN_CYRILLIC = 0.3
 KAZAKH_ENDING = 1.0
+RUSSIAN_ENDING = 0.5
 
 
 @dataclass(frozen=True)
@@ -131,16 +140,19 @@ def _score_latin(word: str, kk2017: bool) -> tuple[float, float]:
         return 2, 0
     if kk2017 and _APOSTROPHE.search(word):
         return 2, 0
-    letters = len(_APOSTROPHE.sub("", word))
-    if letters <= 2:
-        return 0, 0
     folded = _fold_latin(word, kk2017)
+    if len(folded) <= 2:
+        # Kazakh particles ("be", "me", "da") are English words too; Russian prepositions ("v",
+        # "na", "iz") are not, but for a few ("on", "no", "so", "my").
+        return (0, 1) if folded in _RU_LATIN and word not in _ENGLISH_SHORT else (0, 0)
     if folded in _KK_LATIN:
         return 1, 0
     if folded in _RU_LATIN:
         return 0, 1
     if _KK_ENDING.search(folded):
         return KAZAKH_ENDING, 0
+    if _RU_TRANSLIT_ENDING.search(folded):
+        return 0, RUSSIAN_ENDING
     return 0, 0
 
 

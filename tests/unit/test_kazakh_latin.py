@@ -178,6 +178,7 @@ RUSSIAN = [
     ("Мне звонили из банка и сказали, что карту заблокировали",
      "Mne zvonili iz banka i skazali, chto kartu zablokirovali"),
     ("Привет, как дела? Что делаешь сегодня вечером?", "Privet, kak dela? Chto delaesh segodnya vecherom?"),
+    ("Посмотрите календарь и условия тендера", "Posmotrite kalendar' i usloviya tendera"),  # "-ндар", "-ндер"
 ]
 
 
