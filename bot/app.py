@@ -29,6 +29,7 @@ from bot.config import Settings
 from bot.faq_match import FaqMatcher
 from bot.handlers import setup_routers
 from bot.i18n import LANGUAGES, N_, both, create_i18n
+from bot.inbox import Inbox, InboxMiddleware
 from bot.knowledge import KnowledgeBase, load_knowledge
 from bot.middlewares import LanguageMiddleware, StorageMiddleware, ThrottlingMiddleware
 from bot.ocr import OcrService
@@ -41,6 +42,7 @@ log = logging.getLogger(__name__)
 
 COMMANDS = ("start", "help", "paid", "faq", "language", "region", "subscribe", "unsubscribe", "forget")
 HEARTBEAT_EVERY = 30.0
+ENGINE_GRACE = 5.0  # seconds broadcasts get to write their sends in flight when the bot stops
 
 
 @dataclass
@@ -55,6 +57,7 @@ class Deps:
     db: Database
     i18n: I18n
     ocr: OcrService
+    inbox: Inbox
 
 
 @contextlib.asynccontextmanager
@@ -70,7 +73,9 @@ async def open_deps(settings: Settings, classifier: Classifier | None = None) ->
     try:
         await checker.warm_up()
         db = await Database.open(settings.database_path)
-        yield Deps(settings, kb, ReplyRenderer(kb), checker, FaqMatcher(kb), db, create_i18n(), ocr)
+        inbox = Inbox(db)
+        await inbox.open()
+        yield Deps(settings, kb, ReplyRenderer(kb), checker, FaqMatcher(kb), db, create_i18n(), ocr, inbox)
     finally:
         checker.close()
         ocr.close()
@@ -92,7 +97,9 @@ async def on_error(event: ErrorEvent, i18n: I18n) -> bool:
 
 def create_dispatcher(settings: Settings, deps: Deps) -> Dispatcher:
     dp = Dispatcher(**vars(deps) | {"settings": settings})
-    # Update-level outer middlewares run in this order for every update.
+    # Update-level outer middlewares run in this order for every update. The inbox first: an
+    # update already answered before a crash costs nothing else.
+    dp.update.outer_middleware(InboxMiddleware(deps.inbox))
     dp.update.outer_middleware(ThrottlingMiddleware(deps.i18n, settings.throttle_messages, settings.throttle_window))
     dp.update.outer_middleware(StorageMiddleware(deps.db, frozenset(settings.admin_ids)))
     dp.update.outer_middleware(LanguageMiddleware(deps.i18n))
@@ -159,8 +166,29 @@ async def broadcasting(settings: Settings, deps: Deps, dp: Dispatcher, bot: Bot,
     try:
         yield engine
     finally:
-        resume.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await resume
-        await engine.shutdown()  # sends in flight finish and are recorded, instead of turning 'uncertain'
+        await stop_engine(engine, resume)
         await engine_bot.session.close()
+
+
+async def stop_engine(engine: DeliveryEngine, resume: asyncio.Task[None], grace: float = ENGINE_GRACE) -> None:
+    """The engine's own shutdown: sends in flight finish and are recorded, so nothing stays
+    'sending' that Telegram answered (cancelling the runs instead would leave them uncertain).
+    Runs the resume task starts while we wait are paused too; after ``grace`` seconds what is
+    left is cancelled, as a crash would."""
+    deadline = asyncio.get_running_loop().time() + grace
+    while True:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(engine.shutdown(), max(0.01, deadline - asyncio.get_running_loop().time()))
+        left = deadline - asyncio.get_running_loop().time()
+        if resume.done() or left <= 0:
+            break
+        await asyncio.wait({resume}, timeout=min(0.2, left))
+    if not resume.done():
+        log.warning("broadcasts still running %.0f s after the stop began were interrupted; resumed at the next start",
+                    grace)
+        resume.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        try:
+            await resume
+        except Exception:  # noqa: BLE001 - already logged by the engine; the bot is stopping anyway
+            log.exception("resuming broadcasts failed")

@@ -27,10 +27,12 @@ from functools import partial
 
 from bot.classifier import Classifier, Verdict
 from bot.config import Settings
+from bot.lifetime import exit_with_parent, stop_pool
 
 log = logging.getLogger(__name__)
 
 MAX_BATCH = 32
+CLOSE_TIMEOUT = 3.0  # seconds a worker process gets to exit when the bot stops
 Outcome = Verdict | Exception
 
 
@@ -59,6 +61,8 @@ _worker_classifier: Classifier | None = None
 def _build_in_worker(settings: Settings) -> None:
     global _worker_classifier  # noqa: PLW0603 - the documented per-process worker state
     from bot.knowledge import load_knowledge
+
+    exit_with_parent()  # a kill -9 of the bot must not leave the classifier running
 
     logging.basicConfig(level=settings.log_level, format="%(levelname)s %(name)s [classifier]: %(message)s")
     _worker_classifier = Classifier.build(load_knowledge(settings.knowledge_dir), settings)
@@ -124,8 +128,10 @@ class CheckService:
                 else:
                     future.set_result(outcome)
 
-    def close(self) -> None:
+    def close(self, timeout: float = CLOSE_TIMEOUT) -> None:
+        """Stops the worker: the batch it is on finishes (milliseconds), queued ones are dropped.
+        Waits for the process to exit, up to ``timeout`` seconds, then terminates it, so that a
+        stopping bot leaves no classifier process behind."""
         if self._worker is not None:
             self._worker.cancel()
-        with contextlib.suppress(RuntimeError):
-            self._executor.shutdown(wait=False, cancel_futures=True)
+        stop_pool(self._executor, timeout)

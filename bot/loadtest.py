@@ -72,16 +72,18 @@ def _telegram_process(conn: Connection, users: int, messages: int, texts: list[s
 
 async def _run_bot(settings: Settings, base_url: str, conn: Connection) -> tuple[float, list[float]]:
     from bot.app import create_bot, create_dispatcher, open_deps
+    from bot.runner import poll
 
     async with open_deps(settings) as deps:
         dp = create_dispatcher(settings, deps)
         bot = create_bot(settings, TOKEN, api_url=base_url)
-        polling = asyncio.create_task(dp.start_polling(bot, handle_signals=False, close_bot_session=False))
+        stop = asyncio.Event()
+        polling = asyncio.create_task(poll(bot, dp, deps.inbox, stop))
         try:
             loop = asyncio.get_running_loop()
             return await loop.run_in_executor(None, conn.recv)
         finally:
-            await dp.stop_polling()
+            stop.set()
             with contextlib.suppress(asyncio.CancelledError):
                 await polling
             await bot.session.close()

@@ -26,7 +26,7 @@ from typing_extensions import Self
 from bot.devserver import incoming
 from bot.devserver.content import callback_data_of
 from bot.devserver.errors import ApiError
-from bot.devserver.faults import Delay, Drop, Failure, FaultPlan
+from bot.devserver.faults import CHAOS_KINDS, Chaos, Delay, Drop, Failure, FaultPlan, RandomFaults
 from bot.devserver.methods import BotApi
 from bot.devserver.params import Params, read_request
 from bot.devserver.state import ChangeSignal, ChatState, FileStore, RequestRecord
@@ -36,6 +36,18 @@ TOKEN_SHAPE = re.compile(r"(\d+):[A-Za-z0-9_-]+")
 MAX_UPLOAD_BYTES = 50 * 1024 * 1024  # Telegram's limit for files a bot uploads
 NOT_FOUND = ApiError(404, "Not Found")
 FAILED_CALLS_IN_REPORT = 5
+
+
+def _client_gone(request: web.Request) -> bool:
+    transport = request.transport
+    return transport is None or transport.is_closing()
+
+
+def _cut(request: web.Request) -> web.StreamResponse:
+    """Closes the connection without an answer."""
+    if request.transport is not None:
+        request.transport.close()
+    return web.Response()
 
 
 class EmulatorSession(AiohttpSession):
@@ -70,6 +82,8 @@ class BotAPIEmulator:
         self._queue = UpdateQueue(self._signal)
         self._chats: dict[int, ChatState] = {}
         self._faults = FaultPlan()
+        self._chaos: RandomFaults | None = None
+        self.in_transit = 0  # calls held right now by an ``in_transit`` delay
         self._api = BotApi(
             bot_user=self.bot_user, chats=self._chats, files=FileStore(), queue=self._queue, execute=self._execute
         )
@@ -152,14 +166,47 @@ class BotAPIEmulator:
         chat_id = params.chat_id()
         delay = self._faults.take(Delay, method, chat_id)
         if delay is not None:
-            await asyncio.sleep(delay.seconds)
-        if self._faults.take(Drop, method, chat_id) is not None:
-            self._record(received, method, params, 0, "connection dropped by emulator.drop()")
-            if request.transport is not None:
-                request.transport.close()
-            return web.Response()
+            if delay.in_transit:
+                self.in_transit += 1
+                self._signal.fire()
+            try:
+                await asyncio.sleep(delay.seconds)
+            finally:
+                if delay.in_transit:
+                    self.in_transit -= 1
+                    self._signal.fire()
+            if delay.in_transit and _client_gone(request):
+                self._record(received, method, params, 0, "client gone before the delayed call arrived")
+                return web.Response()
+        chaos = self._chaos.draw(method) if self._chaos is not None else None
+        if chaos is not None:
+            early = await self._chaos_before(chaos, request, received, method, params)
+            if early is not None:
+                return early
+        drop = self._faults.take(Drop, method, chat_id)
+        if drop is not None and not drop.after:
+            return self._drop(request, received, method, params, "connection dropped by emulator.drop()")
         status, body = await self._execute(method, params, received)
+        if (drop is not None and drop.after) or chaos == "drop_after":
+            return _cut(request)  # carried out and recorded, but the answer never reaches the client
         return web.json_response(body, status=status)
+
+    async def _chaos_before(self, chaos: Chaos, request: web.Request, received: float, method: str,
+                            params: Params) -> web.StreamResponse | None:
+        """A random fault that happens before the call is carried out; None lets the call go on."""
+        if chaos == "delay":
+            await asyncio.sleep(self._chaos.delay_seconds() if self._chaos else 0.0)
+        elif chaos == "drop_before":
+            return self._drop(request, received, method, params, "connection dropped by emulator.chaos()")
+        elif chaos in ("429", "5xx"):
+            error = ApiError.of(429) if chaos == "429" else ApiError.of(502)
+            self._record(received, method, params, error.error_code, error.description)
+            return web.json_response(error.payload(), status=error.error_code)
+        return None
+
+    def _drop(self, request: web.Request, received: float, method: str, params: Params, why: str) -> web.StreamResponse:
+        self._record(received, method, params, 0, why)
+        return _cut(request)
 
     async def _handle_file(self, request: web.Request) -> web.StreamResponse:
         try:
@@ -232,6 +279,11 @@ class BotAPIEmulator:
         chat.put(message)
         self._queue.push("message", message)
         return message
+
+    def send_raw_update(self, kind: str, payload: dict[str, Any]) -> dict[str, Any]:
+        """Queues ``{"update_id": …, kind: payload}`` exactly as given, unchecked: an update of a
+        newer Bot API, or a broken one, that the bot must survive. Returns it."""
+        return self._queue.push(kind, payload)
 
     def send_text(self, user_id: int, text: str, **extra: Any) -> dict[str, Any]:
         """A text message; ``extra`` is merged into it (e.g. ``entities``). A leading /command
@@ -413,16 +465,30 @@ class BotAPIEmulator:
         error = ApiError.of(error_code, description, retry_after)
         self._faults.add(Failure(method=method, times=times, chat_id=chat_id, error=error))
 
-    def delay(self, method: str, seconds: float, *, times: int = 1) -> None:
-        """The next ``times`` calls of ``method`` are answered ``seconds`` late."""
-        self._faults.add(Delay(method=method, times=times, seconds=seconds))
+    def delay(self, method: str, seconds: float, *, times: int = 1, chat_id: int | None = None,
+              in_transit: bool = False) -> None:
+        """The next ``times`` calls of ``method`` (in ``chat_id`` only, if given) are answered
+        ``seconds`` late. With ``in_transit`` the request itself is late: a client that gives up or
+        dies meanwhile leaves the call undone (``in_transit`` counts the calls held so)."""
+        self._faults.add(Delay(method=method, times=times, seconds=seconds, chat_id=chat_id, in_transit=in_transit))
 
-    def drop(self, method: str, *, times: int = 1) -> None:
-        """The next ``times`` calls of ``method`` lose their connection unanswered (and undone)."""
-        self._faults.add(Drop(method=method, times=times))
+    def drop(self, method: str, *, times: int = 1, after: bool = False) -> None:
+        """The next ``times`` calls of ``method`` lose their connection unanswered: undone, or
+        with ``after`` carried out first (the client cannot know it was)."""
+        self._faults.add(Drop(method=method, times=times, after=after))
+
+    def chaos(self, rate: float, *, seed: int = 0, kinds: tuple[Chaos, ...] = CHAOS_KINDS,
+              methods: tuple[str, ...] | None = None, max_delay: float = 2.0) -> RandomFaults:
+        """From now on each call (of ``methods``; all when None) meets a random fault with
+        probability ``rate``: 429 with retry_after 1, 502, the connection dropped before or after
+        the call is carried out, or a delay up to ``max_delay`` seconds. Returns the plan, whose
+        ``counts`` tell what was injected; ``clear_faults()`` ends it."""
+        self._chaos = RandomFaults(rate, seed, kinds, None if methods is None else frozenset(methods), max_delay)
+        return self._chaos
 
     def clear_faults(self) -> None:
         self._faults.clear()
+        self._chaos = None
 
     def block(self, user_id: int) -> None:
         """The user blocks the bot: every send or edit in their chat answers 403."""

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import TypeVar
+import random
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Literal, TypeVar
 
 from bot.devserver.errors import ApiError
 
@@ -27,12 +29,19 @@ class Failure(Fault):
 
 @dataclass(kw_only=True)
 class Delay(Fault):
+    """Answer ``seconds`` late. With ``in_transit`` the request itself is late: a client that
+    gives up (or is killed) meanwhile leaves the call undone, as a request still on its way."""
+
     seconds: float
+    in_transit: bool = False
 
 
 @dataclass(kw_only=True)
 class Drop(Fault):
-    """Close the connection without an answer."""
+    """Close the connection without an answer: before the call is carried out (it is undone),
+    or ``after`` it (done, but the client never learns it)."""
+
+    after: bool = False
 
 
 F = TypeVar("F", bound=Fault)
@@ -61,3 +70,41 @@ class FaultPlan:
 
     def clear(self) -> None:
         self._faults.clear()
+
+
+Chaos = Literal["429", "5xx", "drop_before", "drop_after", "delay"]
+CHAOS_KINDS: tuple[Chaos, ...] = ("429", "5xx", "drop_before", "drop_after", "delay")
+
+
+@dataclass
+class RandomFaults:
+    """Faults at random, for soak tests: each call of ``methods`` (all when None) meets one of
+    ``kinds`` with probability ``rate``; ``counts`` says how many of each were injected."""
+
+    rate: float
+    seed: int = 0
+    kinds: tuple[Chaos, ...] = CHAOS_KINDS
+    methods: frozenset[str] | None = None
+    max_delay: float = 2.0
+    counts: Counter[str] = field(default_factory=Counter)
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.rate <= 1:
+            raise ValueError(f"rate must be between 0 and 1, got {self.rate}")
+        unknown = set(self.kinds) - set(CHAOS_KINDS)
+        if unknown or not self.kinds:
+            raise ValueError(f"kinds must be some of {CHAOS_KINDS}, got {self.kinds}")
+        self._random = random.Random(self.seed)
+        self.methods = None if self.methods is None else frozenset(m.lower() for m in self.methods)
+
+    def draw(self, method: str) -> Chaos | None:
+        if self.methods is not None and method.lower() not in self.methods:
+            return None
+        if self._random.random() >= self.rate:
+            return None
+        kind = self._random.choice(self.kinds)
+        self.counts[kind] += 1
+        return kind
+
+    def delay_seconds(self) -> float:
+        return self._random.uniform(0.1, self.max_delay)

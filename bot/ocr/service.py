@@ -34,6 +34,8 @@ from bot.ocr.tesseract import (
     find_tesseract,
 )
 
+from bot.lifetime import exit_with_parent, stop_pool
+
 log = logging.getLogger(__name__)
 
 GRACE = 2.0  # seconds the event loop waits past the limit before giving up on a worker
@@ -57,6 +59,7 @@ _worker_reader: TesseractReader | None = None
 
 def _start_worker(installation: Installation) -> None:
     global _worker_reader  # noqa: PLW0603 - the documented per-process worker state
+    exit_with_parent()  # a kill -9 of the bot must not leave readers running
     os.environ.setdefault("OMP_THREAD_LIMIT", "1")  # one core a worker; the pool is the parallelism
     _worker_reader = TesseractReader(installation)
 
@@ -130,9 +133,10 @@ class OcrService:
             pool = self._pool()
             await asyncio.gather(*(asyncio.get_running_loop().run_in_executor(pool, _ready) for _ in range(self._workers)))
 
-    def close(self) -> None:
+    def close(self, timeout: float = 3.0) -> None:
+        """Stops the readers; one still reading after ``timeout`` seconds is terminated."""
         if self._executor is not None:
-            self._executor.shutdown(wait=False, cancel_futures=True)
+            stop_pool(self._executor, timeout)
             self._executor = None
 
 

@@ -1,4 +1,4 @@
-"""The whole bot, running: real aiogram polling over HTTP against the local Bot API emulator."""
+"""The whole bot, running: its polling loop over HTTP against the local Bot API emulator."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from pathlib import Path
 from bot.app import Deps, broadcasting, create_bot, create_dispatcher, open_deps
 from bot.config import Settings
 from bot.devserver.emulator import BotAPIEmulator
+from bot.runner import poll
 
 TOKEN = "7000000001:SaqBol-e2e-tests"
 
@@ -42,11 +43,12 @@ async def live_bot(settings: Settings, classifier, **overrides: object) -> Async
         dp = create_dispatcher(settings, deps)
         bot = create_bot(settings, TOKEN, api_url=emulator.base_url)
         async with broadcasting(settings, deps, dp, bot, TOKEN, emulator.base_url):
-            polling = asyncio.create_task(dp.start_polling(bot, handle_signals=False, close_bot_session=False))
+            stop = asyncio.Event()
+            polling = asyncio.create_task(poll(bot, dp, deps.inbox, stop))  # as `python -m bot run` polls
             try:
                 yield LiveBot(emulator, deps, settings)
             finally:
-                await dp.stop_polling()
+                stop.set()
                 with contextlib.suppress(asyncio.CancelledError):
                     await polling
                 await bot.session.close()
