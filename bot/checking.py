@@ -17,7 +17,6 @@ throughput rises exactly when it is needed.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import multiprocessing
 from collections.abc import Sequence
