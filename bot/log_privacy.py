@@ -19,9 +19,15 @@ _TRACEBACKS = logging.Formatter()
 def _redacted(text: str) -> str:
     if sum(ch.isdigit() for ch in text) < _MIN_SECRET_DIGITS:
         return text
-    from bot.privacy import redact  # here, not at the top: it loads the classifier package, and
-    # `python -m bot healthcheck` must stay cheap
-    return redact(text)
+    # Here, not at the top: these load the classifier package, and `python -m bot healthcheck`
+    # must stay cheap.
+    from bot.classifier.normalize import normalize
+    from bot.privacy import redact
+
+    redacted = redact(text)
+    # redact answers in the normalised (lower-case) form: a line that held no secret is kept
+    # exactly as it was, so ids, class names and paths stay readable.
+    return text if redacted == normalize(text).text else redacted
 
 
 class RedactingFilter(logging.Filter):
