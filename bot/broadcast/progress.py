@@ -13,8 +13,9 @@ ENDED = (Status.SENT, Status.FAILED, Status.BLOCKED, Status.NOT_FOUND)
 class Progress:
     """A snapshot of one broadcast.
 
-    ``uncertain``: deliveries a crash left in 'sending'. Their request may have reached
-    Telegram, so they are not sent again; they are neither delivered nor pending.
+    ``uncertain``: deliveries a crash left in 'sending': a request went or may have gone out
+    and no answer was recorded, so they are not sent again; neither delivered nor pending.
+    A delivery whose requests were all refused (429, 5xx) is pending, not uncertain.
     ``pending`` includes the deliveries in flight. ``rate`` is deliveries ended per second in
     this run, ``eta_seconds`` the time left at that rate (None until there is a rate).
     """

@@ -1,12 +1,15 @@
-"""The token bucket of the broadcast engine, on a clock the tests move by hand."""
+"""The token bucket of the broadcast engine, on a clock the tests move by hand; and the
+throttle's waits, which a stop must end at once."""
 
 from __future__ import annotations
 
+import asyncio
 import math
+import time
 
 import pytest
 
-from bot.broadcast.ratelimit import TokenBucket
+from bot.broadcast.ratelimit import Throttle, TokenBucket
 
 
 def drain(bucket: TokenBucket, now: float) -> int:
@@ -118,3 +121,34 @@ def test_an_unlimited_bucket_never_waits_but_honours_a_pause():
     bucket.pause_until(1.0)
     assert bucket.take(0.5) == pytest.approx(0.5)
     assert all(bucket.take(1.0) == 0.0 for _ in range(10_000))
+
+
+async def test_a_stop_ends_a_wait_for_a_token_during_a_long_pause_without_taking_one():
+    """A shutdown (SIGTERM, docker stop's 10 s) must not sit out a 30 s 429 pause."""
+    throttle = Throttle(25.0, 1000.0)
+    throttle.pause(30.0)
+    stop = asyncio.Event()
+    waiting = asyncio.create_task(throttle.acquire(False, stop=stop))
+    queued = asyncio.create_task(throttle.acquire(False, stop=stop))  # behind it on the lock
+    await asyncio.sleep(0.05)
+    assert not waiting.done() and not queued.done()
+
+    started = time.monotonic()
+    stop.set()
+
+    assert await asyncio.wait_for(asyncio.gather(waiting, queued), 1.0) == [False, False]
+    assert time.monotonic() - started < 0.5
+    assert throttle.paused
+
+
+async def test_waiting_out_a_pause_returns_true_when_it_ends_and_false_when_stopped():
+    throttle = Throttle(25.0, 1000.0)
+    throttle.pause(0.1)
+    started = time.monotonic()
+    assert await throttle.wait_out_pause(asyncio.Event()) is True
+    assert time.monotonic() - started >= 0.09 and not throttle.paused
+
+    throttle.pause(30.0)
+    stopped = asyncio.Event()
+    stopped.set()
+    assert await throttle.wait_out_pause(stopped) is False
