@@ -24,15 +24,23 @@ def clean_text(text: str) -> str:
 
 
 def _has_surrogate(value: Any) -> bool:
-    if isinstance(value, str):
-        return _SURROGATE.search(value) is not None
-    if isinstance(value, BaseModel):
-        extra = value.__pydantic_extra__ or {}
-        return any(_has_surrogate(v) for v in (*value.__dict__.values(), *extra.values()))
-    if isinstance(value, (list, tuple)):
-        return any(_has_surrogate(v) for v in value)
-    if isinstance(value, dict):
-        return any(_has_surrogate(k) or _has_surrogate(v) for k, v in value.items())
+    """One pass over every string in the update (it runs for each one: kept lean)."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        kind = type(item)
+        if kind is str:
+            if not item.isascii() and _SURROGATE.search(item):
+                return True
+        elif isinstance(item, BaseModel):
+            stack.extend(v for v in item.__dict__.values() if v is not None)
+            if item.__pydantic_extra__:
+                stack.extend(item.__pydantic_extra__.values())
+        elif kind is list or kind is tuple:
+            stack.extend(item)
+        elif kind is dict:
+            stack.extend(item.keys())
+            stack.extend(item.values())
     return False
 
 
