@@ -336,9 +336,11 @@ class DeliveryEngine:
         user_id = delivery.user_id
         attempts = delivery.attempts
         while True:
-            if self._throttle.paused:  # a 429 came back while this row was being claimed
+            if run.stopping.is_set() or self._throttle.paused:
+                # The run stopped, or a 429 came back, while this row was being claimed: nothing
+                # went out, so it goes back to pending rather than waiting in 'sending'.
                 await run.commit(Result(user_id, Status.PENDING, 0))
-                again = await self._after_pause(run, delivery)
+                again = None if run.stopping.is_set() else await self._after_pause(run, delivery)
             else:
                 try:
                     await run.sender.send(delivery)
