@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Literal
 
 from bot.classifier.normalize import Normalized, fold, is_kazakh_2017
@@ -53,15 +54,19 @@ _RU_WORDS_RAW = """
 """
 
 
-_CYR_FOLD = str.maketrans("әғқңөұүһі", "агкноуухи")
+_CYR_FOLD = str.maketrans("әғқңөұүһіё", "агкноуухие")
 
 
 def _fold_cyrillic(word: str) -> str:
-    """A Cyrillic word with the Kazakh letters folded onto their Russian look-alikes only."""
-    return word.casefold().replace("ё", "е").translate(_CYR_FOLD)
+    """A (lower-case) Cyrillic word with the Kazakh letters folded onto their Russian
+    look-alikes only."""
+    return word.translate(_CYR_FOLD)
 
 
+@lru_cache(maxsize=8192)
 def _fold_latin(word: str, kk2017: bool = False) -> str:
+    """A Latin word in the full fold (cached: a text repeats its words, and folding one word
+    builds the offsets that ``normalize`` needs and this does not)."""
     return fold(word.casefold(), kk2017)
 
 
@@ -84,6 +89,7 @@ _KAZAKH_Q = re.compile(r"q(?!u)")
 # -мыз/-міз ("we"). Russian ends a word in "-низ" only in "вниз", too short to count here
 # (-ңдар/-ңдер would take "календарь" and "тендер").
 _KK_ENDING = re.compile(r"..(?:низ|сиз|миз)$")
+_KK_ENDING_CYRILLIC = re.compile(r"..[нсм][ыи]з$")  # the same, on a Cyrillic word (і already и)
 # Endings of Russian in Latin transliteration, in the folded form: -ите (imperative: "skazhite",
 # "perevedite"), -ого/-его, -тся/-ться, -ение/-ание.
 _RU_TRANSLIT_ENDING = re.compile(r"..(?:ите|ого|его|тсиа|ение|ание)$")
@@ -127,7 +133,7 @@ def _score_cyrillic(word: str) -> tuple[float, float]:
         return 1, 0
     if folded in _RU_WORDS:
         return 0, 1
-    if _KK_ENDING.search(fold(folded)):
+    if _KK_ENDING_CYRILLIC.search(folded):
         return KAZAKH_ENDING, 0  # "айтпаныз", "жибериниз": Kazakh typed without its letters
     if len(word) >= 3:
         return 0, UNKNOWN_CYRILLIC  # a Cyrillic word that is not Kazakh is most often Russian
@@ -163,7 +169,7 @@ def detect_language(norm: Normalized) -> LanguageGuess:
     kk = ru = 0.0
     for word in words:
         if _CYRILLIC.search(word):
-            k, r = _score_cyrillic(_APOSTROPHE.sub("", word))
+            k, r = _score_cyrillic(word if word.isalpha() else _APOSTROPHE.sub("", word))
         elif _LATIN.search(word):
             k, r = _score_latin(word, kk2017)
         else:

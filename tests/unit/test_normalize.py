@@ -70,3 +70,16 @@ def test_quote_maps_back_to_the_original_characters():
 @pytest.mark.parametrize("raw", ["", " ", "\x00\x01\x02", "🙂" * 50, "a" * 100_000, "\ud800"])
 def test_never_raises(raw):
     normalize(raw)
+
+
+@pytest.mark.parametrize(
+    ("raw", "part", "quoted"),
+    [
+        ("Сілтемеге өтіңіз", "силтеме", "Сілтеме"),  # kk: a part of a word, through the folded form
+        ("Срочно cообщите код", "сооб", "cооб"),  # ru: a homoglyph word keeps each letter's place
+    ],
+)
+def test_a_quote_of_part_of_a_word_is_exactly_that_part(raw, part, quoted):
+    norm = normalize(raw)
+    start = norm.folded.index(part)
+    assert norm.quote(start, start + len(part), folded=True) == quoted
