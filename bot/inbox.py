@@ -217,6 +217,7 @@ class Poller:
         self._finished = asyncio.Event()
         self._stopping = asyncio.Event()
         self.started = asyncio.Event()  # set once the first getUpdates has been answered
+        self._started_up = False  # the dispatcher's startup ran: its shutdown is due after the drain
 
     # --- the offset ----------------------------------------------------------------------
 
@@ -239,39 +240,46 @@ class Poller:
     # --- running -------------------------------------------------------------------------
 
     async def run(self) -> None:
-        me = await self._bot.me()
+        backoff = BACKOFF_FIRST
+        while True:  # Telegram may be unreachable at start too
+            try:
+                me = await self._bot.me()
+                break
+            except Exception as exc:  # noqa: BLE001 - retried until it works or the bot stops
+                log.warning("getMe failed (%s: %s); retrying in %.1f s", type(exc).__name__, exc, backoff)
+                await self._sleep(backoff)
+                backoff = min(backoff * 2, BACKOFF_MAX)
+                if self._stopping.is_set():
+                    return
         log.info("polling as @%s (offset advanced only after handling)", me.username)
         await self._dp.emit_startup(bot=self._bot, dispatcher=self._dp, bots=(self._bot,),
                                     **self._dp.workflow_data)
+        self._started_up = True
         backoff = BACKOFF_FIRST
-        try:
-            while not self._stopping.is_set():
-                offset = self.offset()
-                try:
-                    raw = await self._fetch(offset, self._timeout)
-                except asyncio.CancelledError:
-                    raise
-                except Exception as exc:  # noqa: BLE001 - Telegram or the network; never stop polling
-                    log.warning("getUpdates failed (%s: %s); retrying in %.1f s", type(exc).__name__, exc, backoff)
-                    await self._sleep(backoff)
-                    backoff = min(backoff * 2, BACKOFF_MAX)
-                    continue
-                if raw is None:
-                    break  # stopping: what came is not confirmed, Telegram sends it again after the restart
-                backoff = BACKOFF_FIRST
-                self.started.set()
-                if offset is not None:
-                    await self._inbox.confirmed_below(offset)
-                if self._stopping.is_set():
-                    break  # what came is not confirmed: Telegram sends it again after the restart
-                started = self._dispatch(raw)
-                if started or not self._in_flight:
-                    continue
-                self._release_slow(time.monotonic(), window_full=len(raw) >= LIMIT)
-                await self._wait_for_progress()
-        finally:
-            await self._dp.emit_shutdown(bot=self._bot, dispatcher=self._dp, bots=(self._bot,),
-                                         **self._dp.workflow_data)
+        while not self._stopping.is_set():
+            offset = self.offset()
+            try:
+                raw = await self._fetch(offset, self._timeout)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - Telegram or the network; never stop polling
+                log.warning("getUpdates failed (%s: %s); retrying in %.1f s", type(exc).__name__, exc, backoff)
+                await self._sleep(backoff)
+                backoff = min(backoff * 2, BACKOFF_MAX)
+                continue
+            if raw is None:
+                break  # stopping: what came is not confirmed, Telegram sends it again after the restart
+            backoff = BACKOFF_FIRST
+            self.started.set()
+            if offset is not None:
+                await self._inbox.confirmed_below(offset)
+            if self._stopping.is_set():
+                break  # what came is not confirmed: Telegram sends it again after the restart
+            started = self._dispatch(raw)
+            if started or not self._in_flight:
+                continue
+            self._release_slow(time.monotonic(), window_full=len(raw) >= LIMIT)
+            await self._wait_for_progress()
 
     async def _fetch(self, offset: int | None, timeout: int) -> list[Any] | None:
         """One getUpdates; None when the bot began to stop first (whether Telegram saw the
@@ -379,6 +387,10 @@ class Poller:
             log.warning("%d updates still in handling after %.0f s were stopped; they are answered after the "
                         "restart", len(pending), grace)
         await self._confirm()
+        if self._started_up:
+            self._started_up = False
+            await self._dp.emit_shutdown(bot=self._bot, dispatcher=self._dp, bots=(self._bot,),
+                                         **self._dp.workflow_data)
         return len(pending)
 
     async def _confirm(self) -> None:

@@ -1,5 +1,5 @@
-"""`docker stop` on the deployed bot: `python -m bot run` (the demo, no BOT_TOKEN) gets SIGTERM
-while it answers users and resumes a police alert. It must exit 0 within docker's 10 s, leave no
+"""`docker stop` (SIGTERM) or Ctrl+C (SIGINT) on the deployed bot: `python -m bot run` (the demo,
+no BOT_TOKEN) gets the signal while it answers users and resumes a police alert. It must exit 0 within docker's 10 s, leave no
 child process running (classifier, OCR readers, the multiprocessing resource tracker), and leave
 no alert delivery 'sending' (sends in flight are finished and recorded, the rest wait)."""
 
@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 
 import aiohttp
+import pytest
 
 from bot.broadcast import DeliveryEngine
 from bot.storage import Database
@@ -65,7 +66,9 @@ async def answer_via_page(http: aiohttp.ClientSession, user_id: int, text: str, 
     raise TimeoutError(f"no verdict for user {user_id}")
 
 
-async def test_sigterm_stops_the_bot_cleanly_within_ten_seconds_leaving_no_process_and_no_sending_alert(tmp_path):
+@pytest.mark.parametrize("stop_signal", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
+async def test_a_stop_signal_ends_the_bot_within_ten_seconds_leaving_no_process_and_no_sending_alert(
+        tmp_path, stop_signal):
     port = free_port()
     db_path = tmp_path / "saqbol.db"
     await prepare_alert(db_path)
@@ -88,7 +91,7 @@ async def test_sigterm_stops_the_bot_cleanly_within_ten_seconds_leaving_no_proce
         children = descendants(bot.pid)
         assert len(children) >= 2, [c.cmdline() for c in children]  # the classifier and the resource tracker
 
-        bot.send_signal(signal.SIGTERM)
+        bot.send_signal(stop_signal)
         stopped_at = time.monotonic()
         code = await asyncio.wait_for(bot.wait(), 15)
         took = time.monotonic() - stopped_at
@@ -101,4 +104,4 @@ async def test_sigterm_stops_the_bot_cleanly_within_ten_seconds_leaving_no_proce
     assert counts.get("sending", 0) == 0, counts
     assert counts.get("pending", 0) > 0, counts  # stopped mid-way: the rest waits for the next start
     log = (tmp_path / "bot.log").read_text()
-    assert "SIGTERM: stopping" in log and "INFO bot.runner: stopped" in log
+    assert f"{stop_signal.name}: stopping" in log and "INFO bot.runner: stopped" in log
