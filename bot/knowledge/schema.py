@@ -202,6 +202,24 @@ class RepliesFile(Strict):
     report_heading: Localized
     calm_advice: LocalizedList
     empty_input: Localized
+    # a genuine warning *about* fraud (police, bank, news): never a red banner
+    fraud_warning: Localized
+    warning_about: Localized  # {title}: the scheme the warning describes
+    warning_advice: LocalizedList
+    # "I can't tell": no risk signal, but nothing like what the bot knows either
+    unsure: Localized
+    how_to_check_heading: Localized
+    how_to_check: LocalizedList
+    # why a verdict is hedged, one line per reason the classifier gives
+    why: dict[Literal["two_schemes_close", "unlike_known_examples", "no_risk_signal"], Localized]
+
+    @field_validator("why")
+    @classmethod
+    def _every_reason(cls, value: dict[str, Localized]) -> dict[str, Localized]:
+        missing = {"two_schemes_close", "unlike_known_examples", "no_risk_signal"} - set(value)
+        if missing:
+            raise ValueError(f"add a kk/ru line for each reason: missing {', '.join(sorted(missing))}")
+        return value
 
 
 # --- help.yaml: what to do after paying a fraudster, and the FAQ ---------------------------

@@ -81,3 +81,39 @@ def test_long_text_is_cut_and_says_so(classifier):
 def test_batch_equals_one_by_one(classifier):
     texts = ["Назовите код из смс", "Апа, мен үйге жеттім"]
     assert [v.risk for v in classifier.classify_many(texts)] == [classifier.classify(t).risk for t in texts]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Полиция ескертеді: банк қызметкерлері ешқашан SMS-кодты сұрамайды. Осындай қоңырау түссе, "
+        "тұтқаны қойып, банкке өзіңіз хабарласыңыз.",
+        "Полиция предупреждает: сотрудники банка никогда не спрашивают код из SMS. Если вам так позвонили, "
+        "положите трубку и сами позвоните в банк.",
+    ],
+)
+def test_a_genuine_police_warning_is_a_warning_about_the_scheme_not_a_scam(classifier, text):
+    verdict = classifier.classify(text)
+    assert not verdict.is_scam
+    assert verdict.kind == "fraud_warning"
+    assert verdict.warns_about == "bank_security_call"
+    assert verdict.scheme is None
+
+
+@pytest.mark.parametrize(
+    "text", ["Фотосинтез жапырақтардағы хлоропластарда жүреді.", "Фотосинтез происходит в хлоропластах листьев."]
+)
+def test_a_text_unlike_anything_known_and_without_red_flags_is_i_cant_tell(classifier, text):
+    verdict = classifier.classify(text)
+    assert verdict.kind == "unsure" and not verdict.is_scam
+    assert set(verdict.why) == {"unlike_known_examples", "no_risk_signal"}
+
+
+def test_risk_levels_follow_the_thresholds_read_off_out_of_fold_scores(classifier):
+    t = classifier.thresholds
+    for text in ["Назовите код из смс", "Апа, мен үйге жеттім", "Скиньте 5000 на карту, завтра верну"]:
+        verdict = classifier.classify(text)
+        if verdict.kind in ("scam", "benign") and not verdict.why:
+            expected = ("high" if verdict.scam_probability >= t["high"] else "medium" if verdict.scam_probability
+                        >= t["medium"] else "low" if verdict.scam_probability >= t["low"] else "none")
+            assert verdict.risk == expected, (text, verdict.scam_probability, t)

