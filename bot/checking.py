@@ -31,8 +31,11 @@ from bot.lifetime import exit_with_parent, stop_pool
 log = logging.getLogger(__name__)
 
 MAX_BATCH = 32
+MAX_BATCH_CHARS = 4096  # one of Telegram's longest messages per batch: a batch stays a few ms
+SHORT_TEXT = 1000  # texts this short always join the next batch
 CLOSE_TIMEOUT = 3.0  # seconds a worker process gets to exit when the bot stops
 Outcome = Verdict | Exception
+Pending = tuple[str, "asyncio.Future[Verdict]"]
 
 
 def classify_outcomes(classifier: Classifier, texts: Sequence[str]) -> list[Outcome]:
@@ -72,6 +75,25 @@ def _classify_in_worker(texts: Sequence[str]) -> list[Outcome]:
     return classify_outcomes(_worker_classifier, texts)
 
 
+def next_batch(pending: list[Pending], max_batch: int,
+               max_chars: int = MAX_BATCH_CHARS) -> tuple[list[Pending], list[Pending]]:
+    """(the next batch, what stays queued). The oldest text always goes, then the others
+    shortest first: short ones (up to SHORT_TEXT characters) always, longer ones while the
+    batch holds at most ``max_chars``. One user's walls of text then go one a batch, and a
+    short message that arrives behind them goes in the next batch instead of waiting for all
+    of them; taking the oldest first means no text waits forever."""
+    order = [0, *sorted(range(1, len(pending)), key=lambda i: len(pending[i][0]))]
+    chosen: set[int] = set()
+    chars = 0
+    for i in order:
+        size = len(pending[i][0])
+        if len(chosen) >= max_batch or (chosen and size > SHORT_TEXT and chars + size > max_chars):
+            break
+        chosen.add(i)
+        chars += size
+    return [p for i, p in enumerate(pending) if i in chosen], [p for i, p in enumerate(pending) if i not in chosen]
+
+
 class CheckService:
     def __init__(self, executor_factory: partial[Executor], classify: partial[list[Outcome]] | None,
                  max_batch: int = MAX_BATCH) -> None:
@@ -108,10 +130,13 @@ class CheckService:
 
     async def _work(self, queue: asyncio.Queue[tuple[str, asyncio.Future[Verdict]]]) -> None:
         loop = asyncio.get_running_loop()
+        pending: list[Pending] = []
         while True:
-            batch = [await queue.get()]
-            while len(batch) < self.max_batch and not queue.empty():
-                batch.append(queue.get_nowait())
+            if not pending:
+                pending.append(await queue.get())
+            while not queue.empty():
+                pending.append(queue.get_nowait())
+            batch, pending = next_batch(pending, self.max_batch)
             try:
                 outcomes: list[Outcome] = await loop.run_in_executor(
                     self._executor, self._classify, [text for text, _ in batch])

@@ -15,6 +15,7 @@ from bot.classifier.normalize import normalize
 from bot.classifier.numbers import NumberRun, find_number_runs, is_amount_at
 
 _MIN_SECRET_DIGITS = 4  # SMS codes have 4–6 digits; "3 дня" or "50 000 тг" stay readable
+_MAX_PASSES = 4  # normalisation reaches its fixed point in one or two passes; this only bounds it
 
 
 def _label(digits: str) -> str:
@@ -36,10 +37,23 @@ def redact(text: str) -> str:
     """The text with every personal number replaced by a label such as «[карта]».
 
     Works on the normalised text, so zero-width characters or look-alike digits cannot
-    smuggle a number past it. The labels are lower-case like the normalised text, so
-    redacting twice gives the same text.
+    smuggle a number past it. Normalising can uncover a new trick once the first is undone
+    (a control character between two halves of a mixed-script word), so the text is
+    normalised until it no longer changes (two passes almost always); with lower-case labels
+    that makes redacting twice give the same text.
     """
     clean = normalize(text).text
+    if clean == text.casefold().replace("ё", "е"):
+        return _replace_secrets(clean)  # nothing but case was undone: already a fixed point
+    for _ in range(_MAX_PASSES):
+        again = normalize(clean).text
+        if again == clean:
+            break
+        clean = again
+    return _replace_secrets(clean)
+
+
+def _replace_secrets(clean: str) -> str:
     parts: list[str] = []
     pos = 0
     for run in find_number_runs(clean):

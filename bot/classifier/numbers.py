@@ -16,7 +16,7 @@ from typing import Literal
 
 PhoneKind = Literal["phone_kz", "phone_ru_mobile", "phone_foreign"]
 
-_PHONE = re.compile(r"(?<![\w+])(?:\+|00)?\d(?:[\s\-()]{0,2}\d){9,13}(?!\d)")
+_PHONE = re.compile(r"(?<![\w+])(?:\+|00)?\d(?:[\s\-\u2010-\u2015\u2212_()]{0,2}\d){9,13}(?!\d)")
 _CARD = re.compile(r"(?<!\d)\d{4}(?:[ \-]?\d{4}){3}(?:[ \-]?\d{1,3})?(?!\d)")
 _IIN = re.compile(r"(?<!\d)\d{12}(?!\d)")
 # A number that may be an amount ("50 000", "1,5", "2.500"), then the unit right after it.
