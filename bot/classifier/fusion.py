@@ -66,23 +66,18 @@ NOVELTY_QUANTILE = 0.03  # a text less similar to everything than 97 % of known 
 # --- the pieces each view computes -----------------------------------------------------------
 
 def knn_similarity(sims: np.ndarray, group_of: np.ndarray, groups: int, k: int = KNN_K) -> np.ndarray:
-    """Per group, the mean similarity of its ``k`` nearest examples (0 for a missing group).
-
-    One sort per text: walking the examples from the most similar down, each one counts if
-    fewer than ``k`` of its group came before it.
-    """
+    """Per group, the mean similarity of its ``k`` nearest examples (0 for a missing group;
+    a group with fewer than ``k`` examples is averaged over ``k`` all the same: a thin
+    group should not look closer than a full one). One partial sort per group, all texts at once."""
     out = np.zeros((sims.shape[0], groups))
-    if sims.shape[1] == 0:
-        return out
-    onehot_rows = np.arange(sims.shape[1])
-    for r in range(sims.shape[0]):
-        order = np.argsort(-sims[r], kind="stable")
-        g = group_of[order]
-        onehot = np.zeros((len(g), groups), dtype=np.int32)
-        onehot[onehot_rows, g] = 1
-        rank = np.cumsum(onehot, axis=0)[onehot_rows, g]
-        keep = rank <= k
-        out[r] = np.bincount(g[keep], weights=sims[r, order][keep], minlength=groups) / k
+    for g in range(groups):
+        cols = np.flatnonzero(group_of == g)
+        if len(cols) == 0:
+            continue
+        block = sims[:, cols]
+        if len(cols) > k:
+            block = np.partition(block, len(cols) - k, axis=1)[:, -k:]
+        out[:, g] = block.sum(axis=1) / k
     return out
 
 
