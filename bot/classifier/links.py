@@ -163,41 +163,46 @@ def find_hosts(text: str, *, nested: bool = False) -> list[HostHit]:
         # Host-like tokens anywhere: inside paths, queries and the user part of a link.
         seen = {(h.start, h.end) for h in hits}
         for match in re.finditer(r"(?<![\w\-])[\w\-]++(?:\.[\w\-]++)++", plain):
-            labels = match.group().split(".")
-            cut = _host_labels(labels)
-            if cut:
-                end = match.start() + len(".".join(labels[:cut]))
+            length = _host_length(match.group().split("."))
+            if length:
+                end = match.start() + length
                 if (match.start(), end) not in seen:
                     host = plain[match.start():end].lower()
-                    hits.append(HostHit("ip" if _is_ipv4(labels[:cut]) else "domain", match.start(), end, host))
+                    hits.append(HostHit("ip" if _is_ipv4(host.split(".")) else "domain", match.start(), end, host))
     hits.sort(key=lambda h: (h.start, -h.end))
     return hits
 
 
-def _host_labels(labels: list[str]) -> int:
-    """How many leading labels of a dotted token form a host (0: it is not one)."""
+def _host_length(labels: list[str]) -> int:
+    """How many leading characters of a dotted token form a host (0: it is not one). The host
+    ends at the rightmost real zone: "evil.com.Подробнее" → "evil.com", and a Kazakh or Russian
+    ending after a hyphen is not part of it: "hh.kz-тегі" → "hh.kz"."""
     for i in range(len(labels) - 1, 0, -1):
-        if not labels[i].isdigit() and _is_tld(labels[i]):
-            return i + 1
+        label = labels[i]
+        if not label.isdigit() and _is_tld(label):
+            return len(".".join(labels[:i + 1]))
+        head, hyphen, ending = label.partition("-")
+        if hyphen and ending and not ending.isascii() and _is_tld(head):
+            return len(".".join(labels[:i])) + 1 + len(head)
     if _is_ipv4(labels[:4]) and (len(labels) == 4 or not labels[4].isdigit()):
-        return 4
+        return len(".".join(labels[:4]))
     if labels[0].lower() == "www":
-        return len(labels)
+        return len(".".join(labels))
     return 0
 
 
 def _host_hit(text: str, match: re.Match[str]) -> HostHit | None:
-    labels = match.group("host").split(".")
-    cut = _host_labels(labels)
-    if not cut:
+    token = match.group("host")
+    length = _host_length(token.split("."))
+    if not length:
         return None
     host_start = match.start("host")
-    host_end = host_start + len(".".join(labels[:cut]))
+    host_end = host_start + length
     host = text[host_start:host_end].lower()
-    kind: HostKind = "ip" if _is_ipv4(labels[:cut]) else "domain"
+    kind: HostKind = "ip" if _is_ipv4(host.split(".")) else "domain"
     if match.group("user") is not None:
         return HostHit("email", match.start(), host_end, host)
-    end = match.end() if cut == len(labels) else host_end
+    end = match.end() if length == len(token) else host_end
     return HostHit(kind, match.start(), _trim(text, match.start(), end), host)
 
 
@@ -255,7 +260,7 @@ class LinkInspector:
         links = []
         for hit in find_hosts(norm.text):
             raw = norm.text[hit.start:hit.end]
-            if hit.kind == "email" and not _host_labels(raw.rsplit("@", 1)[0].split(".")):
+            if hit.kind == "email" and not _host_length(raw.rsplit("@", 1)[0].split(".")):
                 continue  # a plain e-mail address; "kaspi.kz@evil.com" is the @ trick
             links.append(self._judge(raw, hit, norm))
         return links

@@ -120,3 +120,15 @@ def test_the_loader_refuses_an_allowed_phone_that_is_not_a_verified_contact(tmp_
         "broadcast_phones: []", 'broadcast_phones: ["+7 700 999 11 22"]'), encoding="utf-8")
     with pytest.raises(KnowledgeError, match="broadcast_phones.*not the number of a verified contact"):
         load_knowledge(root)
+
+
+@pytest.mark.parametrize(("text", "bad"), [
+    ("Өтемақыны evil.com-нан алыңыз", "evil.com"),
+    ("Компенсацию получайте на evil.com-е", "evil.com"),
+])
+def test_a_host_with_a_grammatical_ending_is_still_refused(text, bad):
+    assert forbidden_links(text, ALLOWED) == [bad]
+
+
+def test_an_allowed_host_with_a_grammatical_ending_passes():
+    assert forbidden_links("Толығырақ egov.kz-тен біліңіз", ALLOWED) == []

@@ -143,3 +143,13 @@ def test_the_link_detector_finishes_quickly_on_a_hostile_text(inspector, text):
     inspector.find(normalize(text))
     inspector.defang_text(text)
     assert time.perf_counter() - start < 0.5
+
+
+@pytest.mark.parametrize(("text", "host"), [
+    ("Кодты bank-kz.de-ге жіберіңіз", "bank-kz.de"),
+    ("Өтемақыны egov-kz.help-тен алыңыз", "egov-kz.help"),
+    ("Вход через secure-kaspi.page-е", "secure-kaspi.page"),
+])
+def test_a_kazakh_or_russian_ending_after_a_hyphen_does_not_hide_the_host(inspector, text, host):
+    assert [h.host for h in find_hosts(text)] == [host]
+    assert host.replace(".", "[.]") in inspector.defang_text(text)
