@@ -4,7 +4,8 @@ The real aiogram ``Bot`` talks to it over HTTP exactly as to Telegram
 (``AiohttpSession(api=TelegramAPIServer.from_base(emulator.base_url))``, or simply
 ``emulator.create_bot()``). A test plays the users (``send_text``, ``send_forward``,
 ``press``…), reads what the bot did (``bot_messages``, ``next_message``, ``requests``) and
-plans faults (``fail``, ``delay``, ``drop``, ``block``). Waiting is event-driven: every
+plans faults (``fail``, ``delay``, ``drop``, ``block``, or ``chaos``: random ones at a rate).
+``send_raw_update`` queues an update exactly as given, even one aiogram cannot parse. Waiting is event-driven: every
 state change wakes the waiters, so nothing polls on a timer.
 """
 
