@@ -30,13 +30,31 @@ def _redacted(text: str) -> str:
     return text if redacted == normalize(text).text else redacted
 
 
+def _keep_numbers(arg: object) -> object:
+    """A log argument as it may be shown: numbers as they are, anything else redacted."""
+    if isinstance(arg, (bool, int, float)):
+        return arg
+    return _redacted(str(arg))
+
+
 class RedactingFilter(logging.Filter):
     """Replaces a record's rendered message with its redacted form (and its traceback, line
-    by line, so file names and line numbers stay readable). Redacting is idempotent, so a
-    record that passes two handlers is not harmed."""
+    by line, so file names and line numbers stay readable). A record that passes two handlers
+    is redacted once."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        record.msg, record.args = _redacted(record.getMessage()), None
+        if getattr(record, "redacted", False):  # a second handler sees the record already redacted
+            return True
+        if record.args and isinstance(record.msg, str):
+            # The format string is the code's own; what may come from a user is in the arguments.
+            # Numbers the code computed (counts, scores, seconds) stay readable.
+            args = record.args
+            safe = {k: _keep_numbers(v) for k, v in args.items()} if isinstance(args, dict) else tuple(
+                _keep_numbers(a) for a in args)
+            record.msg, record.args = record.msg % safe, None
+        else:
+            record.msg, record.args = _redacted(record.getMessage()), None
+        record.redacted = True
         if record.exc_info and not record.exc_text:
             record.exc_text = _TRACEBACKS.formatException(record.exc_info)
         if record.exc_text:
