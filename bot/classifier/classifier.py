@@ -283,8 +283,9 @@ class Classifier:
         positive_flags = any(f.weight > 0 for f in flags)
         why: list[str] = []
         if novel and not positive_flags and risk != "none":
-            # Nothing like what we know and no red flag: the heads are extrapolating, so any
-            # score here is a guess. Say "I can't tell" (how to check) rather than guess.
+            # No risk signal and unlike everything we know: the heads are extrapolating (a
+            # sentence about a cat can score like a scam), so the honest answer is "I can't
+            # tell — here is how to check", not a guess in either direction.
             risk = "low"
         if risk in ("high", "medium") and ambiguous:
             why.append("two_schemes_close")
