@@ -241,8 +241,9 @@ def model_card(settings: "Settings", files: list[Path], backends: list[str]) -> 
         "the knowledge base's scams are still caught out of fold, never where fewer than 80 % of "
         "warned texts are scams; high starts where a text is a scam 95 % of the time at that score; "
         "low where 99.5 % of scams are at least low. A text less similar to every example than 97 % "
-        "of examples are to their nearest (out of fold) is 'unlike everything known': without a red "
-        "flag it gets «I can't tell — here is how to check».",
+        "of examples are to their nearest (out of fold), in every view, is 'unlike everything known': "
+        "without a red flag it gets «I can't tell — here is how to check»; with one, at most «medium» "
+        "and the reason.",
         "",
     ]
     summary = ["## Backends side by side", "",
@@ -277,8 +278,9 @@ def model_card(settings: "Settings", files: list[Path], backends: list[str]) -> 
             f"{rep.summary()}.",
             "",
             f"Risk thresholds on scam_probability: high ≥ {rep.thresholds['high']:.3f}, medium ≥ "
-            f"{rep.thresholds['medium']:.3f}, low ≥ {rep.thresholds['low']:.3f}. A text whose nearest "
-            f"example is less similar than {rep.novelty_similarity:.3f} counts as unlike everything known.",
+            f"{rep.thresholds['medium']:.3f}, low ≥ {rep.thresholds['low']:.3f}. A text counts as unlike "
+            f"everything known when every view finds its nearest example less similar than 97 % of "
+            f"examples find theirs (first view: {rep.novelty_similarity:.3f}).",
             "",
             "Reliability (second-level out-of-fold scam_probability):",
             "",

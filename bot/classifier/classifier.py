@@ -131,7 +131,7 @@ class _Fusion:
     kind: KindStacker
     scheme: SchemeStacker
     thresholds: dict[str, float]
-    novelty: float  # top similarity (in the first view) below which a text is unlike all we know
+    novelty: list[float]  # per view: the top similarity below which a text is unlike all it knows
     report: FusionReport
 
 
@@ -164,12 +164,12 @@ def _fit_fusion(views: Sequence[_View], labels: Labels, flags: np.ndarray, group
         warnings = labels.kind_of == warning_id
         said = (~flagged) & (kind_p.argmax(axis=1) == warning_id)
         warning_recall = round(float(said[warnings].mean()), 4)
-    novelty = float(np.quantile(outputs[0].top_sim, fusion.NOVELTY_QUANTILE))
+    novelty = [float(np.quantile(out.top_sim, fusion.NOVELTY_QUANTILE)) for out in outputs]
     eps = 1e-6
     report = FusionReport(
         examples=len(labels.kind_of), groups=len(np.unique(groups)), folds=len(folds),
         thresholds={k: round(v, 4) for k, v in thresholds.items()},
-        novelty_similarity=round(novelty, 4),
+        novelty_similarity=round(novelty[0], 4),
         log_loss=round(float(-np.mean(np.log(np.clip(kind_p[np.arange(len(kind_p)), labels.kind_of], eps, 1)))), 4),
         auc=round(fusion.auc(scores, is_scam), 4),
         scheme_accuracy=round(float((scheme_p[scam_rows].argmax(axis=1) == labels.scheme_of[scam_rows]).mean()), 4),
@@ -263,14 +263,16 @@ class Classifier:
         kinds = self._fusion.kind.predict_proba(fusion.kind_features(outputs, flag_x, n_kinds), n_kinds)
         schemes = self._fusion.scheme.predict_proba(fusion.scheme_features(outputs))
         first = outputs[0]
+        # unlike everything known only when no view finds a close example
+        novel = np.all([out.top_sim < bound for out, bound in zip(outputs, self._fusion.novelty)], axis=0)
         return [
-            self._verdict(norm, len(text) > MAX_CHARS, flags[i], kinds[i], schemes[i], float(first.top_sim[i]),
+            self._verdict(norm, len(text) > MAX_CHARS, flags[i], kinds[i], schemes[i], bool(novel[i]),
                           first.sims[i])
             for i, (text, norm) in enumerate(zip(texts, norms))
         ]
 
     def _verdict(self, norm: Normalized, truncated: bool, flags: list[RedFlag], kinds: np.ndarray,
-                 schemes: np.ndarray, top_sim: float, sims: np.ndarray) -> Verdict:
+                 schemes: np.ndarray, novel: bool, sims: np.ndarray) -> Verdict:
         lang = detect_language(norm)
         p_scam = float(kinds[0])
         t = self._fusion.thresholds
@@ -279,7 +281,6 @@ class Classifier:
         order = np.argsort(schemes)[::-1]
         share = schemes[order]
         ambiguous = bool(share[1] >= AMBIGUOUS_RATIO * share[0])
-        novel = top_sim < self._fusion.novelty
         positive_flags = any(f.weight > 0 for f in flags)
         why: list[str] = []
         if novel and not positive_flags and risk != "none":
