@@ -13,8 +13,10 @@ It prints the messages sent, answered, duplicated and lost. A message is *answer
 bot sent that user a verdict (a message with its buttons) for it; *duplicated* counts answers
 beyond one per message (a crash between the answer and its record, or a retry after a
 response lost on the way: Telegram carried out both); *lost* is messages never answered.
-Users write one message at a time and wait, so counting a chat's answers is counting its
-messages' answers.
+Users write one message at a time and wait for an answer, so the answers that arrive between
+two messages of a user belong to the first of them (a late duplicate of the previous message
+arriving after the user wrote again is the one case this counts wrong, and it needs a
+retry slower than the user's pause).
 """
 
 from __future__ import annotations
@@ -99,17 +101,25 @@ def _answers(chat: Any) -> int:
 
 
 async def _user(emulator: Any, user_id: int, texts: list[str], deadline: float, seed: int,
-                sent: dict[int, int], latencies: list[float]) -> None:
+                marks: dict[int, list[int]], latencies: list[float]) -> None:
+    """Sends, waits for an answer, thinks, again. ``marks[user_id]`` gets the chat's answer count
+    at each send: the answers that arrive between two sends are the first message's."""
     rng = random.Random(seed)
     chat = emulator.chat_state(user_id)
     while time.monotonic() < deadline:
-        emulator.send_text(user_id, texts[(user_id + sent[user_id]) % len(texts)])
-        sent[user_id] += 1
-        expected = sent[user_id]
+        before = _answers(chat)
+        marks[user_id].append(before)
+        emulator.send_text(user_id, texts[(user_id + len(marks[user_id])) % len(texts)])
         started = time.monotonic()
-        if await chat.changed.wait_for(lambda: _answers(chat) >= expected, ANSWER_TIMEOUT):
+        if await chat.changed.wait_for(lambda: _answers(chat) > before, ANSWER_TIMEOUT):
             latencies.append(time.monotonic() - started)
         await asyncio.sleep(rng.uniform(*THINK))
+
+
+def _per_message(marks: list[int], final: int) -> list[int]:
+    """How many answers each message got: those that came between its send and the next one."""
+    bounds = [*marks, final]
+    return [bounds[n + 1] - bounds[n] for n in range(len(marks))]
 
 
 async def _telegram_side(conn: Connection, users: int, seconds: float, rate: float, seed: int,
@@ -124,24 +134,24 @@ async def _telegram_side(conn: Connection, users: int, seconds: float, rate: flo
         await emulator.wait_until(lambda: emulator.is_polling, timeout=START_TIMEOUT)
         plan = emulator.chaos(rate, seed=seed) if rate > 0 else None
         conn.send("started")
-        sent = dict.fromkeys(user_ids, 0)
+        marks: dict[int, list[int]] = {user_id: [] for user_id in user_ids}
         latencies: list[float] = []
         deadline = time.monotonic() + seconds
-        await asyncio.gather(*(_user(emulator, user_id, texts, deadline, seed + user_id, sent, latencies)
+        await asyncio.gather(*(_user(emulator, user_id, texts, deadline, seed + user_id, marks, latencies)
                                for user_id in user_ids))
 
-        def all_answered() -> bool:
-            return all(_answers(emulator.chat_state(u)) >= sent[u] for u in user_ids)
+        def all_answered() -> bool:  # the last message of each user has its answer
+            return all(not marks[u] or _answers(emulator.chat_state(u)) > marks[u][-1] for u in user_ids)
 
         with contextlib.suppress(TimeoutError):
             await emulator.wait_until(all_answered, timeout=ANSWER_TIMEOUT)
         await asyncio.sleep(SETTLE)
-        answers = {u: _answers(emulator.chat_state(u)) for u in user_ids}
+        counts = [n for u in user_ids for n in _per_message(marks[u], _answers(emulator.chat_state(u)))]
         conn.send({
-            "sent": sum(sent.values()),
-            "answered": sum(min(sent[u], answers[u]) for u in user_ids),
-            "duplicated": sum(max(0, answers[u] - sent[u]) for u in user_ids),
-            "lost": sum(max(0, sent[u] - answers[u]) for u in user_ids),
+            "sent": len(counts),
+            "answered": sum(1 for n in counts if n >= 1),
+            "duplicated": sum(n - 1 for n in counts if n > 1),
+            "lost": sum(1 for n in counts if n == 0),
             "latencies": latencies,
             "faults": dict(plan.counts) if plan else {},
         })
