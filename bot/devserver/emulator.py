@@ -30,6 +30,7 @@ from bot.devserver.errors import ApiError
 from bot.devserver.faults import CHAOS_KINDS, Chaos, Delay, Drop, Failure, FaultPlan, RandomFaults
 from bot.devserver.methods import BotApi
 from bot.devserver.params import Params, read_request
+from bot.devserver.photos import PhotoSize, telegram_sizes
 from bot.devserver.state import ChangeSignal, ChatState, FileStore, RequestRecord
 from bot.devserver.updates import UpdateQueue
 
@@ -311,6 +312,21 @@ class BotAPIEmulator:
         """A photo; ``image`` is kept for getFile and download (empty when not given)."""
         stored = self._api.files.add("photo", image or b"", "photo.jpg")
         fields: dict[str, Any] = {"photo": incoming.photo_json(stored), **extra}
+        if caption is not None:
+            fields["caption"] = caption
+        return self.send_message(user_id, **fields)
+
+    def send_picture(self, user_id: int, image: bytes, *, caption: str | None = None) -> dict[str, Any]:
+        """A picture sent as a photo from a Telegram app: decoded, turned upright, re-encoded as
+        JPEG in Telegram's sizes (``photos.telegram_sizes``), each size a file for getFile and
+        download. Raises ``photos.PhotoRefused`` for a file an app would not send as a photo."""
+        return self.send_photo_sizes(user_id, telegram_sizes(image), caption=caption)
+
+    def send_photo_sizes(self, user_id: int, sizes: list[PhotoSize], *, caption: str | None = None) -> dict[str, Any]:
+        """``send_picture`` with the sizes already made: decoding takes tens of milliseconds, so
+        the demo page makes them in a thread and only the sending runs on the event loop."""
+        stored = [(self._api.files.add("photo", size.data, "photo.jpg"), size.width, size.height) for size in sizes]
+        fields: dict[str, Any] = {"photo": incoming.photo_sizes_json(stored)}
         if caption is not None:
             fields["caption"] = caption
         return self.send_message(user_id, **fields)

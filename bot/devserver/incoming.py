@@ -78,6 +78,20 @@ def photo_json(stored: StoredFile) -> list[dict[str, Any]]:
     ]
 
 
+def photo_sizes_json(sizes: list[tuple[StoredFile, int, int]]) -> list[dict[str, Any]]:
+    """A ``photo`` array from stored sizes ``(file, width, height)``, smallest first."""
+    return [
+        {
+            "file_id": stored.file_id,
+            "file_unique_id": stored.file_unique_id,
+            "width": width,
+            "height": height,
+            "file_size": len(stored.data),
+        }
+        for stored, width, height in sizes
+    ]
+
+
 def document_json(stored: StoredFile, file_name: str, mime_type: str | None) -> dict[str, Any]:
     document = {
         "file_id": stored.file_id,

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import io
 import re
 from collections.abc import AsyncIterator
 
+import aiohttp
 import pytest
 from aiogram import Bot
 from aiogram.types import (
@@ -16,8 +18,10 @@ from aiogram.types import (
     ReplyKeyboardRemove,
 )
 from aiohttp.test_utils import TestClient, TestServer
+from PIL import Image
 
 from bot.devserver import BotAPIEmulator, create_demo_app
+from bot.devserver.photos import MAX_PHOTO_BYTES
 
 USER = 1234567890
 PAGE_FILES = ("/", "/static/chat.js", "/static/chat.css")
@@ -197,3 +201,102 @@ async def test_callback_answer_becomes_a_toast(page, bot):
     callback = [u.callback_query for u in await bot.get_updates() if u.callback_query][0]
     await bot.answer_callback_query(callback.id, text="Спасибо")
     assert (await changes(page, since=version))["toasts"] == [{"text": "Спасибо", "show_alert": False}]
+
+
+# --- pictures ---------------------------------------------------------------------------
+
+
+def _png(width: int, height: int, colour: tuple[int, int, int] = (200, 40, 40)) -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (width, height), colour).save(out, format="PNG")
+    return out.getvalue()
+
+
+async def send_picture(page: TestClient, data: bytes, *, filename: str = "Screenshot.png",
+                       content_type: str = "image/png", **fields: str):
+    form = aiohttp.FormData()
+    form.add_field("user_id", str(USER))
+    for name, value in fields.items():
+        form.add_field(name, value)
+    form.add_field("file", data, filename=filename, content_type=content_type)
+    return await page.post("/api/photo", data=form)
+
+
+async def test_a_picture_from_the_page_reaches_the_bot_as_a_photo_in_telegrams_sizes(page, bot):
+    response = await send_picture(page, _png(1080, 2400), caption="  Мне прислали это  ", language_code="kk")
+    assert response.status == 200, await response.text()
+    [update] = await bot.get_updates()
+    message = update.message
+    assert (message.from_user.id, message.from_user.language_code, message.caption) == (USER, "kk", "Мне прислали это")
+    assert [(size.width, size.height) for size in message.photo] == [(144, 320), (360, 800), (576, 1280), (1080, 2400)]
+    largest = await bot.download(message.photo[-1].file_id)  # getFile, then the file download, as the bot does
+    with Image.open(largest) as picture:
+        assert (picture.format, picture.size) == ("JPEG", (1080, 2400))
+
+
+async def test_a_small_picture_keeps_its_own_size_and_is_never_upscaled(page, bot):
+    assert (await send_picture(page, _png(300, 200))).status == 200
+    [update] = await bot.get_updates()
+    assert [(size.width, size.height) for size in update.message.photo] == [(300, 200)]
+
+
+async def test_a_phone_photo_is_turned_upright_as_telegram_does(page, bot):
+    out = io.BytesIO()
+    exif = Image.Exif()
+    exif[0x0112] = 6  # orientation: the camera was held sideways, the viewer must rotate 90°
+    Image.new("RGB", (400, 300), (10, 120, 10)).save(out, format="JPEG", exif=exif)
+    assert (await send_picture(page, out.getvalue(), filename="IMG_0001.jpg", content_type="image/jpeg")).status == 200
+    [update] = await bot.get_updates()
+    assert (update.message.photo[-1].width, update.message.photo[-1].height) == (300, 400)
+
+
+@pytest.mark.parametrize(("data", "filename", "problem"), [
+    (b"%PDF-1.4 not a picture", "invoice.png", "not_image"),
+    (b"", "empty.png", "empty"),
+    (b"\x89PNG\r\n\x1a\n torn", "torn.png", "not_image"),
+])
+async def test_a_file_that_is_not_a_picture_is_refused_with_its_reason_and_nothing_is_sent(page, emu, data,
+                                                                                          filename, problem):
+    response = await send_picture(page, data, filename=filename)
+    answer = await response.json()
+    assert (response.status, answer["ok"], answer["problem"]) == (400, False, problem)
+    assert emu.pending_updates == 0
+
+
+async def test_a_picture_over_telegrams_photo_limit_is_refused_with_the_limit(page, emu):
+    response = await send_picture(page, b"\xff\xd8\xff" + b"\0" * MAX_PHOTO_BYTES)
+    answer = await response.json()
+    assert (response.status, answer["problem"], answer["limit_bytes"]) == (413, "too_large", 10 * 1024 * 1024)
+    assert emu.pending_updates == 0
+
+
+async def test_a_decompression_bomb_is_refused_before_it_is_decoded(page, emu):
+    out = io.BytesIO()
+    Image.new("1", (10_000, 10_000)).save(out, format="PNG")  # 100 Mpx in a few kilobytes
+    answer = await (await send_picture(page, out.getvalue())).json()
+    assert answer["problem"] == "too_many_pixels" and emu.pending_updates == 0
+
+
+async def test_a_caption_longer_than_telegram_allows_is_refused(page, emu):
+    answer = await (await send_picture(page, _png(50, 50), caption="а" * 1025)).json()
+    assert answer["problem"] == "caption_too_long" and emu.pending_updates == 0
+
+
+async def test_the_page_gets_the_photo_of_its_own_chat_and_no_other(page, emu):
+    await send_picture(page, _png(900, 600))
+    [message] = (await changes(page))["messages"]
+    file_id = message["photo"][-1]["file_id"]
+    own = await page.get("/api/file", params={"user_id": USER, "file_id": file_id})
+    assert (own.status, own.content_type) == (200, "image/jpeg")
+    assert Image.open(io.BytesIO(await own.read())).size == (900, 600)
+    emu.add_user(USER + 1)
+    other = await page.get("/api/file", params={"user_id": USER + 1, "file_id": file_id})
+    assert other.status == 404
+    assert (await page.get("/api/file", params={"user_id": USER, "file_id": "document-1"})).status == 404
+
+
+async def test_page_has_a_picture_button_that_offers_the_camera_or_the_gallery(page):
+    html = await (await page.get("/")).text()
+    assert re.search(r'<input[^>]*type="file"[^>]*accept="image/\*"', html)
+    assert 'capture' not in html  # `capture` would open only the camera, never the gallery
+    assert 'id="attach"' in html

@@ -8,6 +8,11 @@
   const RETRY_MS = 2000;
   const TOAST_MS = 4000;
   const SAFE_PROTOCOLS = ["http:", "https:"];
+  const MAX_PHOTO_BYTES = 10 * 1024 * 1024; // demo.py's limit (Telegram's for a photo); the server checks again
+  const CAPTION_LIMIT = 1024;
+  const SCROLL_MARGIN_PX = 8;
+  const PHOTO_BOX_REM = { width: 15, height: 20 }; // a photo bubble's largest size, as Telegram draws it
+  const THUMB_MIN_WIDTH = 640; // the bubble shows the smallest size at least this wide (sharp on a phone)
   const SIMPLE_TAGS = {
     bold: "b",
     italic: "i",
@@ -35,6 +40,23 @@
       spoiler: "Нажмите, чтобы показать",
       close: "Понятно",
       unsupported: "Недоступно в демо",
+      attach: "Фото",
+      attachLabel: "Отправить фото или скриншот",
+      remove: "Убрать картинку",
+      captionPlaceholder: "Подпись к фото (необязательно)",
+      openPhoto: "Открыть фото целиком",
+      closeViewer: "Закрыть",
+      photoAlt: "Фото",
+      sendingPhoto: "Отправляю фото…",
+      problems: {
+        not_image: "Это не картинка. Выберите фото или скриншот (JPEG, PNG, WebP).",
+        too_large: "Картинка слишком большая: {size} МБ. Можно не больше {limit} МБ — обрежьте скриншот или выберите фото поменьше.",
+        empty: "Файл пустой. Выберите картинку ещё раз.",
+        too_many_pixels: "В картинке слишком много пикселей (больше 40 мегапикселей). Обрежьте её или сделайте скриншот.",
+        bad_shape: "Картинка слишком узкая или длинная. Обрежьте её до самого сообщения.",
+        caption_too_long: "Подпись слишком длинная: можно не больше {caption} символов.",
+        failed: "Не удалось отправить фото. Попробуйте ещё раз.",
+      },
     },
     kk: {
       intro: "Күдікті хабарламаны жіберіңіз немесе қойыңыз — бот оны алаяқтыққа тексереді.",
@@ -54,6 +76,23 @@
       spoiler: "Көрсету үшін басыңыз",
       close: "Түсінікті",
       unsupported: "Демода қолжетімсіз",
+      attach: "Сурет",
+      attachLabel: "Фото немесе скриншот жіберу",
+      remove: "Суретті алып тастау",
+      captionPlaceholder: "Суретке жазу (міндетті емес)",
+      openPhoto: "Суретті толық ашу",
+      closeViewer: "Жабу",
+      photoAlt: "Сурет",
+      sendingPhoto: "Сурет жіберіліп жатыр…",
+      problems: {
+        not_image: "Бұл сурет емес. Фото немесе скриншот таңдаңыз (JPEG, PNG, WebP).",
+        too_large: "Сурет тым үлкен: {size} МБ. Ең көбі {limit} МБ болуы керек — скриншотты қиыңыз немесе кішірек фото таңдаңыз.",
+        empty: "Файл бос. Суретті қайта таңдаңыз.",
+        too_many_pixels: "Суретте пиксель тым көп (40 мегапиксельден асады). Оны қиыңыз немесе скриншот жасаңыз.",
+        bad_shape: "Сурет тым жіңішке немесе тым ұзын. Оны хабарламаның өзіне дейін қиыңыз.",
+        caption_too_long: "Жазу тым ұзын: ең көбі {caption} таңба болуы керек.",
+        failed: "Сурет жіберілмеді. Қайталап көріңіз.",
+      },
     },
   };
 
@@ -65,10 +104,17 @@
   const input = document.getElementById("text");
   const sendButton = document.getElementById("send");
   const replyKeyboard = document.getElementById("reply-keyboard");
+  const pictureInput = document.getElementById("picture");
+  const pickedBox = document.getElementById("picked");
+  const pictureError = document.getElementById("picture-error");
+  const viewer = document.getElementById("viewer");
   const nodes = new Map();
+  let picked = null; // the File chosen with the picture button, sent with the next Send
+  let pickedUrl = null;
   let version = 0;
   let firstPoll = true;
   let shownKeyboard = "null";
+  let currentPlaceholder = "";
 
   function loadUserId() {
     try {
@@ -185,6 +231,7 @@
   }
 
   function mediaLabel(message) {
+    if (Array.isArray(message.photo) && message.photo.length) return null; // drawn by photoNode
     const kinds = ["photo", "document", "sticker", "voice", "location"];
     const kind = kinds.find((name) => message[name] !== undefined);
     if (!kind) return null;
@@ -222,12 +269,49 @@
     return box;
   }
 
+  function fileUrl(fileId) {
+    return `/api/file?user_id=${userId}&file_id=${encodeURIComponent(fileId)}`;
+  }
+
+  // A photo as Telegram draws it: a sharp-enough size in the bubble, its box sized before the
+  // picture loads (so nothing jumps and scrolling stays right), the largest size on tap.
+  function photoNode(sizes) {
+    const full = sizes[sizes.length - 1];
+    const shown = sizes.find((size) => size.width >= THUMB_MIN_WIDTH) || full;
+    const button = el("button", "photo");
+    button.type = "button";
+    button.title = strings.openPhoto;
+    button.setAttribute("aria-label", strings.openPhoto);
+    button.setAttribute("data-testid", "photo");
+    const image = el("img");
+    image.alt = strings.photoAlt;
+    image.src = fileUrl(shown.file_id);
+    image.width = shown.width;
+    image.height = shown.height;
+    const ratio = shown.width / shown.height;
+    image.style.width = `${Math.min(PHOTO_BOX_REM.width, PHOTO_BOX_REM.height * ratio).toFixed(3)}rem`;
+    image.style.aspectRatio = `${shown.width} / ${shown.height}`;
+    button.append(image);
+    button.addEventListener("click", () => openViewer(full));
+    return button;
+  }
+
+  function openViewer(size) {
+    const image = document.getElementById("viewer-image");
+    image.src = fileUrl(size.file_id);
+    image.alt = strings.photoAlt;
+    image.width = size.width;
+    image.height = size.height;
+    viewer.showModal();
+  }
+
   function renderMessage(message) {
     const fromBot = Boolean(message.from && message.from.is_bot);
     const item = el("li", fromBot ? "msg bot" : "msg user");
     item.tabIndex = -1;
     item.dataset.messageId = String(message.message_id);
     item.setAttribute("data-testid", fromBot ? "bot-message" : "user-message");
+    if (Array.isArray(message.photo) && message.photo.length) item.append(photoNode(message.photo));
     const media = mediaLabel(message);
     if (media) item.append(el("div", "media", media));
     const text = message.text ?? message.caption ?? "";
@@ -270,7 +354,8 @@
     if (key === shownKeyboard) return;
     shownKeyboard = key;
     replyKeyboard.replaceChildren();
-    input.placeholder = (markup && markup.input_field_placeholder) || strings.placeholder;
+    currentPlaceholder = (markup && markup.input_field_placeholder) || strings.placeholder;
+    if (!picked) input.placeholder = currentPlaceholder;
     if (!markup || !Array.isArray(markup.keyboard)) {
       replyKeyboard.hidden = true;
       return;
@@ -306,17 +391,33 @@
     close.focus();
   }
 
+  // Where the chat scrolls when messages arrive. A new answer from the bot is shown from its
+  // first line (the verdict): scrolling to the end of a long answer would hide the verdict
+  // above the screen on a phone. The user's own message, or a history, shows the end.
+  function scrollAfter(fresh, wholeHistory) {
+    const bottom = scroller.scrollHeight - scroller.clientHeight;
+    const answers = fresh.filter((m) => m.from && m.from.is_bot).map((m) => m.message_id);
+    if (wholeHistory || !answers.length) {
+      if (fresh.length) scroller.scrollTop = bottom;
+      return;
+    }
+    const first = nodes.get(Math.min(...answers));
+    const top = first.getBoundingClientRect().top - scroller.getBoundingClientRect().top + scroller.scrollTop;
+    scroller.scrollTop = Math.min(bottom, Math.max(0, top - SCROLL_MARGIN_PX));
+  }
+
   function apply(changes) {
     if (changes.reset) {
       list.replaceChildren();
       nodes.clear();
     }
     changes.deleted.forEach(remove);
+    const fresh = changes.messages.filter((m) => !nodes.has(m.message_id));
     changes.messages.forEach(upsert);
     renderReplyKeyboard(changes.reply_keyboard);
     if (!firstPoll && !changes.reset) changes.toasts.forEach(showToast);
     document.getElementById("empty").hidden = list.childElementCount > 0;
-    if (changes.messages.length) scroller.scrollTop = scroller.scrollHeight;
+    scrollAfter(fresh, firstPoll || changes.reset);
     version = changes.version;
     firstPoll = false;
   }
@@ -342,6 +443,80 @@
       showToast({ text: strings.sendFailed, show_alert: false });
       return false;
     }
+  }
+
+  // --- pictures --------------------------------------------------------------------------
+
+  function megabytes(bytes) {
+    return (bytes / (1024 * 1024)).toFixed(1).replace(/\.0$/, "");
+  }
+
+  function problemText(problem, size, limit) {
+    const template = strings.problems[problem] || strings.problems.failed;
+    return template
+      .replace("{size}", megabytes(size || 0))
+      .replace("{limit}", megabytes(limit || MAX_PHOTO_BYTES))
+      .replace("{caption}", String(CAPTION_LIMIT));
+  }
+
+  function showPictureError(text) {
+    pictureError.textContent = text;
+    pictureError.hidden = false;
+  }
+
+  function hidePictureError() {
+    pictureError.hidden = true;
+    pictureError.textContent = "";
+  }
+
+  // What the page can tell before uploading: not an image, empty, over the limit. The server
+  // checks again (a file can claim any type), and its answer is shown the same way.
+  function localProblem(file) {
+    if (file.type && !file.type.startsWith("image/")) return "not_image";
+    if (file.size === 0) return "empty";
+    if (file.size > MAX_PHOTO_BYTES) return "too_large";
+    return null;
+  }
+
+  function setPicked(file) {
+    if (pickedUrl) URL.revokeObjectURL(pickedUrl);
+    picked = file;
+    pickedUrl = file ? URL.createObjectURL(file) : null;
+    document.getElementById("picked-thumb").src = pickedUrl || "";
+    document.getElementById("picked-name").textContent = file ? file.name : "";
+    pickedBox.hidden = !file;
+    input.placeholder = file ? strings.captionPlaceholder : currentPlaceholder;
+  }
+
+  function choosePicture(file) {
+    hidePictureError();
+    if (!file) return;
+    const problem = localProblem(file);
+    if (problem) {
+      setPicked(null);
+      showPictureError(problemText(problem, file.size));
+      return;
+    }
+    setPicked(file);
+  }
+
+  async function sendPicture(file, caption) {
+    const form = new FormData();
+    form.append("user_id", String(userId));
+    form.append("language_code", language);
+    if (caption.trim()) form.append("caption", caption.trim());
+    form.append("file", file, file.name || "photo");
+    let answer = {};
+    try {
+      const response = await fetch("/api/photo", { method: "POST", body: form });
+      answer = await response.json().catch(() => ({}));
+      if (response.ok && answer.ok) return true;
+    } catch (_) {
+      // Network trouble: said below, and the picture stays picked for another try.
+    }
+    showPictureError(problemText(answer.problem || "failed", file.size, answer.limit_bytes));
+    if (answer.problem && answer.problem !== "caption_too_long") setPicked(null);
+    return false;
   }
 
   async function press(messageId, data, button) {
@@ -374,6 +549,10 @@
   function localize() {
     document.documentElement.lang = language;
     for (const node of document.querySelectorAll("[data-i18n]")) node.textContent = strings[node.dataset.i18n];
+    for (const node of document.querySelectorAll("[data-i18n-label]")) {
+      node.setAttribute("aria-label", strings[node.dataset.i18nLabel]);
+    }
+    currentPlaceholder = strings.placeholder;
     input.placeholder = strings.placeholder;
   }
 
@@ -382,12 +561,38 @@
     form.addEventListener("submit", async (event) => {
       event.preventDefault();
       const text = input.value;
+      const file = picked;
+      if (file && text.length > CAPTION_LIMIT) {
+        showPictureError(problemText("caption_too_long"));
+        return;
+      }
       input.value = "";
       sendButton.disabled = true;
-      if (!(await send(text))) input.value = text;
+      let sent;
+      if (file) {
+        sendButton.textContent = strings.sendingPhoto;
+        sent = await sendPicture(file, text);
+        sendButton.textContent = strings.send;
+        if (sent) setPicked(null);
+      } else {
+        sent = await send(text);
+      }
+      if (!sent) input.value = text;
       sendButton.disabled = false;
       input.focus();
     });
+    document.getElementById("attach").addEventListener("click", () => pictureInput.click());
+    pictureInput.addEventListener("change", () => {
+      const file = pictureInput.files && pictureInput.files[0];
+      pictureInput.value = ""; // the same file can be picked again after a refusal
+      choosePicture(file);
+    });
+    document.getElementById("picked-remove").addEventListener("click", () => {
+      setPicked(null);
+      hidePictureError();
+    });
+    viewer.addEventListener("click", () => viewer.close()); // a tap anywhere closes it, as in Telegram
+    viewer.addEventListener("close", () => document.getElementById("viewer-image").removeAttribute("src"));
     input.addEventListener("keydown", (event) => {
       if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
         event.preventDefault();
