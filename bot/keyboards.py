@@ -37,13 +37,34 @@ def languages(onboarding: bool) -> InlineKeyboardMarkup:
     ]])
 
 
+# A half-width inline button on a 412-px-wide phone shows about 20 characters; a longer label
+# is wrapped or cut inside a word ("Карагандинс|кая"). A full-width button holds about twice that.
+HALF_ROW_CHARS = 20
+
+
 def regions(kb: KnowledgeBase, lang: Lang, *, onboarding: bool = False) -> InlineKeyboardMarkup:
-    builder = InlineKeyboardBuilder()
+    """Short names two to a row, a name too long for half a phone's width alone on its row, in
+    the knowledge base's order (cities first), so no label breaks inside a word."""
+    rows: list[list[InlineKeyboardButton]] = []
+    waiting: InlineKeyboardButton | None = None
     for region in kb.regions.values():
-        builder.button(text=region.name.get(lang), callback_data=RegionCb(region=region.id, onboarding=onboarding))
-    builder.adjust(2)
-    builder.row(InlineKeyboardButton(text=_("Skip"), callback_data=RegionCb(region="-", onboarding=onboarding).pack()))
-    return builder.as_markup()
+        name = region.name.get(lang)
+        button = InlineKeyboardButton(text=name,
+                                      callback_data=RegionCb(region=region.id, onboarding=onboarding).pack())
+        if len(name) > HALF_ROW_CHARS:
+            if waiting:
+                rows.append([waiting])
+                waiting = None
+            rows.append([button])
+        elif waiting:
+            rows.append([waiting, button])
+            waiting = None
+        else:
+            waiting = button
+    if waiting:
+        rows.append([waiting])
+    rows.append([InlineKeyboardButton(text=_("Skip"), callback_data=RegionCb(region="-", onboarding=onboarding).pack())])
+    return InlineKeyboardMarkup(inline_keyboard=rows)
 
 
 def check_actions(check_id: int, looks_like_scam: bool) -> InlineKeyboardMarkup:
