@@ -1,4 +1,4 @@
-"""Command line: `python -m bot run|check|eval|accuracy|bench|bench-broadcast|bench-ocr|loadtest|healthcheck|download-model`."""
+"""Command line: `python -m bot run|check|eval|eval-intents|accuracy|bench|bench-broadcast|bench-ocr|loadtest|healthcheck|download-model`."""
 
 from __future__ import annotations
 
@@ -54,6 +54,24 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
     rows = read_jsonl(Path(args.file))
     _, classifier = _build(settings, args.backend)
     report = evaluate(classifier, rows)
+    print(json.dumps(report, ensure_ascii=False, indent=2) if args.json else format_report(report))
+    return 0
+
+
+def cmd_eval_intents(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.classifier.intents import IntentReader
+    from bot.intent_evaluation import evaluate, format_report, read_turns
+    from bot.knowledge import load_knowledge
+
+    if not Path(args.file).is_file():
+        print(f"no such file: {args.file} (JSON lines: id, text, lang, intent, previous)", file=sys.stderr)
+        return 2
+    try:
+        turns = read_turns(Path(args.file))
+    except ValueError as exc:
+        print(str(exc), file=sys.stderr)
+        return 2
+    report = evaluate(IntentReader(load_knowledge(settings.knowledge_dir)), turns)
     print(json.dumps(report, ensure_ascii=False, indent=2) if args.json else format_report(report))
     return 0
 
@@ -212,6 +230,11 @@ def parser() -> argparse.ArgumentParser:
     ev.add_argument("--json", action="store_true")
     ev.add_argument("--backend", choices=BACKENDS)
     ev.set_defaults(func=cmd_eval)
+
+    ei = sub.add_parser("eval-intents", help="measure the intent reader on labelled turns (JSON lines)")
+    ei.add_argument("file")
+    ei.add_argument("--json", action="store_true")
+    ei.set_defaults(func=cmd_eval_intents)
 
     acc = sub.add_parser("accuracy", help="measure every available backend and write the model card docs/accuracy.md")
     acc.add_argument("files", nargs="*", default=["../shared/data/dev.jsonl", "../shared/data/real-dev.jsonl"],

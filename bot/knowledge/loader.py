@@ -17,11 +17,14 @@ from pydantic import BaseModel, ValidationError
 from bot.knowledge.schema import (
     BENIGN,
     FRAUD_WARNING,
+    INTENTS,
+    MIN_INTENT_EXAMPLES,
     BenignFile,
     Contact,
     ContactsFile,
     Example,
     HelpFile,
+    IntentFile,
     KnowledgeBase,
     LinksFile,
     Localized,
@@ -173,6 +176,63 @@ def _check_examples(pairs: list[tuple[str, Example, str]]) -> None:
         seen[key] = (label, where)
 
 
+def _load_intents(files: list[Path], root: Path, schemes: dict[str, Scheme]) -> list[IntentFile]:
+    """knowledge/intents/*.yaml: every intent with enough examples in kk and in ru, no text twice,
+    and follow-ups that answer a verdict the bot can give."""
+    parts: list[IntentFile] = []
+    seen: dict[str, str] = {}
+    counts: dict[tuple[str, str], int] = {}
+    for path in files:
+        part = _validate(IntentFile, _read_yaml(path, root), path, root)
+        where = _rel(path, root)
+        for number, ex in enumerate(part.examples):
+            if ex.previous is not None and ex.previous != BENIGN and ex.previous not in schemes:
+                raise KnowledgeError(
+                    f"{where}: examples.{number}.previous: unknown scheme '{ex.previous}' "
+                    f"(a scheme id from knowledge/schemes/, or {BENIGN})"
+                )
+            key = _dedup_key(ex.text)
+            if key in seen:
+                raise KnowledgeError(f"{where}: the example «{ex.text[:80]}» is also in {seen[key]}. Keep one.")
+            seen[key] = where
+            counts[(part.intent, ex.lang)] = counts.get((part.intent, ex.lang), 0) + 1
+        parts.append(part)
+    if parts:
+        short = [
+            f"{intent} has {counts.get((intent, lang), 0)} '{lang}' examples"
+            for intent in INTENTS for lang in ("kk", "ru")
+            if counts.get((intent, lang), 0) < MIN_INTENT_EXAMPLES
+        ]
+        if short:
+            raise KnowledgeError(
+                f"{root.name}/intents: every intent needs at least {MIN_INTENT_EXAMPLES} examples in kk and in ru: "
+                + "; ".join(short)
+            )
+    return parts
+
+
+def _load_channels(path: Path, root: Path, schemes: dict[str, Scheme], contacts: dict[str, Contact],
+                   verified_numbers: set[str]) -> dict[str, Channel]:
+    """knowledge/channels.yaml: how a message reached the person, with the steps and contacts
+    that fit; a scheme step marked with a channel must name one of them."""
+    where = _rel(path, root)
+    channels: dict[str, Channel] = {}
+    for channel in _validate(ChannelsFile, _read_yaml(path, root), path, root).channels:
+        if channel.id in channels:
+            raise KnowledgeError(f"{where}: channel id '{channel.id}' is used twice")
+        _check_contact_refs(f"{where}: {channel.id}.contacts", channel.contacts, contacts)
+        _check_numbers(f"{where}: {channel.id}", channel, verified_numbers)
+        channels[channel.id] = channel
+    for scheme in schemes.values():
+        for number, step in enumerate(scheme.what_to_do):
+            if step.channel is not None and step.channel not in channels:
+                raise KnowledgeError(
+                    f"{root.name}/schemes/{scheme.id}.yaml: what_to_do.{number}.channel: unknown channel "
+                    f"'{step.channel}' (known: {', '.join(channels)})"
+                )
+    return channels
+
+
 def load_knowledge(root: Path | str = DEFAULT_DIR) -> KnowledgeBase:
     """Load and validate knowledge/; raise KnowledgeError with a precise message."""
     root = Path(root)
@@ -254,6 +314,8 @@ def load_knowledge(root: Path | str = DEFAULT_DIR) -> KnowledgeBase:
     regions_file = _validate(RegionsFile, _read_yaml(single["regions"], root), single["regions"], root)
     _check_numbers(_rel(single["regions"], root), regions_file, verified_numbers)
 
+    intents = _load_intents(sorted((root / "intents").glob("*.yaml")), root, schemes)
+
     files = scheme_files + benign_files + warning_files + list(single.values())
     return KnowledgeBase(
         schemes=schemes,
@@ -266,4 +328,5 @@ def load_knowledge(root: Path | str = DEFAULT_DIR) -> KnowledgeBase:
         help=help_file,
         regions={region.id: region for region in regions_file.regions},
         fingerprint=_fingerprint(files),
+        intents=intents,
     )

@@ -82,6 +82,51 @@ class WarningsFile(Strict):
     examples: list[WarningExample] = Field(min_length=1)
 
 
+# What a text sent to the bot *is*, before any fraud check (issue 12: "intent first"). The
+# examples live in knowledge/intents/, one file or more per intent; bot/classifier/intents.py
+# learns from them.
+IntentId = Literal["message", "story", "paid", "question", "followup", "greeting", "other"]
+INTENTS: tuple[str, ...] = ("message", "story", "paid", "question", "followup", "greeting", "other")
+PaidKind = Literal["money", "code", "app", "card"]
+SocialKind = Literal["hello", "thanks", "emoji"]
+MIN_INTENT_EXAMPLES = 40  # per intent, in each of kk and ru
+
+
+class IntentExample(Strict):
+    """One text a person might send. ``paid`` says what was given away (paid examples only),
+    ``social`` which courtesy it is (greeting examples only). A follow-up only means something
+    after a verdict, so it names that verdict (``previous``: a scheme id or "benign") and what
+    the same words are when nothing was said before (``alone``: a question or other)."""
+
+    text: str = Field(min_length=1)
+    lang: ExampleLang
+    paid: PaidKind | None = None
+    social: SocialKind | None = None
+    previous: str | None = None
+    alone: Literal["question", "other"] | None = None
+
+
+class IntentFile(Strict):
+    intent: IntentId
+    examples: list[IntentExample] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _fields_fit_the_intent(self) -> IntentFile:
+        for number, ex in enumerate(self.examples):
+            where = f"examples.{number} («{ex.text[:40]}»)"
+            if (ex.paid is None) == (self.intent == "paid"):
+                raise ValueError(f"{where}: `paid` (money, code, app or card) goes on every paid example and nowhere else")
+            if (ex.social is None) == (self.intent == "greeting"):
+                raise ValueError(f"{where}: `social` (hello, thanks or emoji) goes on every greeting example and nowhere else")
+            is_followup = self.intent == "followup"
+            if (ex.previous is None or ex.alone is None) == is_followup:
+                raise ValueError(
+                    f"{where}: `previous` (the scheme id of the verdict it answers, or benign) and `alone` "
+                    "(question or other) go on every followup example and nowhere else"
+                )
+        return self
+
+
 class Source(Strict):
     url: str
     date: dt.date | None = None
@@ -391,6 +436,7 @@ class KnowledgeBase(Strict):
     help: HelpFile
     regions: dict[str, Region]  # in file order: the order of the buttons
     fingerprint: str
+    intents: list[IntentFile] = Field(default_factory=list)  # knowledge/intents/, in file order
 
     def labelled_examples(self) -> list[tuple[str, Example]]:
         """(label, example) pairs for every example, schemes first, in a stable order."""

@@ -1,0 +1,246 @@
+"""What a text sent to the bot *is*, before any fraud check (issue 12, "intent first").
+
+People do not only paste suspicious messages: they tell what happened to them, say that the
+money is already gone, ask where to call, answer the bot's last reply, say hello or thanks.
+``IntentReader.read`` tells these apart so that each gets its own path (a verdict, the urgent
+after-payment steps, an FAQ answer, an answer in the context of the last verdict, a short
+friendly line).
+
+The model is small on purpose, so that it adds well under a millisecond to a message:
+
+* features: character n-grams of every word and word uni/bigrams of the *folded* text
+  (bot/classifier/normalize.py: "ақша", "акша", "aqsha", "aqşa" meet), plus a few shape
+  tokens (length, a link, digits, a question mark), TF-IDF weighted;
+* linear heads (one-vs-rest linear SVMs: they fit in a fraction of a second where a logistic
+  regression's solver takes seconds on a busy machine; their scores go through a softmax
+  with a fixed temperature, which gives "calibrated-ish" confidences) fitted at start on
+  knowledge/intents/ and on a sample of the scheme, benign and warning examples of kind
+  ``message`` (pasted texts are what the fraud classifier learns from, so they teach "a
+  message to check" too). Inference does not go through scikit-learn: the learnt
+  vocabulary, idf and weights are read out once and a text costs a dictionary lookup per
+  feature and one small matrix product;
+* two heads over the same features: one for a text that follows a recent verdict (it may be
+  a follow-up), one for a text with no such context (a follow-up is impossible: the same
+  words are a question or other, as each follow-up example says in ``alone``);
+* rules where rules are right: a forwarded message is a message; emoji alone is a greeting;
+  a long text written *to* the reader rather than about the writer is a message; "paid" wins
+  from a lower probability than the others, because a victim who gets the "hang up" advice
+  instead of the urgent steps loses time (recall matters more than precision there).
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+import unicodedata
+from dataclasses import dataclass
+from typing import Literal, get_args
+
+import numpy as np
+
+from bot.classifier.normalize import normalize
+from bot.knowledge import KnowledgeBase
+
+IntentId = Literal["message", "story", "paid", "question", "followup", "greeting", "other"]
+PaidKind = Literal["money", "code", "app", "card"]
+SocialKind = Literal["hello", "thanks", "emoji"]
+INTENTS: tuple[str, ...] = get_args(IntentId)
+
+# "paid" is chosen when its probability reaches this share even if another intent is higher:
+# read off cross-validated scores of the knowledge examples (see tests/unit/test_intents.py).
+PAID_THRESHOLD = 0.30
+# A text longer than this, written to the reader and not about the writer, is a pasted script.
+LONG_TEXT = 250
+# Weight of all the knowledge-base `message` examples together, in multiples of the number of
+# intent examples of `message`: they are many (~2 000) and would otherwise drown the rest.
+# A fixed, evenly spread sample of them is enough and keeps the build fast.
+KB_MESSAGE_WEIGHT = 1.0
+KB_MESSAGE_SAMPLE = 700
+_C = 0.5  # the SVMs' inverse regularisation
+_TEMPERATURE = 3.0  # softmax(score × this): SVM margins of about ±1 become probabilities
+
+_WORD = re.compile(r"[^\W_]+", re.UNICODE)
+_URL = re.compile(r"https?://|www\.|\b[\w-]+\.(?:kz|com|ru|online|site|top|info|net|org|xyz|shop|help|me|ly)\b")
+# First-person words (folded): a long text with none of them is told *to* someone.
+_FIRST_PERSON = frozenset(
+    "я мне меня мой моя мое мои моего моей мною мы нам нас наш наша наши "
+    "мен маган мени менин менде меним биз бизге бизди бизден бизин".split()
+)
+_THANKS = re.compile(r"рах?ме+т|ракме+т|рахм|спасиб|спс|благодар|пасиб|алгис|разы болсин|сау бол|до свидан|\bпока\b")
+
+
+@dataclass(frozen=True)
+class IntentGuess:
+    intent: IntentId
+    paid: PaidKind | None  # only when intent == "paid": what was given away
+    social: SocialKind | None  # only when intent == "greeting"
+    confidence: float  # 0..1
+
+
+def _features(folded: str, original: str) -> list[str]:
+    """Character n-grams (2–4) of each padded word, words, word pairs and shape tokens."""
+    words = _WORD.findall(folded)
+    feats: list[str] = []
+    for w in words:
+        padded = f" {w} "
+        n = len(padded)
+        for size in (2, 3, 4):
+            for i in range(n - size + 1):
+                feats.append(padded[i:i + size])
+        feats.append("w:" + w)
+    for a, b in zip(words, words[1:]):
+        feats.append(f"b:{a} {b}")
+    count = len(words)
+    feats.append("#len:" + ("0" if count == 0 else "1" if count == 1 else "2-3" if count <= 3
+                            else "4-8" if count <= 8 else "9-20" if count <= 20 else "21+"))
+    if words:
+        feats.append("#first:" + words[0])
+        feats.append("#last:" + words[-1])
+    if _URL.search(folded):
+        feats.append("#url")
+    if any(ch.isdigit() for ch in original):
+        feats.append("#digits")
+    if "?" in original:
+        feats.append("#q")
+    if "\n" in original.strip():
+        feats.append("#lines")
+    if "«" in original or '"' in original or ":" in original:
+        feats.append("#quote")
+    return feats
+
+
+def is_emoji_only(text: str) -> bool:
+    """Only pictographs (and spaces, joiners, skin tones): no letter, digit or punctuation mark."""
+    seen = False
+    for ch in text:
+        if ch.isspace() or ch in "\u200d\ufe0f\ufe0e":
+            continue
+        cat = unicodedata.category(ch)
+        if cat == "So" or cat == "Sk" or 0x1F000 <= ord(ch) <= 0x1FAFF:
+            seen = True
+            continue
+        return False
+    return seen
+
+
+class _Head:
+    """A fitted multinomial logistic regression read out for fast single-text scoring."""
+
+    def __init__(self, classes: list[str], coef: np.ndarray, intercept: np.ndarray) -> None:
+        self.classes = classes
+        self.coef_t = np.ascontiguousarray(coef.T)  # features × classes
+        self.intercept = intercept
+
+    def proba(self, idx: np.ndarray, vals: np.ndarray) -> np.ndarray:
+        scores = vals @ self.coef_t[idx] + self.intercept if len(idx) else self.intercept.copy()
+        scores = scores - scores.max()
+        exp = np.exp(scores)
+        return exp / exp.sum()
+
+
+class IntentReader:
+    """Reads the intent of a text; built from the knowledge base in about a second."""
+
+    def __init__(self, kb: KnowledgeBase) -> None:
+        from sklearn.feature_extraction.text import TfidfVectorizer
+        from sklearn.svm import LinearSVC
+
+        rows: list[tuple[str, str, str, str | None, float]] = []  # text, label with context, alone, sub, weight
+        per_intent: dict[str, int] = {}
+        for part in kb.intents:
+            for ex in part.examples:
+                if part.intent == "greeting" and ex.social == "emoji":
+                    continue  # a rule reads emoji; their "features" would only be shape tokens
+                sub = ex.paid or ex.social
+                alone = ex.alone if part.intent == "followup" else part.intent
+                rows.append((ex.text, part.intent, alone, sub, 1.0))
+                per_intent[part.intent] = per_intent.get(part.intent, 0) + 1
+        missing = [i for i in INTENTS if not per_intent.get(i)]
+        if missing:
+            raise ValueError(
+                f"knowledge/intents has no examples for {', '.join(missing)}: add a YAML file per intent "
+                "(see knowledge/README.md)"
+            )
+        pasted = [ex.text for _, ex in kb.labelled_examples() if ex.kind == "message"]
+        if len(pasted) > KB_MESSAGE_SAMPLE:
+            step = len(pasted) / KB_MESSAGE_SAMPLE
+            pasted = [pasted[int(i * step)] for i in range(KB_MESSAGE_SAMPLE)]
+        if pasted:
+            w = KB_MESSAGE_WEIGHT * per_intent["message"] / len(pasted)
+            rows.extend((t, "message", "message", None, w) for t in pasted)
+
+        docs = [self._doc(text) for text, *_ in rows]
+        vectorizer = TfidfVectorizer(analyzer=lambda d: _features(*d), sublinear_tf=True, min_df=2, dtype=np.float64)
+        x = vectorizer.fit_transform(docs)
+        self._vocab: dict[str, int] = vectorizer.vocabulary_
+        self._idf = vectorizer.idf_
+        weights = np.array([r[4] for r in rows])
+
+        def head(labels: list[str], mask: np.ndarray | None = None) -> _Head:
+            xs, ys, ws = x, np.array(labels), weights
+            if mask is not None:
+                xs, ys, ws = x[mask], ys[mask], weights[mask]
+            model = LinearSVC(C=_C)
+            model.fit(xs, ys, sample_weight=ws)
+            coef, intercept = model.coef_, model.intercept_
+            if len(model.classes_) == 2:  # one row for "the second class": make it a row per class
+                coef, intercept = np.vstack([-coef, coef]) / 2, np.array([-intercept[0], intercept[0]]) / 2
+            return _Head([str(c) for c in model.classes_], coef * _TEMPERATURE, intercept * _TEMPERATURE)
+
+        self._with_context = head([r[1] for r in rows])
+        self._alone = head([r[2] for r in rows])
+        is_paid = np.array([r[1] == "paid" for r in rows])
+        self._paid = head([r[3] or "" for r in rows], is_paid)
+        is_social = np.array([r[1] == "greeting" for r in rows])
+        self._social = head([r[3] or "" for r in rows], is_social)
+
+    @staticmethod
+    def _doc(text: str) -> tuple[str, str]:
+        return (normalize(text).folded, text)
+
+    def _vector(self, doc: tuple[str, str]) -> tuple[np.ndarray, np.ndarray]:
+        """The text's TF-IDF row as (feature indices, L2-normalised values), as the vectorizer
+        would compute it, without its per-call overhead."""
+        vocab = self._vocab
+        pairs = [(vocab[f], c) for f, c in Counter(_features(*doc)).items() if f in vocab]
+        if not pairs:
+            return np.empty(0, dtype=np.intp), np.empty(0)
+        idx = np.array([j for j, _ in pairs], dtype=np.intp)
+        vals = (1.0 + np.log(np.array([c for _, c in pairs], dtype=np.float64))) * self._idf[idx]
+        return idx, vals / np.linalg.norm(vals)
+
+    def read(self, text: str, previous: str | None, *, forwarded: bool = False) -> IntentGuess:
+        """The intent of ``text``. ``previous``: the scheme id (or "benign") of the bot's last
+        verdict to this person within the memory window, else None; ``forwarded``: the text came
+        as a forwarded message (always a message to check)."""
+        if forwarded:
+            return IntentGuess("message", None, None, 0.99)
+        if is_emoji_only(text):
+            return IntentGuess("greeting", None, "emoji", 0.97)
+        doc = self._doc(text[:4096])
+        folded = doc[0]
+        if not _WORD.search(folded):
+            return IntentGuess("other", None, None, 0.9)
+        idx, vals = self._vector(doc)
+        head = self._alone if previous is None else self._with_context
+        probs = head.proba(idx, vals)
+        by = dict(zip(head.classes, probs))
+        intent = max(by, key=by.get)
+        if by["paid"] >= PAID_THRESHOLD:
+            intent = "paid"
+        elif len(text) > LONG_TEXT and intent in ("story", "other", "question", "followup"):
+            if not (set(_WORD.findall(folded)) & _FIRST_PERSON):
+                intent = "message"
+        confidence = float(by[intent])
+        paid = social = None
+        if intent == "paid":
+            p = self._paid.proba(idx, vals)
+            paid = self._paid.classes[int(np.argmax(p))]
+            confidence = max(confidence, 0.5)
+        elif intent == "greeting":
+            if _THANKS.search(folded):
+                social = "thanks"
+            else:
+                p = self._social.proba(idx, vals)
+                social = self._social.classes[int(np.argmax(p))]
+        return IntentGuess(intent, paid, social, round(confidence, 4))
