@@ -11,6 +11,7 @@
   const MAX_PHOTO_BYTES = 10 * 1024 * 1024; // demo.py's limit (Telegram's for a photo); the server checks again
   const CAPTION_LIMIT = 1024;
   const SCROLL_MARGIN_PX = 8;
+  const CONTEXT_SHARE = 0.3; // of the chat's height, at most, for the user's message above an answer
   const PHOTO_BOX_REM = { width: 15, height: 20 }; // a photo bubble's largest size, as Telegram draws it
   const THUMB_MIN_WIDTH = 640; // the bubble shows the smallest size at least this wide (sharp on a phone)
   const SIMPLE_TAGS = {
@@ -115,6 +116,7 @@
   let firstPoll = true;
   let shownKeyboard = "null";
   let currentPlaceholder = "";
+  let answerStart = null; // the first bot message since the user last sent or pressed something
 
   function loadUserId() {
     try {
@@ -391,9 +393,11 @@
     close.focus();
   }
 
-  // Where the chat scrolls when messages arrive. A new answer from the bot is shown from its
-  // first line (the verdict): scrolling to the end of a long answer would hide the verdict
-  // above the screen on a phone. The user's own message, or a history, shows the end.
+  // Where the chat scrolls when messages arrive. The bot's answer to what the user just did
+  // is shown from its first line (the verdict), with the end of the user's own message above
+  // it when there is room: scrolling to the end of a long answer would hide the verdict above
+  // the screen on a phone. Later parts of the same answer keep that place. The user's own
+  // message, or a whole history, shows the end of the chat.
   function scrollAfter(fresh, wholeHistory) {
     const bottom = scroller.scrollHeight - scroller.clientHeight;
     const answers = fresh.filter((m) => m.from && m.from.is_bot).map((m) => m.message_id);
@@ -401,9 +405,12 @@
       if (fresh.length) scroller.scrollTop = bottom;
       return;
     }
-    const first = nodes.get(Math.min(...answers));
+    if (answerStart === null || !nodes.has(answerStart)) answerStart = Math.min(...answers);
+    const first = nodes.get(answerStart);
     const top = first.getBoundingClientRect().top - scroller.getBoundingClientRect().top + scroller.scrollTop;
-    scroller.scrollTop = Math.min(bottom, Math.max(0, top - SCROLL_MARGIN_PX));
+    const above = first.previousElementSibling;
+    const context = above ? Math.min(above.offsetHeight, scroller.clientHeight * CONTEXT_SHARE) : 0;
+    scroller.scrollTop = Math.min(bottom, Math.max(0, top - SCROLL_MARGIN_PX - context));
   }
 
   function apply(changes) {
@@ -436,6 +443,7 @@
   async function send(text) {
     const trimmed = text.trim();
     if (!trimmed) return true;
+    answerStart = null;
     try {
       await post("/api/send", { user_id: userId, text: trimmed, language_code: language });
       return true;
@@ -501,6 +509,7 @@
   }
 
   async function sendPicture(file, caption) {
+    answerStart = null;
     const form = new FormData();
     form.append("user_id", String(userId));
     form.append("language_code", language);
@@ -521,6 +530,7 @@
 
   async function press(messageId, data, button) {
     button.disabled = true;
+    answerStart = null;
     try {
       await post("/api/press", { user_id: userId, message_id: messageId, data });
     } catch (_) {
