@@ -101,8 +101,8 @@ async def test_scam_gets_a_warning_in_the_users_language_naming_the_scheme(live,
     assert kb.schemes[scheme].title.get(lang) in answer["text"]
     assert kb.replies.todo_heading.get(lang) in answer["text"]
     labels = [b["text"] for b in buttons(answer)]
-    expected = {"kk": ["Ақша аударып қойдым", "Қалай хабарлау", "Бұл алаяқтық емес"],
-                "ru": ["Я уже перевёл деньги", "Как сообщить", "Это не мошенничество"]}
+    expected = {"kk": ["Ақша кетіп қалды", "Қалай хабарлау", "Бұл алаяқтық емес"],
+                "ru": ["Деньги уже ушли", "Как сообщить", "Это не мошенничество"]}
     assert labels == expected[lang]
 
 
@@ -200,7 +200,7 @@ async def test_already_paid_button_gives_the_urgent_steps_in_order(live, kb, lan
     assert await feedback_of(live, USER_OF[lang]) == [("paid",)]
 
 
-@pytest.mark.parametrize(("lang", "button"), [("kk", "🚨 Ақша аударып қойдым"), ("ru", "🚨 Я уже перевёл деньги")])
+@pytest.mark.parametrize(("lang", "button"), [("kk", "🚨 Ақша кетіп қалды"), ("ru", "🚨 Деньги уже ушли")])
 async def test_already_paid_menu_button_gives_the_urgent_steps(live, kb, lang, button):
     live.emulator.add_user(USER_OF[lang], language_code=lang)
     steps = await live.reply_to(USER_OF[lang], button)
