@@ -120,7 +120,7 @@ def format_report(report: dict[str, Any]) -> str:
             cell = report["by_lang"][lang]["by_intent"].get(intent, {"n": 0, "recall": None, "precision": None})
             line += f"  | {'':<3}{cell['n']:>4}{_fmt(cell['recall']):>8}{_fmt(cell['precision']):>8}"
         lines.append(line)
-    lines.append(f"paid kind (money/code/app/card) right: {_fmt(report['paid_kind_accuracy'])}")
+    lines.append(f"kind of loss of paid turns (money/code/app/card) right: {_fmt(report['paid_kind_accuracy'])}")
     if report["confusion"]:
         lines.append("confusions: " + ", ".join(f"{k} {v}" for k, v in report["confusion"].items()))
     return "\n".join(lines)
