@@ -143,6 +143,7 @@ SCREENSHOTS = {
     "ru": Screenshot("Ваша посылка задержана на таможне. Оплатите пошлину 2 500 тг по ссылке "
                      "kazpost-delivery.site, иначе она вернется отправителю.", "KazPost", "ru"),
 }
+CAPTIONS = {"kk": "Маған осындай хабарлама келді", "ru": "Мне пришло такое сообщение"}
 SCAM_BANNERS = ("🔴", "🟠")  # the risk line's emoji for a high and a medium risk
 NOT_A_PICTURE = {"kk": "Бұл сурет емес", "ru": "Это не картинка"}
 TOO_LARGE = {"kk": "Сурет тым үлкен", "ru": "Картинка слишком большая"}
@@ -303,10 +304,14 @@ async def test_on_a_phone_a_screenshot_sent_from_the_page_is_shown_and_gets_a_ve
         picker = await _in_browser(phone.find_element, "id", "picture")
         await _in_browser(picker.send_keys, str(picture))
         await _wait_for(phone, "return !document.getElementById('picked').hidden")
+        await _in_browser((await _in_browser(phone.find_element, "id", "text")).send_keys, CAPTIONS[lang])
         await _screenshot(phone, tmp_path, f"picked-{lang}")
         await _in_browser((await _in_browser(phone.find_element, "id", "send")).click)
         await _wait_for(phone, "const i = document.querySelector('.msg.user .photo img');"
                                "return i && i.complete && i.naturalWidth > 0")
+        shown_caption = await _in_browser(phone.execute_script,
+                                          "return document.querySelector('.msg.user .photo + .text').innerText")
+        assert shown_caption == CAPTIONS[lang]
         line = await _wait_for_value(phone, VERDICT_LINE, list(SCAM_BANNERS))
         await asyncio.sleep(0.5)
         line = await _in_browser(phone.execute_script, VERDICT_LINE, list(SCAM_BANNERS))
@@ -315,6 +320,7 @@ async def test_on_a_phone_a_screenshot_sent_from_the_page_is_shown_and_gets_a_ve
         chat = live.emulator.chat_state(await _page_user(phone))
         [message] = [m for m in chat.messages.values() if "photo" in m]
         assert message["photo"][-1]["width"] == SCREENSHOTS[lang].width  # the bot got the full-size picture
+        assert message["caption"] == CAPTIONS[lang]
 
         await _in_browser((await _in_browser(phone.find_element, "css selector", ".msg.user .photo")).click)
         full = await _wait_for(phone, "const v = document.getElementById('viewer'), i = v.querySelector('img');"
@@ -322,6 +328,9 @@ async def test_on_a_phone_a_screenshot_sent_from_the_page_is_shown_and_gets_a_ve
                                       "i.naturalHeight]")
         assert full == [SCREENSHOTS[lang].width, SCREENSHOTS[lang].height]
         await _screenshot(phone, tmp_path, f"viewer-{lang}")
+        await _in_browser((await _in_browser(phone.find_element, "id", "viewer-close")).click)
+        await _wait_for(phone, "return !document.getElementById('viewer').open")
+        await _screenshot(phone, tmp_path, f"photo-in-chat-{lang}")
 
 
 @pytest.mark.parametrize("lang", ["kk", "ru"])

@@ -13,6 +13,7 @@
   const SCROLL_MARGIN_PX = 8;
   const CONTEXT_SHARE = 0.3; // of the chat's height, at most, for the user's message above an answer
   const PHOTO_BOX_REM = { width: 15, height: 20 }; // a photo bubble's largest size, as Telegram draws it
+  const PHOTO_MIN_BUBBLE_REM = 8; // a very narrow photo still gets a caption of readable width
   const THUMB_MIN_WIDTH = 640; // the bubble shows the smallest size at least this wide (sharp on a phone)
   const SIMPLE_TAGS = {
     bold: "b",
@@ -78,7 +79,7 @@
       close: "Түсінікті",
       unsupported: "Демода қолжетімсіз",
       attach: "Сурет",
-      attachLabel: "Фото немесе скриншот жіберу",
+      attachLabel: "Сурет немесе скриншот жіберу",
       remove: "Суретті алып тастау",
       captionPlaceholder: "Суретке жазу (міндетті емес)",
       openPhoto: "Суретті толық ашу",
@@ -290,12 +291,15 @@
     image.src = fileUrl(shown.file_id);
     image.width = shown.width;
     image.height = shown.height;
-    const ratio = shown.width / shown.height;
-    image.style.width = `${Math.min(PHOTO_BOX_REM.width, PHOTO_BOX_REM.height * ratio).toFixed(3)}rem`;
+    image.style.width = `${photoWidthRem(shown).toFixed(3)}rem`;
     image.style.aspectRatio = `${shown.width} / ${shown.height}`;
     button.append(image);
     button.addEventListener("click", () => openViewer(full));
     return button;
+  }
+
+  function photoWidthRem(size) {
+    return Math.min(PHOTO_BOX_REM.width, (PHOTO_BOX_REM.height * size.width) / size.height);
   }
 
   function openViewer(size) {
@@ -313,7 +317,13 @@
     item.tabIndex = -1;
     item.dataset.messageId = String(message.message_id);
     item.setAttribute("data-testid", fromBot ? "bot-message" : "user-message");
-    if (Array.isArray(message.photo) && message.photo.length) item.append(photoNode(message.photo));
+    if (Array.isArray(message.photo) && message.photo.length) {
+      // The bubble is as wide as the photo and its caption wraps inside, as in Telegram.
+      const widest = message.photo[message.photo.length - 1];
+      item.classList.add("with-photo");
+      item.style.width = `calc(${Math.max(photoWidthRem(widest), PHOTO_MIN_BUBBLE_REM).toFixed(3)}rem + 0.6rem + 2px)`;
+      item.append(photoNode(message.photo));
+    }
     const media = mediaLabel(message);
     if (media) item.append(el("div", "media", media));
     const text = message.text ?? message.caption ?? "";
