@@ -26,6 +26,9 @@ JPEG_QUALITY = 87
 FORMATS = ("JPEG", "PNG", "WEBP", "GIF", "BMP")  # what phone galleries and cameras hand a browser
 
 
+PROBLEMS = ("empty", "too_large", "not_image", "too_many_pixels", "bad_shape")
+
+
 class PhotoRefused(ValueError):
     """The file cannot be sent as a photo. ``problem`` is one of ``empty``, ``too_large``,
     ``not_image``, ``too_many_pixels``, ``bad_shape``; the message says what to do."""

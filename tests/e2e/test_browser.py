@@ -25,7 +25,7 @@ from aiohttp import web
 from bot.devserver import BotAPIEmulator
 from bot.devserver.demo import create_demo_app
 from bot.ocr.render import Screenshot
-from tests.e2e.livebot import LiveBot, live_bot
+from tests.e2e.livebot import live_bot
 
 CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
 SCAM = "Здравствуйте, служба безопасности банка. Продиктуйте код из SMS, чтобы отменить операцию"
@@ -174,7 +174,7 @@ for (const body of [...document.querySelectorAll(".msg.bot .text")].reverse()) {
   range.setEnd(...at(end));
   const line = range.getBoundingClientRect();
   const answer = body.closest(".msg").getBoundingClientRect();
-  return {text: text.slice(start, end), top: line.top, bottom: line.bottom, viewTop: view.top,
+  return {text: text.slice(start, end), first: !text.slice(0, start).trim(), top: line.top, bottom: line.bottom, viewTop: view.top,
           viewBottom: view.bottom, windowHeight: window.innerHeight, answerTop: answer.top,
           answerBottom: answer.bottom};
 }
@@ -195,9 +195,9 @@ def phone(browser) -> Iterator[object]:
 
 
 @contextlib.asynccontextmanager
-async def demo_page(live: LiveBot) -> AsyncIterator[str]:
-    """The demo page's server over the live bot's emulator; yields its URL."""
-    runner = web.AppRunner(create_demo_app(live.emulator, poll_timeout=2.0))
+async def demo_page(emulator: BotAPIEmulator) -> AsyncIterator[str]:
+    """The demo page's server over this emulator; yields its URL."""
+    runner = web.AppRunner(create_demo_app(emulator, poll_timeout=2.0))
     await runner.setup()
     await web.TCPSite(runner, "127.0.0.1", 0).start()
     try:
@@ -241,7 +241,7 @@ async def _screenshot(driver, folder: Path, name: str) -> None:
 async def test_on_a_phone_the_verdict_line_of_a_long_answer_stays_in_view(phone, settings, classifier, tmp_path,
                                                                           lang):
     async with live_bot(settings, classifier, database_path=tmp_path / "saqbol.db",
-                        heartbeat_path=tmp_path / "heartbeat") as live, demo_page(live) as url:
+                        heartbeat_path=tmp_path / "heartbeat") as live, demo_page(live.emulator) as url:
         await open_phone_page(phone, url, lang)
         await _in_browser((await _in_browser(phone.find_element, "id", "start")).click)  # as a newcomer does
         await _wait_for(phone, "return document.querySelectorAll('.msg.bot').length > 0")
@@ -253,6 +253,7 @@ async def test_on_a_phone_the_verdict_line_of_a_long_answer_stays_in_view(phone,
         line = await _in_browser(phone.execute_script, VERDICT_LINE, list(SCAM_BANNERS))
         await _screenshot(phone, tmp_path, f"verdict-{lang}")
         _assert_in_view(line)
+        assert line["first"], line  # a typed text's answer starts with its verdict
 
 
 LONG_ANSWERS = {  # the page's own rule, whatever the bot's texts: two parts, far taller than a phone
@@ -265,32 +266,26 @@ LONG_ANSWERS = {  # the page's own rule, whatever the bot's texts: two parts, fa
 
 @pytest.mark.parametrize("lang", ["kk", "ru"])
 async def test_on_a_phone_an_answer_in_two_long_parts_is_shown_from_its_first_line(phone, tmp_path, lang):
-    async with BotAPIEmulator() as emulator, emulator.create_bot() as bot:
-        runner = web.AppRunner(create_demo_app(emulator, poll_timeout=2.0))
-        await runner.setup()
-        await web.TCPSite(runner, "127.0.0.1", 0).start()
-        try:
-            await open_phone_page(phone, f"http://127.0.0.1:{runner.addresses[0][1]}/", lang)
-            for _ in range(3):  # some history above, as in a real chat
-                await _in_browser((await _in_browser(phone.find_element, "id", "text")).send_keys, "Сәлем\n")
-            user = await _page_user(phone)
-            chat = emulator.chat_state
-            await emulator.wait_until(lambda: chat(user) is not None and len(chat(user).messages) == 3)
-            first, second = LONG_ANSWERS[lang]
-            await bot.send_message(user, first)
-            await _wait_for(phone, "return document.querySelectorAll('.msg.bot').length === 1")
-            await bot.send_message(user, second)
-            await _wait_for(phone, "return document.querySelectorAll('.msg.bot').length === 2")
-            line = await _in_browser(phone.execute_script, VERDICT_LINE, list(SCAM_BANNERS))
-            await _screenshot(phone, tmp_path, f"two-parts-{lang}")
-            _assert_in_view(line)
-            assert line["answerBottom"] > line["windowHeight"]  # the answer is taller than the screen
-            above = await _in_browser(phone.execute_script,
-                                      "const u = [...document.querySelectorAll('.msg.user')].pop();"
-                                      "return u.getBoundingClientRect().bottom")
-            assert above > line["viewTop"]  # the end of the user's message is still in view above it
-        finally:
-            await runner.cleanup()
+    async with BotAPIEmulator() as emulator, emulator.create_bot() as bot, demo_page(emulator) as url:
+        await open_phone_page(phone, url, lang)
+        for _ in range(3):  # some history above, as in a real chat
+            await _in_browser((await _in_browser(phone.find_element, "id", "text")).send_keys, "Сәлем\n")
+        user = await _page_user(phone)
+        chat = emulator.chat_state
+        await emulator.wait_until(lambda: chat(user) is not None and len(chat(user).messages) == 3)
+        first, second = LONG_ANSWERS[lang]
+        await bot.send_message(user, first)
+        await _wait_for(phone, "return document.querySelectorAll('.msg.bot').length === 1")
+        await bot.send_message(user, second)
+        await _wait_for(phone, "return document.querySelectorAll('.msg.bot').length === 2")
+        line = await _in_browser(phone.execute_script, VERDICT_LINE, list(SCAM_BANNERS))
+        await _screenshot(phone, tmp_path, f"two-parts-{lang}")
+        _assert_in_view(line)
+        assert line["answerBottom"] > line["windowHeight"]  # the answer is taller than the screen
+        above = await _in_browser(phone.execute_script,
+                                  "const u = [...document.querySelectorAll('.msg.user')].pop();"
+                                  "return u.getBoundingClientRect().bottom")
+        assert above > line["viewTop"]  # the end of the user's message is still in view above it
 
 
 @pytest.mark.parametrize("lang", ["kk", "ru"])
@@ -299,7 +294,7 @@ async def test_on_a_phone_a_screenshot_sent_from_the_page_is_shown_and_gets_a_ve
     picture = tmp_path / f"Screenshot_{lang}.png"
     picture.write_bytes(SCREENSHOTS[lang].encode("PNG"))
     async with live_bot(settings, classifier, database_path=tmp_path / "saqbol.db",
-                        heartbeat_path=tmp_path / "heartbeat") as live, demo_page(live) as url:
+                        heartbeat_path=tmp_path / "heartbeat") as live, demo_page(live.emulator) as url:
         await open_phone_page(phone, url, lang)
         picker = await _in_browser(phone.find_element, "id", "picture")
         await _in_browser(picker.send_keys, str(picture))
@@ -343,7 +338,7 @@ async def test_on_a_phone_a_file_that_is_not_a_picture_gets_a_clear_message_and_
     huge = tmp_path / "camera.jpg"
     huge.write_bytes(b"\xff\xd8\xff" + b"\0" * (11 * 1024 * 1024))
     async with live_bot(settings, classifier, database_path=tmp_path / "saqbol.db",
-                        heartbeat_path=tmp_path / "heartbeat") as live, demo_page(live) as url:
+                        heartbeat_path=tmp_path / "heartbeat") as live, demo_page(live.emulator) as url:
         await open_phone_page(phone, url, lang)
         picker = await _in_browser(phone.find_element, "id", "picture")
         await _in_browser(picker.send_keys, str(letter))

@@ -21,7 +21,7 @@ from aiohttp.test_utils import TestClient, TestServer
 from PIL import Image
 
 from bot.devserver import BotAPIEmulator, create_demo_app
-from bot.devserver.photos import MAX_PHOTO_BYTES
+from bot.devserver.photos import MAX_PHOTO_BYTES, PROBLEMS
 
 USER = 1234567890
 PAGE_FILES = ("/", "/static/chat.js", "/static/chat.css")
@@ -277,6 +277,11 @@ async def test_a_decompression_bomb_is_refused_before_it_is_decoded(page, emu):
     assert answer["problem"] == "too_many_pixels" and emu.pending_updates == 0
 
 
+async def test_a_strip_far_longer_than_it_is_wide_is_refused_as_telegram_refuses_it(page, emu):
+    answer = await (await send_picture(page, _png(2100, 100))).json()
+    assert answer["problem"] == "bad_shape" and emu.pending_updates == 0
+
+
 async def test_a_caption_longer_than_telegram_allows_is_refused(page, emu):
     answer = await (await send_picture(page, _png(50, 50), caption="а" * 1025)).json()
     assert answer["problem"] == "caption_too_long" and emu.pending_updates == 0
@@ -300,3 +305,9 @@ async def test_page_has_a_picture_button_that_offers_the_camera_or_the_gallery(p
     assert re.search(r'<input[^>]*type="file"[^>]*accept="image/\*"', html)
     assert 'capture' not in html  # `capture` would open only the camera, never the gallery
     assert 'id="attach"' in html
+
+
+async def test_the_page_can_say_every_reason_a_picture_is_refused_in_kazakh_and_russian(page):
+    script = await (await page.get("/static/chat.js")).text()
+    for problem in (*PROBLEMS, "caption_too_long", "failed"):
+        assert len(re.findall(rf"\b{problem}: \"[^\"]+\"", script)) == 2, problem  # one kk, one ru text

@@ -586,6 +586,7 @@
         showPictureError(problemText("caption_too_long"));
         return;
       }
+      hidePictureError();
       input.value = "";
       sendButton.disabled = true;
       let sent;
