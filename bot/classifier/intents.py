@@ -38,7 +38,7 @@ from typing import Literal, get_args
 
 import numpy as np
 
-from bot.classifier.normalize import normalize
+from bot.classifier.normalize import fold, normalize
 from bot.knowledge import KnowledgeBase
 
 IntentId = Literal["message", "story", "paid", "question", "followup", "greeting", "other"]
@@ -54,10 +54,16 @@ LONG_TEXT = 250
 # Weight of all the knowledge-base `message` examples together, in multiples of the number of
 # intent examples of `message`: they are many (~2 000) and would otherwise drown the rest.
 # A fixed, evenly spread sample of them is enough and keeps the build fast.
-KB_MESSAGE_WEIGHT = 1.0
+KB_MESSAGE_WEIGHT = 0.5
 KB_MESSAGE_SAMPLE = 700
-_C = 0.5  # the SVMs' inverse regularisation
+_C = 1.0  # the SVMs' inverse regularisation
 _TEMPERATURE = 3.0  # softmax(score × this): SVM margins of about ±1 become probabilities
+# Added to the follow-up score (before the softmax) when there is a recent verdict: most short
+# lines typed right after an answer are about that answer.
+FOLLOWUP_BIAS = 0.5
+# Paid examples weigh this much more than others in training: a missed victim costs more than
+# a story answered with the urgent steps.
+PAID_WEIGHT = 1.0
 
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
 _URL = re.compile(r"https?://|www\.|\b[\w-]+\.(?:kz|com|ru|online|site|top|info|net|org|xyz|shop|help|me|ly)\b")
@@ -65,6 +71,32 @@ _URL = re.compile(r"https?://|www\.|\b[\w-]+\.(?:kz|com|ru|online|site|top|info|
 _FIRST_PERSON = frozenset(
     "я мне меня мой моя мое мои моего моей мною мы нам нас наш наша наши "
     "мен маган мени менин менде меним биз бизге бизди бизден бизин".split()
+)
+# Words that undo a loss (folded text): "я не сказала", "чуть не перевела", "отказалась",
+# "айтпадым", "бермедім", "жазбадым", "жіберген жоқпын", "аудара жаздадым". With one of them
+# "paid" must win outright: the lower bar for "paid" is for texts the model is unsure about,
+# and a refusal is exactly the story that sounds like a loss.
+_NEGATED_LOSS = re.compile(
+    r"\bне (?:сказ|назв|дал|да[вю]|стал|вв[ое]|вве|перев|перечисл|отправ|скин|плат|оплат|заплат|скач|устан|став"
+    r"|постав|диктов|продикт|сообщ|переход|перешл|перешел|откры|нажим|нажал|вклад|влож|отда)\w*"
+    r"|\bотказал\w*|\bчут не\b|\bпочти\b"
+    r"|\w(?:ма|ме|ба|бе|па|пе)дим\b|\bжокпин\b|\bжаздадим\b|\bжаздади\b"
+)
+# A line made only of courtesy words is a greeting whatever came before ("ок спасибо", "сәлем
+# бот", "добрый вечер"): the model needs no help there, but one unusual filler must not tip it.
+_HELLO_WORDS = (
+    "привет приветик прив приветствую здравствуйте здравствуй здрасте здрасьте хай добрый доброе доброго "
+    "доброй салем салам салеметсиз салеметсизбе салеметсиздер саламатсиз саламатсызба армысыз ассалаумагалейкум "
+    "ассаламуалейкум ассалаумалейкум уалейкум кайырлы hi hello"
+)
+_THANKS_WORDS = (
+    "спасибо спасибки спасибочки спс пасиб благодарю рахмет ракмет рахмеет алгыс пока свидания "
+    "сау болыныз болыныз разы thanks thank"
+)
+_FILLER_WORDS = (
+    "ок окей ok хорошо ладно понятно ясно большое огромное вам тебе всем бот день утро утра вечер ночи времени "
+    "суток до и да кун тан кеш коп улкен сизге саган бот достар ага апай агай айналайын жаксы тусиндим бе ба "
+    "ме ма мын сау болсын алла разы дай бог здоровья храни очень помогли вы"
 )
 _THANKS = re.compile(r"рах?ме+т|ракме+т|рахм|спасиб|спс|благодар|пасиб|алгис|разы болсин|сау бол|до свидан|\bпока\b")
 
@@ -123,6 +155,31 @@ def is_emoji_only(text: str) -> bool:
     return seen
 
 
+def _folded_words(words: str) -> frozenset[str]:
+    return frozenset(fold(normalize(w).text) for w in words.split())
+
+
+_COURTESY: dict[str, frozenset[str]] = {}
+
+
+def _courtesy(folded_words: list[str]) -> SocialKind | None:
+    """"hello" or "thanks" when every word of the line is a courtesy word, else None."""
+    if not _COURTESY:
+        _COURTESY.update(hello=_folded_words(_HELLO_WORDS), thanks=_folded_words(_THANKS_WORDS),
+                         filler=_folded_words(_FILLER_WORDS))
+    if not folded_words or len(folded_words) > 6:
+        return None
+    hello = thanks = False
+    for w in folded_words:
+        if w in _COURTESY["thanks"] or w.startswith(("спасиб", "рахм", "ракм", "благодар")):
+            thanks = True
+        elif w in _COURTESY["hello"] or w.startswith(("здравств", "здрас", "привет")):
+            hello = True
+        elif w not in _COURTESY["filler"]:
+            return None
+    return "thanks" if thanks else "hello" if hello else None
+
+
 class _Head:
     """A fitted multinomial logistic regression read out for fast single-text scoring."""
 
@@ -174,7 +231,7 @@ class IntentReader:
         x = vectorizer.fit_transform(docs)
         self._vocab: dict[str, int] = vectorizer.vocabulary_
         self._idf = vectorizer.idf_
-        weights = np.array([r[4] for r in rows])
+        weights = np.array([r[4] * (PAID_WEIGHT if r[1] == "paid" else 1.0) for r in rows])
 
         def head(labels: list[str], mask: np.ndarray | None = None) -> _Head:
             xs, ys, ws = x, np.array(labels), weights
@@ -188,6 +245,8 @@ class IntentReader:
             return _Head([str(c) for c in model.classes_], coef * _TEMPERATURE, intercept * _TEMPERATURE)
 
         self._with_context = head([r[1] for r in rows])
+        self._with_context.intercept = self._with_context.intercept + np.array(
+            [FOLLOWUP_BIAS if c == "followup" else 0.0 for c in self._with_context.classes])
         self._alone = head([r[2] for r in rows])
         is_paid = np.array([r[1] == "paid" for r in rows])
         self._paid = head([r[3] or "" for r in rows], is_paid)
@@ -221,12 +280,15 @@ class IntentReader:
         folded = doc[0]
         if not _WORD.search(folded):
             return IntentGuess("other", None, None, 0.9)
+        courtesy = _courtesy(_WORD.findall(folded))
+        if courtesy is not None:
+            return IntentGuess("greeting", None, courtesy, 0.95)
         idx, vals = self._vector(doc)
         head = self._alone if previous is None else self._with_context
         probs = head.proba(idx, vals)
         by = dict(zip(head.classes, probs))
         intent = max(by, key=by.get)
-        if by["paid"] >= PAID_THRESHOLD:
+        if by["paid"] >= PAID_THRESHOLD and (intent == "paid" or not _NEGATED_LOSS.search(folded)):
             intent = "paid"
         elif len(text) > LONG_TEXT and intent in ("story", "other", "question", "followup"):
             if not (set(_WORD.findall(folded)) & _FIRST_PERSON):
