@@ -26,6 +26,7 @@ import numpy as np
 from scipy import sparse
 
 from bot.classifier import fusion
+from bot.classifier.channel import ChannelDetector
 from bot.classifier.encoders import (
     Encoder,
     LexicalEncoder,
@@ -194,6 +195,7 @@ class Classifier:
                  examples: list[tuple[str, str, str | None]]) -> None:
         self.kb = kb
         self.detector = SignalDetector(kb)
+        self.channels = ChannelDetector(kb)
         self._views = list(views)
         self._labels = labels
         self._fusion = fused
@@ -326,6 +328,7 @@ class Classifier:
             scam_probability=round(p_scam, 4),
             top=[SchemeScore(scheme=str(self.schemes[i]), score=round(float(schemes[i]), 4)) for i in order[:3]],
             red_flags=[_flag(f) for f in flags],
+            channel=self.channels.detect(norm, (f.id for f in flags)),
             language=lang.lang,
             reply_language=lang.reply_lang,
             script=lang.script,

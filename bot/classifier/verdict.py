@@ -57,6 +57,9 @@ class Verdict(Frozen):
     kind: Kind = "benign"
     warns_about: str | None = None  # for a fraud_warning: the scheme it warns about, when known
     why: list[Why] = []  # reasons the verdict is hedged ("probably X or Y", "I can't tell")
+    # how the message reached the person, from cheap cues in the text (knowledge/channels.yaml):
+    # call | sms_link | messenger | marketplace | social; None when the text does not say
+    channel: str | None = None
 
     @property
     def is_scam(self) -> bool:
