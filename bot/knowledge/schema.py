@@ -49,20 +49,13 @@ class Example(Strict):
     kind: Literal["message", "situation"]
 
 
-class Step(Localized):
-    """One step of a scheme's advice. ``channel`` (an id from knowledge/channels.yaml) marks a
-    step that fits only a message that came that way: "hang up" answers a call, not an SMS."""
-
-    channel: str | None = None
-
-
 class Scheme(Strict):
     id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
     title: Localized
     summary: Localized
     how_it_works: Localized
     red_flags: list[Localized] = Field(min_length=3, max_length=6)
-    what_to_do: list[Step] = Field(min_length=2, max_length=6)
+    what_to_do: list[Localized] = Field(min_length=2, max_length=6)
     report_via: list[str] = Field(min_length=1)
     examples: list[Example] = Field(min_length=30)
 
@@ -103,14 +96,15 @@ class IntentExample(Strict):
     """One text a person might send. ``paid`` says what was given away (paid examples only),
     ``social`` which courtesy it is (greeting examples only). A follow-up only means something
     after a verdict, so it names that verdict (``previous``: a scheme id or "benign") and what
-    the same words are when nothing was said before (``alone``: a question or other)."""
+    the same words are when nothing was said before (``alone``: a question, other, or a story:
+    "he asked for the code but I did not tell" after a verdict answers it, and alone tells one)."""
 
     text: str = Field(min_length=1)
     lang: ExampleLang
     paid: PaidKind | None = None
     social: SocialKind | None = None
     previous: str | None = None
-    alone: Literal["question", "other"] | None = None
+    alone: Literal["question", "other", "story"] | None = None
 
 
 class IntentFile(Strict):
@@ -129,7 +123,7 @@ class IntentFile(Strict):
             if (ex.previous is None or ex.alone is None) == is_followup:
                 raise ValueError(
                     f"{where}: `previous` (the scheme id of the verdict it answers, or benign) and `alone` "
-                    "(question or other) go on every followup example and nowhere else"
+                    "(question, other or story) go on every followup example and nowhere else"
                 )
         return self
 
@@ -238,22 +232,6 @@ class LinksFile(Strict):
         return value
 
 
-class Channel(Strict):
-    """How a message reached the person (knowledge/channels.yaml): the cues that tell it, and
-    the first steps and contacts that fit it."""
-
-    id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
-    title: Localized  # "a call", shown in "why I think so"
-    cues: LocalizedList  # phrases in the syntax of knowledge/signals.yaml ("звонил*", "не кладите трубку")
-    link_cue: bool = False  # a link in the text (not an official one) counts as a cue of this channel
-    steps: list[Localized] = Field(min_length=1, max_length=3)  # before the scheme's own steps
-    contacts: list[str] = []  # before the scheme's own contacts
-
-
-class ChannelsFile(Strict):
-    channels: list[Channel] = Field(min_length=1)
-
-
 class RiskTexts(Strict):
     high: Localized
     medium: Localized
@@ -278,13 +256,6 @@ class RepliesFile(Strict):
     unsure: Localized
     how_to_check_heading: Localized
     how_to_check: LocalizedList
-    # the details a button under a scam's short answer opens
-    why_heading: Localized
-    found_heading: Localized  # what this message shows
-    signs_heading: Localized  # how the scheme is recognised
-    channel_line: Localized  # {channel}: how the message reached the person
-    # words that name the bank's own number in a step: a short answer names each contact once
-    bank_mentions: LocalizedList
     # why a verdict is hedged, one line per reason the classifier gives
     why: dict[Literal["two_schemes_close", "unlike_known_examples", "no_risk_signal"], Localized]
 
@@ -467,7 +438,6 @@ class KnowledgeBase(Strict):
     regions: dict[str, Region]  # in file order: the order of the buttons
     fingerprint: str
     intents: list[IntentFile] = Field(default_factory=list)  # knowledge/intents/, in file order
-    channels: dict[str, Channel] = Field(default_factory=dict)  # knowledge/channels.yaml, in file order
 
     def labelled_examples(self) -> list[tuple[str, Example]]:
         """(label, example) pairs for every example, schemes first, in a stable order."""
