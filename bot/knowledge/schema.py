@@ -49,13 +49,20 @@ class Example(Strict):
     kind: Literal["message", "situation"]
 
 
+class Step(Localized):
+    """One step of a scheme's advice. ``channel`` (an id from knowledge/channels.yaml) marks a
+    step that fits only a message that came that way: "hang up" answers a call, not an SMS."""
+
+    channel: str | None = None
+
+
 class Scheme(Strict):
     id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
     title: Localized
     summary: Localized
     how_it_works: Localized
     red_flags: list[Localized] = Field(min_length=3, max_length=6)
-    what_to_do: list[Localized] = Field(min_length=2, max_length=6)
+    what_to_do: list[Step] = Field(min_length=2, max_length=6)
     report_via: list[str] = Field(min_length=1)
     examples: list[Example] = Field(min_length=30)
 
@@ -232,6 +239,22 @@ class LinksFile(Strict):
         return value
 
 
+class Channel(Strict):
+    """How a message reached the person (knowledge/channels.yaml): the cues that tell it, and
+    the first steps and contacts that fit it."""
+
+    id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    title: Localized  # "a call", shown in "why I think so"
+    cues: LocalizedList  # phrases in the syntax of knowledge/signals.yaml ("звонил*", "не кладите трубку")
+    link_cue: bool = False  # a link in the text (not an official one) counts as a cue of this channel
+    steps: list[Localized] = Field(min_length=1, max_length=3)  # before the scheme's own steps
+    contacts: list[str] = []  # before the scheme's own contacts
+
+
+class ChannelsFile(Strict):
+    channels: list[Channel] = Field(min_length=1)
+
+
 class RiskTexts(Strict):
     high: Localized
     medium: Localized
@@ -256,6 +279,13 @@ class RepliesFile(Strict):
     unsure: Localized
     how_to_check_heading: Localized
     how_to_check: LocalizedList
+    # the details a button under a scam's short answer opens
+    why_heading: Localized
+    found_heading: Localized  # what this message shows
+    signs_heading: Localized  # how the scheme is recognised
+    channel_line: Localized  # {channel}: how the message reached the person
+    # words that name the bank's own number in a step: a short answer names each contact once
+    bank_mentions: LocalizedList
     # why a verdict is hedged, one line per reason the classifier gives
     why: dict[Literal["two_schemes_close", "unlike_known_examples", "no_risk_signal"], Localized]
 
@@ -438,6 +468,7 @@ class KnowledgeBase(Strict):
     regions: dict[str, Region]  # in file order: the order of the buttons
     fingerprint: str
     intents: list[IntentFile] = Field(default_factory=list)  # knowledge/intents/, in file order
+    channels: dict[str, Channel] = Field(default_factory=dict)  # knowledge/channels.yaml, in file order
 
     def labelled_examples(self) -> list[tuple[str, Example]]:
         """(label, example) pairs for every example, schemes first, in a stable order."""

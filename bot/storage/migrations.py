@@ -98,4 +98,21 @@ MIGRATIONS: tuple[str, ...] = (
         handled_at REAL NOT NULL
     );
     """,
+    # 4: the conversation's memory, one row per user: what the bot last answered (the verdict's
+    # scheme, risk, kind and channel) and what the person last meant (the intent), so that a
+    # follow-up ("and if he calls again?") is answered in its context. Ids and enums only, never
+    # the user's words; read only while `updated_at` is recent; deleted with the user (/forget).
+    """
+    CREATE TABLE conversations (
+        user_id    INTEGER PRIMARY KEY REFERENCES users(id) ON DELETE CASCADE,
+        scheme     TEXT,                           -- the last verdict's scheme id; NULL: not fraud or none
+        risk       TEXT,                           -- high | medium | low | none; NULL: no verdict yet
+        kind       TEXT,                           -- scam | benign | fraud_warning | unsure
+        channel    TEXT,                           -- call | sms | messenger | ... when the verdict names one
+        intent     TEXT NOT NULL,                  -- message | story | paid | question | followup | greeting | other
+        paid       TEXT,                           -- money | code | app | card, after a paid turn
+        verdict_at REAL,
+        updated_at REAL NOT NULL
+    );
+    """,
 )
