@@ -5,8 +5,12 @@ The ``origin_*`` helpers build MessageOrigin JSON for ``BotAPIEmulator.send_forw
 
 from __future__ import annotations
 
+import io
 import time
+import warnings
 from typing import Any
+
+from PIL import Image
 
 from bot.devserver.state import StoredFile
 from bot.devserver.telegram_html import utf16_length
@@ -65,8 +69,21 @@ def bot_command_entities(text: str) -> list[dict[str, Any]]:
     return [{"type": "bot_command", "offset": 0, "length": utf16_length(command)}]
 
 
+def _picture_size(data: bytes) -> tuple[int, int]:
+    """The picture's own size read from its header (a chart the bot draws, say), so that a
+    client shows it unstretched; ``PHOTO_SIZE`` for bytes that are not a picture (tests often
+    send placeholders)."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(data)) as image:
+                return image.size
+    except (OSError, ValueError, Image.DecompressionBombError):
+        return PHOTO_SIZE
+
+
 def photo_json(stored: StoredFile) -> list[dict[str, Any]]:
-    width, height = PHOTO_SIZE
+    width, height = _picture_size(stored.data)
     return [
         {
             "file_id": stored.file_id,

@@ -11,6 +11,7 @@ import aiohttp
 import pytest
 from aiogram import Bot
 from aiogram.types import (
+    BufferedInputFile,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     KeyboardButton,
@@ -311,3 +312,12 @@ async def test_the_page_can_say_every_reason_a_picture_is_refused_in_kazakh_and_
     script = await (await page.get("/static/chat.js")).text()
     for problem in (*PROBLEMS, "caption_too_long", "failed"):
         assert len(re.findall(rf"\b{problem}: \"[^\"]+\"", script)) == 2, problem  # one kk, one ru text
+
+
+async def test_a_picture_the_bot_sends_keeps_its_own_shape_and_the_page_can_show_it(page, bot):
+    await send(page, "/stats")
+    await bot.send_photo(USER, BufferedInputFile(_png(800, 300), filename="chart.png"))
+    [photo] = [m for m in (await changes(page))["messages"] if m["from"]["is_bot"]][0]["photo"]
+    assert (photo["width"], photo["height"]) == (800, 300)
+    shown = await page.get("/api/file", params={"user_id": USER, "file_id": photo["file_id"]})
+    assert (shown.status, shown.content_type) == (200, "image/png")
