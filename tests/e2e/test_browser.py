@@ -328,6 +328,32 @@ async def test_on_a_phone_a_screenshot_sent_from_the_page_is_shown_and_gets_a_ve
         await _screenshot(phone, tmp_path, f"photo-in-chat-{lang}")
 
 
+PASTE_PICTURE = """
+const [name, type, text] = arguments;
+const data = new DataTransfer();
+data.items.add(new File([new Uint8Array([137, 80, 78, 71, 13, 10, 26, 10])], name, {type}));
+if (text) data.setData("text/plain", text);
+const box = document.getElementById("text");
+box.dispatchEvent(new ClipboardEvent("paste", {clipboardData: data, bubbles: true, cancelable: true}));
+return [!document.getElementById("picked").hidden, document.getElementById("picked-name").textContent,
+        box.placeholder];
+"""
+
+
+@pytest.mark.parametrize(("lang", "caption_hint"), [("kk", "Суретке жазу"), ("ru", "Подпись к фото")])
+async def test_a_screenshot_pasted_into_the_text_box_is_picked_but_a_paste_with_text_stays_text(
+        phone, lang, caption_hint):
+    async with BotAPIEmulator() as emulator, demo_page(emulator) as url:
+        await open_phone_page(phone, url, lang)
+        with_text = await _in_browser(phone.execute_script, PASTE_PICTURE, "table.png", "image/png", "Кесте")
+        assert with_text[0] is False
+        picked, name, placeholder = await _in_browser(phone.execute_script, PASTE_PICTURE, "image.png", "image/png", "")
+        assert (picked, name) == (True, "image.png") and placeholder.startswith(caption_hint)
+        await _in_browser((await _in_browser(phone.find_element, "id", "picked-remove")).click)
+        assert await _in_browser(phone.execute_script, "return document.getElementById('picked').hidden")
+        assert emulator.pending_updates == 0
+
+
 @pytest.mark.parametrize("lang", ["kk", "ru"])
 async def test_on_a_phone_a_file_that_is_not_a_picture_gets_a_clear_message_and_nothing_is_sent(
         phone, settings, classifier, tmp_path, lang):

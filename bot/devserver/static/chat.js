@@ -608,6 +608,14 @@
       pictureInput.value = ""; // the same file can be picked again after a refusal
       choosePicture(file);
     });
+    // On a computer a screenshot is usually copied, not saved: pasting it picks it. A paste
+    // that also carries text (from an office document, say) stays a text paste.
+    input.addEventListener("paste", (event) => {
+      const data = event.clipboardData;
+      if (!data || !data.files || !data.files.length || data.getData("text/plain")) return;
+      event.preventDefault();
+      choosePicture(data.files[0]);
+    });
     document.getElementById("picked-remove").addEventListener("click", () => {
       setPicked(null);
       hidePictureError();
