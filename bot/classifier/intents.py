@@ -48,7 +48,7 @@ INTENTS: tuple[str, ...] = get_args(IntentId)
 
 # "paid" is chosen when its probability reaches this share even if another intent is higher:
 # read off cross-validated scores of the knowledge examples (see tests/unit/test_intents.py).
-PAID_THRESHOLD = 0.30
+PAID_THRESHOLD = 0.25
 # A text longer than this, written to the reader and not about the writer, is a pasted script.
 LONG_TEXT = 250
 # Weight of all the knowledge-base `message` examples together, in multiples of the number of
@@ -60,10 +60,10 @@ _C = 1.0  # the SVMs' inverse regularisation
 _TEMPERATURE = 3.0  # softmax(score × this): SVM margins of about ±1 become probabilities
 # Added to the follow-up score (before the softmax) when there is a recent verdict: most short
 # lines typed right after an answer are about that answer.
-FOLLOWUP_BIAS = 0.5
+FOLLOWUP_BIAS = 0.8
 # Paid examples weigh this much more than others in training: a missed victim costs more than
 # a story answered with the urgent steps.
-PAID_WEIGHT = 1.0
+PAID_WEIGHT = 1.5
 
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
 _URL = re.compile(r"https?://|www\.|\b[\w-]+\.(?:kz|com|ru|online|site|top|info|net|org|xyz|shop|help|me|ly)\b")
