@@ -170,6 +170,36 @@ class PhraseSignal(Strict):
     weight: float
     title: Localized
     phrases: list[str] = Field(min_length=1)
+    # A request that a prohibition can turn around ("никому не сообщайте код", "кодты
+    # айтпаңыз"): checked against `scope` before it counts (bot/classifier/signals.py).
+    negatable: bool = False
+
+
+class SignalScope(Strict):
+    """Cue words that decide whether a request found in a text is aimed at the reader: a
+    prohibition ("never tell the code") and a description of what fraudsters do ("мошенники
+    просят…") are not requests. Single words, written as people write them; `agents`,
+    `reporting_verbs` and `losses` are phrases in the same syntax as a signal's."""
+
+    negators: list[str] = Field(min_length=1)  # each counts as a negation where it stands
+    particles: list[str] = Field(min_length=1)  # negate the next word ("не называйте")
+    particle_exceptions: list[str] = []  # ...unless it is one of these ("не істеймін": what)
+    negative_endings: list[str] = Field(min_length=1)  # Kazakh negative verb forms ("-маңыз")
+    negative_words: list[str] = []  # negative forms too short for an ending ("айтпа")
+    privatives: list[str] = []  # "without": a prohibition with it is a demand ("без предоплаты не…")
+    privative_endings: list[str] = []  # the Kazakh "-сыз/-сіз" ("төлемсіз")
+    imperative_endings: list[str] = Field(min_length=1)  # a request to the reader ("-ите", "-ңыз")
+    imperative_words: list[str] = []  # requests no ending finds ("скажи", "назови")
+    clause_openers: list[str] = []  # end the search for a negation ("а", "но", "енді")
+    coordinators: list[str] = []  # ...when they follow a comma ("и", "және")
+    subjects: list[str] = []  # a new subject ends it too ("я", "ол")
+    agents: list[str] = Field(min_length=1)  # fraudsters as the actor ("мошенники", "алаяқтар")
+    reporting_verbs: list[str] = Field(min_length=1)  # a warning's verb ("предупреждает", "ескертеді")
+    addressee: list[str] = Field(min_length=1)  # the reader addressed ("вам", "сізге")
+    teller: list[str] = []  # a person's own story ("мне", "маған"): it keeps its flags
+    quotatives: list[str] = []  # quoted speech ("деп", "говорят"): a quoted request stays reported
+    losses: list[str] = []  # a reported loss ("ущерб", "зиян"): its sum is not a request
+    idioms: list[str] = []  # set expressions that only look like a request ("назар аударыңыз")
 
 
 class StructuralSignal(Strict):
@@ -191,11 +221,14 @@ STRUCTURAL_SIGNALS = (
     "phone_foreign",
     "card_number",
     "money_amount",
+    "negated_request",  # a request a prohibition turns around: evidence of a genuine warning
+    "reported_request",  # a request described as what fraudsters do: evidence of a warning or news
 )
 
 
 class SignalsFile(Strict):
     signals: list[PhraseSignal]
+    scope: SignalScope
     structural: dict[str, StructuralSignal]
 
     @field_validator("structural")
