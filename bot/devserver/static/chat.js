@@ -500,7 +500,9 @@
     if (pickedUrl) URL.revokeObjectURL(pickedUrl);
     picked = file;
     pickedUrl = file ? URL.createObjectURL(file) : null;
-    document.getElementById("picked-thumb").src = pickedUrl || "";
+    const thumb = document.getElementById("picked-thumb");
+    if (pickedUrl) thumb.src = pickedUrl;
+    else thumb.removeAttribute("src"); // an empty src would be a request for the page itself
     document.getElementById("picked-name").textContent = file ? file.name : "";
     pickedBox.hidden = !file;
     input.placeholder = file ? strings.captionPlaceholder : currentPlaceholder;
