@@ -180,6 +180,8 @@ class _Layout:
         self._clause_marks = [m.start() for m in _CLAUSE_SPLIT.finditer(folded)]
         self._sentence_marks = [m.start() for m in _SENTENCE_SPLIT.finditer(folded)]
         self._moods: dict[int, int] = {}
+        self._clauses: dict[int, int] = {}
+        self._sentences: dict[int, int] = {}
         self._requesting: dict[int, bool] = {}
         self.negated_words: set[int] = set()  # words of phrases found negated so far
         # quotes: the state after each quote mark, to tell whether a word is inside «…» or "…"
@@ -221,10 +223,16 @@ class _Layout:
         return self.text[self.starts[i]:self.ends[i]]
 
     def clause(self, i: int) -> int:
-        return bisect_right(self._clause_marks, self.starts[i])
+        clause = self._clauses.get(i)
+        if clause is None:
+            clause = self._clauses[i] = bisect_right(self._clause_marks, self.starts[i])
+        return clause
 
     def sentence(self, i: int) -> int:
-        return bisect_right(self._sentence_marks, self.starts[i])
+        sentence = self._sentences.get(i)
+        if sentence is None:
+            sentence = self._sentences[i] = bisect_right(self._sentence_marks, self.starts[i])
+        return sentence
 
     def quoted(self, i: int) -> bool:
         k = bisect_left(self._quote_at, self.starts[i])
@@ -344,7 +352,9 @@ class SignalDetector:
         self._phrases: list[tuple[str, float, Localized, bool, list[tuple[str, re.Pattern[str]]]]] = []
         for signal in kb.signals.signals:
             try:
-                patterns = [(phrase_anchor(p), re.compile(compile_phrase(p))) for p in signal.phrases]
+                # phrases that fold alike ("код из смс", "код из sms") are one pattern
+                compiled = dict.fromkeys((phrase_anchor(p), compile_phrase(p)) for p in signal.phrases)
+                patterns = [(anchor, re.compile(regex)) for anchor, regex in compiled]
             except (ValueError, re.error) as exc:
                 raise ValueError(f"knowledge/signals.yaml: signal '{signal.id}': {exc}") from exc
             self._phrases.append((signal.id, signal.weight, signal.title, signal.negatable, patterns))
