@@ -57,6 +57,7 @@ LONG_TEXT = 250
 KB_MESSAGE_WEIGHT = 0.5
 KB_MESSAGE_SAMPLE = 700
 _C = 1.0  # the SVMs' inverse regularisation
+_CHAR_SIZES = (2, 3, 4)  # character n-gram lengths
 _TEMPERATURE = 3.0  # softmax(score × this): SVM margins of about ±1 become probabilities
 # Added to the follow-up score (before the softmax) when there is a recent verdict: most short
 # lines typed right after an answer are about that answer.
@@ -116,7 +117,7 @@ def _features(folded: str, original: str) -> list[str]:
     for w in words:
         padded = f" {w} "
         n = len(padded)
-        for size in (2, 3, 4):
+        for size in _CHAR_SIZES:
             for i in range(n - size + 1):
                 feats.append(padded[i:i + size])
         feats.append("w:" + w)
