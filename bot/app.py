@@ -25,7 +25,9 @@ from bot.broadcast import DeliveryEngine
 from bot.broadcast_progress import ProgressReporter
 from bot.checking import CheckService
 from bot.classifier import Classifier
+from bot.classifier.intents import IntentReader
 from bot.config import Settings
+from bot.conversation import Conversation
 from bot.faq_match import FaqMatcher
 from bot.handlers import setup_routers
 from bot.i18n import LANGUAGES, N_, both, create_i18n
@@ -34,7 +36,7 @@ from bot.knowledge import KnowledgeBase, load_knowledge
 from bot.middlewares import LanguageMiddleware, StorageMiddleware, ThrottlingMiddleware
 from bot.ocr import OcrService
 from bot.replies import ReplyRenderer
-from bot.storage import Database
+from bot.storage import ConversationRepo, Database
 from bot.storage.broadcasts import BroadcastsRepo
 from bot.telegram_retry import RetryMiddleware
 
@@ -58,13 +60,16 @@ class Deps:
     i18n: I18n
     ocr: OcrService
     inbox: Inbox
+    conversation: Conversation
 
 
 @contextlib.asynccontextmanager
-async def open_deps(settings: Settings, classifier: Classifier | None = None) -> AsyncIterator[Deps]:
+async def open_deps(settings: Settings, classifier: Classifier | None = None,
+                    intents: IntentReader | None = None) -> AsyncIterator[Deps]:
     """Load the knowledge base, start the classifier process, open the database; close all at
-    the end. Tests pass a ready classifier, which then runs on a thread of this process. The
-    OCR workers start with the first picture, or earlier through `OcrService.warm_up`."""
+    the end. Tests pass a ready classifier, which then runs on a thread of this process, and may
+    pass a ready intent reader (it is fitted at start otherwise). The OCR workers start with the
+    first picture, or earlier through `OcrService.warm_up`."""
     kb = load_knowledge(settings.knowledge_dir)
     checker = CheckService.in_thread(classifier) if classifier else CheckService.in_process(settings)
     ocr = OcrService(workers=settings.ocr_workers, queue=settings.ocr_queue, time_limit=settings.ocr_time_limit,
@@ -75,7 +80,10 @@ async def open_deps(settings: Settings, classifier: Classifier | None = None) ->
         db = await Database.open(settings.database_path)
         inbox = Inbox(db)
         await inbox.open()
-        yield Deps(settings, kb, ReplyRenderer(kb), checker, FaqMatcher(kb), db, create_i18n(), ocr, inbox)
+        renderer, faq = ReplyRenderer(kb), FaqMatcher(kb)
+        memory = ConversationRepo(db, ttl=settings.conversation_memory_minutes * 60)
+        conversation = Conversation(kb, intents or IntentReader(kb), checker, faq, renderer, memory)
+        yield Deps(settings, kb, renderer, checker, faq, db, create_i18n(), ocr, inbox, conversation)
     finally:
         checker.close()
         ocr.close()

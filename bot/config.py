@@ -60,6 +60,10 @@ class Settings(BaseSettings):
     throttle_messages: int = Field(default=20, ge=1, description="messages one user may send per window")
     throttle_window: float = Field(default=10.0, gt=0, description="the throttling window, seconds")
     heartbeat_path: Path = Path("data/heartbeat")
+    conversation_memory_minutes: float = Field(
+        default=30.0, gt=0, description="how long the bot remembers its last answer to a user, so that a "
+        "follow-up is answered in its context (minutes)"
+    )
     broadcast_rate: float = Field(default=25.0, gt=0, le=30, description="alert messages per second (Telegram: ~30)")
     broadcast_paid: bool = Field(
         default=False, description="send alerts with allow_paid_broadcast (up to 1000 msg/s; costs Telegram Stars)"

@@ -51,9 +51,6 @@ INTENTS: tuple[str, ...] = get_args(IntentId)
 PAID_THRESHOLD = 0.25
 # A text longer than this, written to the reader and not about the writer, is a pasted script.
 LONG_TEXT = 250
-# Only the start of a text is read: what a wall of text is shows in its first lines, and a
-# 4096-character message would otherwise cost ten times a normal one.
-READ_CHARS = 600
 # Weight of all the knowledge-base `message` examples together, in multiples of the number of
 # intent examples of `message`: they are many (~2 000) and would otherwise drown the rest.
 # A fixed, evenly spread sample of them is enough and keeps the build fast.
@@ -241,7 +238,7 @@ class IntentReader:
             xs, ys, ws = x, np.array(labels), weights
             if mask is not None:
                 xs, ys, ws = x[mask], ys[mask], weights[mask]
-            model = LinearSVC(C=_C, random_state=0)  # its solver shuffles: fixed, so every start is the same model
+            model = LinearSVC(C=_C)
             model.fit(xs, ys, sample_weight=ws)
             coef, intercept = model.coef_, model.intercept_
             if len(model.classes_) == 2:  # one row for "the second class": make it a row per class
@@ -280,7 +277,7 @@ class IntentReader:
             return IntentGuess("message", None, None, 0.99)
         if is_emoji_only(text):
             return IntentGuess("greeting", None, "emoji", 0.97)
-        doc = self._doc(text[:READ_CHARS])
+        doc = self._doc(text[:4096])
         folded = doc[0]
         if not _WORD.search(folded):
             return IntentGuess("other", None, None, 0.9)

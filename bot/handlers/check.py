@@ -1,12 +1,19 @@
-"""Any text, caption or forwarded message → the classifier → a warning or a calm answer.
-A short general question ("куда звонить?") is answered from the FAQ instead.
+"""Any text, caption or forwarded message → the conversation service → its answer.
 
-The handler only translates: Telegram message in, Verdict from the check service, the
-rendered answer out. The check is stored redacted before the answer goes out, so the
-buttons under it can point at it; but storage only remembers, it never decides whether the
-user gets the verdict: when the write fails or takes longer than a moment (a locked database,
-a full disk, a read-only file), the verdict goes out without the buttons that need the
-stored check, after one log line.
+The service (`bot/conversation.py`) decides what the text needs: a fraud check (a pasted,
+forwarded or told message), the urgent steps (the money, a code, an app, card details already
+given away), a FAQ answer, an answer in the context of the last verdict, or a short friendly
+word. The handler only translates: Telegram message in, a `Reply` from the service, the
+answer out.
+
+A verdict's check is stored redacted before the answer goes out, so the buttons under it can
+point at it; but storage only remembers, it never decides whether the user gets the verdict:
+when the write fails or takes longer than a moment (a locked database, a full disk, a
+read-only file), the verdict goes out without the buttons that need the stored check, after
+one log line.
+
+After /forget the next text starts over: the language question a new user gets, then the
+answer to the text (a greeting needs no second greeting).
 """
 
 from __future__ import annotations
@@ -20,7 +27,9 @@ from functools import partial
 from aiogram import F, Router
 from aiogram.enums import ChatAction
 from aiogram.exceptions import TelegramAPIError
+from aiogram.fsm.context import FSMContext
 from aiogram.types import (
+    InlineKeyboardMarkup,
     Message,
     MessageOriginChannel,
     MessageOriginChat,
@@ -33,10 +42,12 @@ from aiogram.utils.i18n import gettext as _
 from bot import keyboards
 from bot.checking import CheckService
 from bot.classifier import EmptyText, Verdict
-from bot.faq_match import FaqMatcher
+from bot.conversation import Conversation, Reply
+from bot.handlers.privacy import StartOver
+from bot.handlers.start import start
 from bot.i18n import Lang, current_lang
 from bot.replies import ReplyRenderer
-from bot.storage import ChecksRepo
+from bot.storage import ChecksRepo, UserRecord
 from bot.storage.checks import Source
 from bot.storage.database import best_effort
 from bot.telegram_text import split_message
@@ -110,10 +121,12 @@ async def answer_check(
     renderer: ReplyRenderer,
     i18n: I18n,
     language_known: bool,
+    conversation: Conversation | None = None,
 ) -> None:
-    """Checks ``text`` and answers with the verdict and its buttons. ``notes`` gives the
-    paragraphs that go before the verdict; it is called in the answer's language (the text's
-    own language when the user never chose one)."""
+    """Checks ``text`` and answers with the verdict and its buttons (a screenshot's text: it is
+    always a message to check). ``notes`` gives the paragraphs that go before the verdict; it is
+    called in the answer's language (the text's own language when the user never chose one).
+    With ``conversation`` the verdict is remembered, so a follow-up has its context."""
     typing = asyncio.create_task(typing_if_slow(message))
     try:
         verdict = await checker.check(text)
@@ -123,6 +136,25 @@ async def answer_check(
     finally:
         typing.cancel()
     lang = current_lang(i18n) if language_known else verdict.reply_language
+    if conversation is not None and message.from_user is not None:
+        await conversation.remember_check(message.from_user.id, verdict)
+    await send_verdict(message, text, source, verdict, lang, notes, checks=checks, renderer=renderer, i18n=i18n)
+
+
+async def send_verdict(
+    message: Message,
+    text: str,
+    source: Source,
+    verdict: Verdict,
+    lang: Lang,
+    notes: Callable[[], list[str]],
+    *,
+    checks: ChecksRepo,
+    renderer: ReplyRenderer,
+    i18n: I18n,
+) -> None:
+    """The verdict, split to Telegram's limit, the buttons under its last part; the check is
+    stored first (best effort) so that the buttons can point at it."""
     check_id = None
     if message.from_user is not None:  # the router lets only private chats in: the sender is the chat
         check_id = await best_effort(checks.add(message.from_user.id, text, source, verdict), "check")
@@ -134,23 +166,57 @@ async def answer_check(
             await message.answer(part, reply_markup=markup)
 
 
+def reply_markup(reply: Reply, renderer: ReplyRenderer) -> InlineKeyboardMarkup | None:
+    match reply.keyboard:
+        case "faq_list":
+            return keyboards.faq_list(renderer.kb, reply.lang)
+        case "back_to_faq":
+            return keyboards.back_to_faq()
+    return None
+
+
+async def starting_over(message: Message, state: FSMContext, user_record: UserRecord | None, i18n: I18n) -> bool:
+    """True once, for the first text after /forget while no language is chosen again: the
+    language question of a new user goes out first."""
+    if await state.get_state() != StartOver.fresh.state:
+        return False
+    await state.clear()
+    if user_record is not None and user_record.language is not None:  # chose one again already (/start)
+        return False
+    await start(message, i18n)
+    return True
+
+
 async def check_message(
     message: Message,
-    checker: CheckService,
+    conversation: Conversation,
     checks: ChecksRepo,
     renderer: ReplyRenderer,
-    faq: FaqMatcher,
     i18n: I18n,
     language_known: bool,
+    state: FSMContext,
+    user_record: UserRecord | None,
 ) -> None:
     text = message.text if message.text is not None else message.caption or ""
-    faq_id = faq.match(text) if message.forward_origin is None else None
-    faq_answer = renderer.faq_answer(faq_id, current_lang(i18n), html=True) if faq_id else None
-    if faq_answer is not None:
-        await message.answer(faq_answer, reply_markup=keyboards.back_to_faq())
+    fresh = await starting_over(message, state, user_record, i18n)
+    typing = asyncio.create_task(typing_if_slow(message))
+    try:
+        reply = await conversation.answer(
+            text,
+            user_id=message.from_user.id if message.from_user is not None else None,
+            lang=current_lang(i18n) if language_known else None,
+            forwarded=message.forward_origin is not None,
+        )
+    finally:
+        typing.cancel()
+    if reply.verdict is not None:
+        await send_verdict(message, text, _source(message), reply.verdict, reply.lang, partial(origin_notes, message),
+                           checks=checks, renderer=renderer, i18n=i18n)
         return
-    await answer_check(message, text, _source(message), partial(origin_notes, message), checker=checker,
-                       checks=checks, renderer=renderer, i18n=i18n, language_known=language_known)
+    if fresh and reply.route in ("social", "other"):
+        return  # the language question was the greeting
+    with i18n.use_locale(reply.lang):
+        await message.answer(reply.text or "", reply_markup=reply_markup(reply, renderer))
 
 
 async def unknown_command(message: Message) -> None:

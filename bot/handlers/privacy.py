@@ -1,16 +1,27 @@
-"""/forget: delete everything stored about the user, after a confirmation."""
+"""/forget: delete everything stored about the user, after a confirmation.
+
+Then the bot behaves as for someone it has never met: the menu keyboard under the input field
+goes (it would offer buttons of a conversation that no longer exists), and the next text gets
+the language question of a new user first (`StartOver`, kept in the dispatcher's memory only:
+nothing about the person is written anywhere after /forget).
+"""
 
 from __future__ import annotations
 
 from aiogram import Router
 from aiogram.filters import Command
 from aiogram.fsm.context import FSMContext
-from aiogram.types import CallbackQuery, Message
+from aiogram.fsm.state import State, StatesGroup
+from aiogram.types import CallbackQuery, Message, ReplyKeyboardRemove
 from aiogram.utils.i18n import gettext as _
 
 from bot import keyboards
 from bot.callbacks import ForgetCb
 from bot.storage import UsersRepo
+
+
+class StartOver(StatesGroup):
+    fresh = State()  # /forget done: the next text starts over with the language question
 
 
 async def forget_command(message: Message) -> None:
@@ -22,15 +33,19 @@ async def forget_command(message: Message) -> None:
 
 
 async def forget_confirmed(query: CallbackQuery, callback_data: ForgetCb, users: UsersRepo, state: FSMContext) -> None:
-    if callback_data.confirm:
-        await users.forget(query.from_user.id)
-        await state.clear()
-        text = _("Done: everything is deleted. If you write again, I will start from scratch.")
-    else:
-        text = _("OK, nothing was deleted.")
     await query.answer()
+    if not callback_data.confirm:
+        if query.message:
+            await query.message.edit_text(_("OK, nothing was deleted."))
+        return
+    await users.forget(query.from_user.id)
+    await state.clear()
+    await state.set_state(StartOver.fresh)
     if query.message:
-        await query.message.edit_text(text)
+        await query.message.edit_reply_markup(reply_markup=None)  # the question stays, its buttons go
+        # A new message: only a sent message can take the reply keyboard away.
+        await query.message.answer(_("Done: everything is deleted. If you write again, I will start from scratch."),
+                                   reply_markup=ReplyKeyboardRemove())
 
 
 def create_router() -> Router:

@@ -24,6 +24,7 @@ from bot.knowledge.schema import (
     ChannelsFile,
     Contact,
     ContactsFile,
+    ConversationFile,
     Example,
     HelpFile,
     IntentFile,
@@ -333,7 +334,14 @@ def load_knowledge(root: Path | str = DEFAULT_DIR) -> KnowledgeBase:
     _check_contact_refs(f"{help_where}: already_paid.contacts", help_file.already_paid.contacts, contacts)
     for number, entry in enumerate(help_file.faq):
         _check_contact_refs(f"{help_where}: faq.{number}.contacts (id {entry.id})", entry.contacts, contacts)
+    for kind, path in help_file.paid_by_kind.items():
+        _check_contact_refs(f"{help_where}: paid_by_kind.{kind}.contacts", path.contacts, contacts)
     _check_numbers(help_where, help_file, verified_numbers)
+    conversation_path = root / "conversation.yaml"
+    conversation = _validate(ConversationFile, _read_yaml(conversation_path, root), conversation_path, root)
+    _check_contact_refs(f"{_rel(conversation_path, root)}: followup.again.contacts", conversation.followup.again.contacts,
+                        contacts)
+    _check_numbers(_rel(conversation_path, root), conversation, verified_numbers)
 
     regions_file = _validate(RegionsFile, _read_yaml(single["regions"], root), single["regions"], root)
     _check_numbers(_rel(single["regions"], root), regions_file, verified_numbers)
@@ -351,6 +359,7 @@ def load_knowledge(root: Path | str = DEFAULT_DIR) -> KnowledgeBase:
         links=links,
         replies=replies,
         help=help_file,
+        conversation=conversation,
         regions={region.id: region for region in regions_file.regions},
         fingerprint=_fingerprint(files),
         intents=intents,

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 Lang = Literal["kk", "ru"]
 ExampleLang = Literal["kk", "ru", "mixed", "kk_latn"]
@@ -420,8 +420,52 @@ class AlreadyPaid(Strict):
         return _plain(value, 300)
 
 
+# What a person may already have given away; the same kinds as the intent reader's `paid`.
+PaidPathKind = Literal["money", "code", "app", "card"]
+PAID_PATH_KINDS: tuple[str, ...] = ("money", "code", "app", "card")
+
+
+class PaidPath(Strict):
+    """The urgent path for one thing already given away: the calls first (contacts), then the
+    steps that are not calls. Short: it is the whole answer and must fit a phone screen."""
+
+    title: Localized
+    contacts: list[str] = Field(min_length=1)
+    steps: list[Localized] = Field(min_length=1, max_length=4)
+    reassurance: Localized | None = None
+
+    @field_validator("title")
+    @classmethod
+    def _short_title(cls, value: Localized) -> Localized:
+        return _plain(value, 100)
+
+    @field_validator("steps")
+    @classmethod
+    def _short_steps(cls, value: list[Localized]) -> list[Localized]:
+        for number, step in enumerate(value):
+            try:
+                _plain(step, 200)
+            except ValueError as exc:
+                raise ValueError(f"step {number}: {exc}") from None
+        return value
+
+    @field_validator("reassurance")
+    @classmethod
+    def _short_reassurance(cls, value: Localized | None) -> Localized | None:
+        return value if value is None else _plain(value, 200)
+
+
 class HelpFile(Strict):
     already_paid: AlreadyPaid
+    paid_by_kind: dict[PaidPathKind, PaidPath]
+
+    @field_validator("paid_by_kind")
+    @classmethod
+    def _every_kind(cls, value: dict[str, PaidPath]) -> dict[str, PaidPath]:
+        missing = [kind for kind in PAID_PATH_KINDS if kind not in value]
+        if missing:
+            raise ValueError(f"add the urgent path for: {', '.join(missing)} (each of {', '.join(PAID_PATH_KINDS)})")
+        return value
     faq: list[FaqEntry] = Field(min_length=5)
 
     @field_validator("faq")
@@ -432,6 +476,80 @@ class HelpFile(Strict):
             if entry.id in seen:
                 raise ValueError(f"the id '{entry.id}' is used twice; every question needs its own id")
             seen.add(entry.id)
+        return value
+
+
+# --- conversation.yaml: what the bot says around its verdicts -------------------------------
+
+def _line(value: Localized) -> Localized:
+    return _plain(value, 200)
+
+
+def _block(value: Localized) -> Localized:
+    return _plain(value, 400, multiline=True)
+
+
+Line = Annotated[Localized, AfterValidator(_line)]
+Block = Annotated[Localized, AfterValidator(_block)]
+
+
+class SocialTexts(Strict):
+    hello: Line
+    thanks: Line
+    emoji: Line
+
+
+class NotYetTexts(Strict):
+    """"I have not told him the code yet": cues that say "not yet", and what the bot says for
+    each thing not given away (`none`: the text does not say what)."""
+
+    cues: LocalizedList
+    said: dict[Literal["money", "code", "app", "card", "none"], Line]
+
+    @field_validator("said")
+    @classmethod
+    def _every_thing(cls, value: dict[str, Localized]) -> dict[str, Localized]:
+        missing = [k for k in (*PAID_PATH_KINDS, "none") if k not in value]
+        if missing:
+            raise ValueError(f"add a line for: {', '.join(missing)}")
+        return value
+
+
+class AgainTexts(Strict):
+    """"What if he calls again?": cues, and the line before the scheme's own advice."""
+
+    cues: LocalizedList
+    intro: Line
+    contacts: list[str] = []  # ways to stop the sender, shown when the scheme reports through them
+
+
+class FollowupTexts(Strict):
+    heading: Line  # {title}: the scheme of the last verdict
+    now: Line  # before the scheme's steps: "what to do now"
+    not_yet: NotYetTexts
+    again: AgainTexts
+    benign: Line  # after a verdict that saw no fraud, before "how to check it yourself"
+
+
+class ConversationFile(Strict):
+    """knowledge/conversation.yaml: greetings, thanks, "I don't understand", a question without
+    a FAQ answer, and follow-ups to the last verdict. Plain text, short."""
+
+    can_do: Block  # what the bot can do, a few bullet lines
+    can_do_short: Line
+    social: SocialTexts
+    not_understood: Line
+    no_faq: Line
+    more_paid: Line
+    objects: dict[PaidPathKind, LocalizedList]  # words that name what was (not) given away
+    followup: FollowupTexts
+
+    @field_validator("objects")
+    @classmethod
+    def _every_object(cls, value: dict[str, LocalizedList]) -> dict[str, LocalizedList]:
+        missing = [kind for kind in PAID_PATH_KINDS if kind not in value]
+        if missing:
+            raise ValueError(f"add the words for: {', '.join(missing)}")
         return value
 
 
@@ -498,6 +616,7 @@ class KnowledgeBase(Strict):
     links: LinksFile
     replies: RepliesFile
     help: HelpFile
+    conversation: ConversationFile
     regions: dict[str, Region]  # in file order: the order of the buttons
     fingerprint: str
     intents: list[IntentFile] = Field(default_factory=list)  # knowledge/intents/, in file order

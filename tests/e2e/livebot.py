@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 
 from bot.app import Deps, broadcasting, create_bot, create_dispatcher, open_deps
+from bot.classifier.intents import IntentReader
 from bot.config import Settings
 from bot.devserver.emulator import BotAPIEmulator
+from bot.knowledge import load_knowledge
 from bot.runner import poll
 
 TOKEN = "7000000001:SaqBol-e2e-tests"
@@ -36,10 +39,17 @@ class LiveBot:
             return [tuple(r) for r in await cur.fetchall()]
 
 
+@functools.cache
+def intent_reader(knowledge_dir: Path) -> IntentReader:
+    """One intent reader per test session, as one classifier: fitting it takes seconds."""
+    return IntentReader(load_knowledge(knowledge_dir))
+
+
 @contextlib.asynccontextmanager
 async def live_bot(settings: Settings, classifier, **overrides: object) -> AsyncIterator[LiveBot]:
     settings = settings.model_copy(update=overrides)
-    async with BotAPIEmulator() as emulator, open_deps(settings, classifier) as deps:
+    async with BotAPIEmulator() as emulator, \
+            open_deps(settings, classifier, intent_reader(settings.knowledge_dir)) as deps:
         dp = create_dispatcher(settings, deps)
         bot = create_bot(settings, TOKEN, api_url=emulator.base_url)
         async with broadcasting(settings, deps, dp, bot, TOKEN, emulator.base_url):
