@@ -251,3 +251,24 @@ def test_a_follow_up_to_an_unknown_scheme_is_refused(tmp_path):
                     encoding="utf-8")
     with pytest.raises(KnowledgeError, match=r"unknown scheme 'bank_call'"):
         load_knowledge(root)
+
+
+def test_a_wall_of_text_costs_little_more_than_its_first_lines(reader, kb):
+    wall = " ".join(ex.text for ex in kb.schemes[BANK].examples)[:4096]
+    start = time.process_time()
+    for _ in range(10):
+        guess = reader.read(wall, None)
+    assert (time.process_time() - start) / 10 < 0.005
+    assert guess.intent == "message"
+
+
+def test_two_starts_build_the_same_model(reader, kb):
+    again = IntentReader(kb)
+    texts = [ex.text for part in kb.intents for ex in part.examples][::5]
+    assert [again.read(t, BANK) for t in texts] == [reader.read(t, BANK) for t in texts]
+
+
+@pytest.mark.parametrize("text", ["он требовал цифры из смс, но я промолчала", "ол смстегі сандарды сұрады, мен айтпадым"])
+def test_a_refusal_is_a_story_alone_and_a_follow_up_right_after_a_verdict(reader, text):
+    assert reader.read(text, None).intent == "story"
+    assert reader.read(text, BANK).intent == "followup"
