@@ -227,6 +227,10 @@ def test_without_turns_a_prohibition_back_into_a_demand(detector, text, flag):
          {"asks_transfer", "money_amount"}),
         ("Мошенники звонят и говорят: «назовите код из SMS»", {"asks_code"}),
         ("Алаяқтар «SMS-кодты айтыңыз» деп сұрайды", {"asks_code"}),
+        ("Полиция предупреждает о звонках от службы безопасности банка", {"impersonation"}),
+        ("Полиция банктің қауіпсіздік қызметі атынан қоңыраулар туралы ескертеді", {"impersonation"}),
+        ("Код из SMS выманивают мошенники", {"asks_code"}),  # fraudsters after the phrase
+        ("SMS-кодты айтуды алаяқтар сұрайды", {"asks_code"}),
         ("Жительница Алматы перевела мошенникам 2 млн тенге", {"money_amount"}),
         ("Алматыда зейнеткер алаяқтарға 2 млн теңге жоғалтты", {"money_amount"}),
     ],
@@ -331,12 +335,15 @@ def test_cue_floods_get_the_right_reading(detector, text, expected):
     assert expected in all_flags(detector, text)
 
 
-def test_the_hostile_inputs_of_the_bench_are_read_without_error(detector):
-    from bot.bench_inputs import hostile_inputs
+def test_the_inputs_of_the_hostile_input_bench_are_read_as_they_are(detector):
+    """The bench's walls of digits, brackets and marks hold no prohibition and no report; its
+    normal message (a bank-security script) keeps its request for the code."""
+    from bot.bench_inputs import NORMAL, hostile_inputs
 
     for name, text in hostile_inputs().items():
-        found = detector.detect(normalize(text))
-        assert all(f.id for f in found), name
+        found = all_flags(detector, text)
+        assert not found & {"negated_request", "reported_request"}, name
+    assert "asks_code" in positive(detector, NORMAL)
 
 
 def test_a_cue_of_several_words_is_refused_where_one_word_is_expected(kb):
