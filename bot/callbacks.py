@@ -32,6 +32,14 @@ class CheckCb(CallbackData, prefix="ck"):
     check_id: RowId
 
 
+class DetailCb(CallbackData, prefix="dt"):
+    """A button under a scam's short answer that opens the rest: every step, the contacts, or
+    why the bot thinks so; rebuilt from the stored check."""
+
+    what: Literal["todo", "report", "why"]
+    check_id: RowId
+
+
 class FaqCb(CallbackData, prefix="faq"):
     faq: str  # a FAQ id from knowledge/help.yaml, or "-" for the list of questions
 

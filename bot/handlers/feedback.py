@@ -1,5 +1,7 @@
 """The buttons under a verdict: the user's judgement is stored for later review, and the
-button does what it says (the urgent steps, how to report, a thank-you)."""
+button does what it says (the urgent steps, how to report, a thank-you). Under a scam's short
+answer, three more open its details (every step, where to report, why the bot thinks so),
+rebuilt from the stored check: ids only, so a detail never needs the user's words."""
 
 from __future__ import annotations
 
@@ -9,9 +11,9 @@ from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
 from bot import keyboards
-from bot.callbacks import CheckCb
+from bot.callbacks import CheckCb, DetailCb
 from bot.i18n import current_lang
-from bot.replies import ReplyRenderer
+from bot.replies import Explained, ReplyRenderer
 from bot.storage import ChecksRepo
 
 REPORT_FAQ = "report"
@@ -44,7 +46,26 @@ async def check_button(
                 "Do not answer the sender and do not open their links."))
 
 
+async def detail_button(
+    query: CallbackQuery, callback_data: DetailCb, checks: ChecksRepo, renderer: ReplyRenderer, i18n: I18n
+) -> None:
+    """Only the user's own check opens: a forged or deleted one (after /forget) is "out of date"."""
+    stored = await checks.get(callback_data.check_id, query.from_user.id)
+    answer = None
+    if stored is not None and stored.scheme is not None:
+        about = Explained(stored.scheme, stored.alternative, stored.channel, stored.flags, stored.why)
+        answer = renderer.details(callback_data.what, about, current_lang(i18n), html=True)
+    if answer is None or query.message is None:
+        await query.answer(_("This button is out of date. Send /help."), show_alert=True)
+        return
+    if callback_data.what == "report":  # the same wish as the "how to report" button: kept for review
+        await checks.add_feedback(callback_data.check_id, query.from_user.id, "report")
+    await query.answer()
+    await query.message.answer(answer)
+
+
 def create_router() -> Router:
     router = Router(name="feedback")
     router.callback_query.register(check_button, CheckCb.filter())
+    router.callback_query.register(detail_button, DetailCb.filter())
     return router

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import time
+from dataclasses import dataclass
 from typing import Literal
 
 import aiosqlite
@@ -15,6 +16,18 @@ from bot.storage.database import Database
 Source = Literal["text", "caption", "forward", "picture"]
 Feedback = Literal["paid", "report", "not_scam", "is_scam"]
 
+
+@dataclass(frozen=True)
+class StoredCheck:
+    """What the buttons under a verdict can still read of it: ids, never the user's words."""
+
+    id: int
+    risk: str
+    scheme: str | None
+    alternative: str | None
+    channel: str | None
+    flags: tuple[str, ...]  # red-flag ids
+    why: tuple[str, ...]  # why the verdict was hedged
 
 
 class ChecksRepo:
@@ -30,7 +43,8 @@ class ChecksRepo:
         safe = redact(text)
         cur = await self.conn.execute(
             "INSERT INTO checks (user_id, source, text_redacted, text_hash, risk, scheme, scam_probability,"
-            " flags, language, backend, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " flags, language, backend, created_at, channel, alternative, why)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 user_id,
                 source,
@@ -43,9 +57,24 @@ class ChecksRepo:
                 verdict.language,
                 verdict.backend,
                 time.time(),
+                verdict.channel,
+                verdict.alternative,
+                ",".join(dict.fromkeys(verdict.why)),
             ),
         )
         return int(cur.lastrowid)
+
+    async def get(self, check_id: int, user_id: int) -> StoredCheck | None:
+        """The user's own check; None for someone else's (a forged button) or a deleted one."""
+        async with self.conn.execute(
+            "SELECT id, risk, scheme, alternative, channel, flags, why FROM checks WHERE id = ? AND user_id = ?",
+            (check_id, user_id),
+        ) as cur:
+            row = await cur.fetchone()
+        if row is None:
+            return None
+        return StoredCheck(row[0], row[1], row[2], row[3], row[4], tuple(filter(None, row[5].split(","))),
+                           tuple(filter(None, row[6].split(","))))
 
     async def add_feedback(self, check_id: int, user_id: int, kind: Feedback) -> bool:
         """Record the user's judgement of their own check; False when the check is not theirs

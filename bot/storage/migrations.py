@@ -115,4 +115,12 @@ MIGRATIONS: tuple[str, ...] = (
         updated_at REAL NOT NULL
     );
     """,
+    # 5: what a check's detail buttons ("what to do", "where to report", "why I think so") need
+    # besides the scheme and the red-flag ids already kept: the channel the message came by, a
+    # close second scheme and why the verdict was hedged. Ids only, never the user's words.
+    """
+    ALTER TABLE checks ADD COLUMN channel TEXT;      -- call | sms_link | messenger | marketplace | social
+    ALTER TABLE checks ADD COLUMN alternative TEXT;  -- a second, nearly as likely scheme id
+    ALTER TABLE checks ADD COLUMN why TEXT NOT NULL DEFAULT '';  -- hedge reasons, comma-separated
+    """,
 )

@@ -101,8 +101,8 @@ async def test_scam_gets_a_warning_in_the_users_language_naming_the_scheme(live,
     assert kb.schemes[scheme].title.get(lang) in answer["text"]
     assert kb.replies.todo_heading.get(lang) in answer["text"]
     labels = [b["text"] for b in buttons(answer)]
-    expected = {"kk": ["Ақша кетіп қалды", "Қалай хабарлау", "Бұл алаяқтық емес"],
-                "ru": ["Деньги уже ушли", "Как сообщить", "Это не мошенничество"]}
+    expected = {"kk": ["Не істеу керек", "Қайда хабарлау", "Неге бұлай ойлаймын", "Ақша кетіп қалды", "Бұл алаяқтық емес"],
+                "ru": ["Что делать", "Куда сообщить", "Почему я так думаю", "Деньги уже ушли", "Это не мошенничество"]}
     assert labels == expected[lang]
 
 
@@ -208,11 +208,20 @@ async def test_already_paid_menu_button_gives_the_urgent_steps(live, kb, lang, b
     assert "102" in steps["text"]
 
 
-@pytest.mark.parametrize("lang", ["kk", "ru"])
-async def test_how_to_report_button_answers_from_the_faq(live, kb, lang):
-    reply = await press_under_a_verdict(live, lang, "report")
+@pytest.mark.parametrize(("lang", "text"), [
+    ("kk", "Апа, мен үйге жеттім, кешке қоңырау шаламын"),
+    ("ru", "Мама, я доехала до дома, вечером позвоню"),
+])
+async def test_how_to_report_button_under_a_calm_verdict_answers_from_the_faq(live, kb, lang, text):
+    """Under a scam, "where to report" gives that scheme's own contacts (tests/e2e/test_answer_details.py)."""
+    user = USER_OF[lang]
+    live.emulator.add_user(user, language_code=lang)
+    answer = await live.reply_to(user, text)
+    live.emulator.press(user, answer["message_id"], button_data(answer, "ck:report:"))
+    reply = await live.emulator.next_message(user)
     report = next(e for e in kb.help.faq if e.id == "report")
     assert reply["text"].startswith(report.question.get(lang))
+    assert await feedback_of(live, user) == [("report",)]
 
 
 async def test_a_forged_button_for_someone_elses_check_stores_nothing(live):
@@ -248,8 +257,9 @@ async def test_forget_deletes_every_row_of_the_user_after_confirmation(live, lan
     user, other = USER_OF[lang], EN_USER
     live.emulator.add_user(user, language_code=lang)
     answer = await live.reply_to(user, SCAMS[lang][0])
-    live.emulator.press(user, answer["message_id"], button_data(answer, "ck:report:"))
+    live.emulator.press(user, answer["message_id"], button_data(answer, "dt:report:"))
     await live.emulator.next_message(user)
+    assert await feedback_of(live, user) == [("report",)]
     await live.reply_to(other, "Мама, я доехала до дома, вечером позвоню")  # a message: checked and stored
     question = await live.reply_to(user, "/forget")
     yes = next(b for b in buttons(question) if b["text"] == confirm)
