@@ -236,28 +236,6 @@ def _load_channels(path: Path, root: Path, schemes: dict[str, Scheme], contacts:
     return channels
 
 
-def _load_channels(path: Path, root: Path, schemes: dict[str, Scheme], contacts: dict[str, Contact],
-                   verified_numbers: set[str]) -> dict[str, Channel]:
-    """knowledge/channels.yaml: how a message reached the person, with the steps and contacts
-    that fit; a scheme step marked with a channel must name one of them."""
-    where = _rel(path, root)
-    channels: dict[str, Channel] = {}
-    for channel in _validate(ChannelsFile, _read_yaml(path, root), path, root).channels:
-        if channel.id in channels:
-            raise KnowledgeError(f"{where}: channel id '{channel.id}' is used twice")
-        _check_contact_refs(f"{where}: {channel.id}.contacts", channel.contacts, contacts)
-        _check_numbers(f"{where}: {channel.id}", channel, verified_numbers)
-        channels[channel.id] = channel
-    for scheme in schemes.values():
-        for number, step in enumerate(scheme.what_to_do):
-            if step.channel is not None and step.channel not in channels:
-                raise KnowledgeError(
-                    f"{root.name}/schemes/{scheme.id}.yaml: what_to_do.{number}.channel: unknown channel "
-                    f"'{step.channel}' (known: {', '.join(channels)})"
-                )
-    return channels
-
-
 def load_knowledge(root: Path | str = DEFAULT_DIR) -> KnowledgeBase:
     """Load and validate knowledge/; raise KnowledgeError with a precise message."""
     root = Path(root)
