@@ -35,7 +35,11 @@ class Settings(BaseSettings):
     passage_prefix: str | None = Field(default=None, description="prefix for knowledge examples; e5: 'passage: '")
     models_dir: Path = ROOT / "models"
     knowledge_dir: Path = ROOT / "knowledge"
-    cache_dir: Path = Path("data/cache")
+    cache_dir: Path = Field(
+        default=Path("data/cache"),
+        description="the knowledge embeddings and the fitted classifier (classifier-<backend>-<key>.pkl, "
+        "refitted when the knowledge base, the classifier's code or the model changes); writable by the bot alone",
+    )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
     # --- the bot ---

