@@ -196,14 +196,16 @@ class Conversation:
             reply_lang = lang or "ru"
             return Reply("empty", reply_lang, plan.intent, text=_esc(self.kb.replies.empty_input.get(reply_lang)))
         reply_lang = lang or verdict.reply_language
-        if memory is not None and memory.in_scam and not verdict.is_scam and not forwarded and len(text) <= CONTEXT_LINE:
+        in_scam = memory is not None and memory.in_scam
+        if in_scam and not verdict.is_scam and not forwarded and len(text) <= CONTEXT_LINE:
             # "я ему еще не говорила код" checks calm on its own; inside a scam it is a reply to the
             # bot, and a green banner now would reassure the person in the middle of the scam.
             follow = self._followup_plan(text, memory)
             await self._remember(user_id, memory, follow)
             return self._render(follow, memory, reply_lang)
         if user_id is not None:
-            await best_effort(self.memory.remember(user_id, plan.intent, verdict=note_of(verdict)), "conversation memory")
+            remembered = self.memory.remember(user_id, plan.intent, verdict=note_of(verdict))
+            await best_effort(remembered, "conversation memory")
         return Reply("check", reply_lang, plan.intent, verdict=verdict)
 
     async def remember_check(self, user_id: int, verdict: Verdict) -> None:
@@ -227,7 +229,8 @@ class Conversation:
         texts = self.texts
         match plan.route:
             case "paid":
-                return Reply("paid", lang, plan.intent, text=texts.paid(plan.paid or "money", lang))  # type: ignore[arg-type]
+                kind = plan.paid or "money"
+                return Reply("paid", lang, plan.intent, text=texts.paid(kind, lang))  # type: ignore[arg-type]
             case "faq":
                 answer = self.renderer.faq_answer(plan.faq_id or "", lang, html=True)
                 if answer is not None:
@@ -242,7 +245,8 @@ class Conversation:
                 return Reply("followup", lang, plan.intent,
                              text=texts.followup(scheme, plan.followup, lang, plan.said))
             case "social":
-                return Reply("social", lang, plan.intent, text=texts.social(plan.social or "hello", lang))  # type: ignore[arg-type]
+                social = plan.social or "hello"
+                return Reply("social", lang, plan.intent, text=texts.social(social, lang))  # type: ignore[arg-type]
             case _:
                 return Reply("other", lang, plan.intent, text=texts.not_understood(lang))
 

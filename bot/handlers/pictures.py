@@ -21,6 +21,7 @@ from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
 from bot.checking import CheckService
+from bot.conversation import Conversation
 from bot.handlers.check import answer_check, origin_notes
 from bot.ocr import MAX_BYTES, ImageError, OcrBusy, OcrService, OcrTimeout, OcrUnavailable
 from bot.replies import ReplyRenderer
@@ -89,9 +90,10 @@ async def read_picture(
     renderer: ReplyRenderer,
     i18n: I18n,
     language_known: bool,
+    conversation: Conversation,
 ) -> None:
     answer = partial(answer_check, checker=checker, checks=checks, renderer=renderer, i18n=i18n,
-                     language_known=language_known)
+                     language_known=language_known, conversation=conversation)  # a follow-up has its context
     file_id, size = _file_of(message)
     try:
         if not ocr.available:

@@ -164,7 +164,8 @@ async def test_the_follow_up_context_survives_a_restart_of_the_bot(settings, cla
 async def test_forget_erases_the_context_from_the_database_file_and_the_next_text_starts_over(
         live, kb, lang, confirm):
     user = USER_OF[lang]
-    await talk(live, lang, BANK_CALL[lang], {"ru": "я ему еще не говорила код", "kk": "мен оған әлі кодты айтқан жоқпын"}[lang])
+    follow_up = {"ru": "я ему еще не говорила код", "kk": "мен оған әлі кодты айтқан жоқпын"}[lang]
+    await talk(live, lang, BANK_CALL[lang], follow_up)
     live.emulator.send_text(user, "/start")  # the menu keyboard comes with the end of onboarding
     greeting = await live.emulator.next_message(user)
     live.emulator.press(user, greeting["message_id"], button_data(greeting, f"lang:{lang}"))
@@ -197,3 +198,16 @@ async def test_forget_erases_the_context_from_the_database_file_and_the_next_tex
     while not (answer := await live.emulator.next_message(user))["text"].startswith(("🔴", "🟠")):
         assert kb.conversation.followup.again.intro.get(lang) not in answer["text"]  # no context left
         assert_not_green(answer)
+
+
+@pytest.mark.parametrize("lang", ["kk", "ru"])
+async def test_a_picture_caption_checked_as_a_scam_gives_the_next_follow_up_its_context(live, kb, lang):
+    user = USER_OF[lang]
+    live.emulator.add_user(user, language_code=lang)
+    live.emulator.send_photo(user, image=b"not a picture", caption=BANK_CALL[lang])  # unreadable: the caption is checked
+    warning = await live.emulator.next_message(user)  # "could not open the picture", then the caption's verdict
+    assert "🔴" in warning["text"] or "🟠" in warning["text"]
+    text = {"ru": "а если он опять позвонит что делать", "kk": "ол тағы қоңырау шалса не істеймін"}[lang]
+    answer = await live.reply_to(user, text)
+    assert kb.conversation.followup.again.intro.get(lang) in answer["text"]
+    assert kb.schemes[SCHEME].title.get(lang) in answer["text"]
