@@ -42,6 +42,10 @@ def hostile_inputs() -> dict[str, str]:
         '"к о д " x1000': "к о д " * 1000,
         '"http://" + "a" x4089': "http://" + "a" * (FLOOD - 7),
         '"+7 " x1365': "+7 " * (FLOOD // 3),
+        # floods of the words the negation and reporting scope looks for around a request
+        'cue: "не " x1360 + request': "не " * 1360 + "назовите код",
+        'cue: "мошенники " x370': "мошенники " * 370,
+        'cue: "кодты айтпаңыз, " x256': "кодты айтпаңыз, " * 256,
     }
 
 

@@ -336,11 +336,14 @@ def test_cue_floods_get_the_right_reading(detector, text, expected):
 
 
 def test_the_inputs_of_the_hostile_input_bench_are_read_as_they_are(detector):
-    """The bench's walls of digits, brackets and marks hold no prohibition and no report; its
-    normal message (a bank-security script) keeps its request for the code."""
+    """The bench's walls of digits, brackets and marks hold no prohibition and no report (its
+    cue floods are there to time the scope check, and are read in the test above); its normal
+    message (a bank-security script) keeps its request for the code."""
     from bot.bench_inputs import NORMAL, hostile_inputs
 
     for name, text in hostile_inputs().items():
+        if name.startswith("cue:"):
+            continue
         found = all_flags(detector, text)
         assert not found & {"negated_request", "reported_request"}, name
     assert "asks_code" in positive(detector, NORMAL)
