@@ -42,16 +42,13 @@ def languages(onboarding: bool) -> InlineKeyboardMarkup:
 HALF_ROW_CHARS = 20
 
 
-def regions(kb: KnowledgeBase, lang: Lang, *, onboarding: bool = False) -> InlineKeyboardMarkup:
-    """Short names two to a row, a name too long for half a phone's width alone on its row, in
-    the knowledge base's order (cities first), so no label breaks inside a word."""
+def phone_rows(buttons: list[InlineKeyboardButton]) -> list[list[InlineKeyboardButton]]:
+    """Short labels two to a row, a label too long for half a phone's width alone on its row,
+    in the given order, so no label breaks inside a word."""
     rows: list[list[InlineKeyboardButton]] = []
     waiting: InlineKeyboardButton | None = None
-    for region in kb.regions.values():
-        name = region.name.get(lang)
-        button = InlineKeyboardButton(text=name,
-                                      callback_data=RegionCb(region=region.id, onboarding=onboarding).pack())
-        if len(name) > HALF_ROW_CHARS:
+    for button in buttons:
+        if len(button.text) > HALF_ROW_CHARS:
             if waiting:
                 rows.append([waiting])
                 waiting = None
@@ -63,6 +60,16 @@ def regions(kb: KnowledgeBase, lang: Lang, *, onboarding: bool = False) -> Inlin
             waiting = button
     if waiting:
         rows.append([waiting])
+    return rows
+
+
+def regions(kb: KnowledgeBase, lang: Lang, *, onboarding: bool = False) -> InlineKeyboardMarkup:
+    """The regions in the knowledge base's order (cities first), laid out for a phone."""
+    rows = phone_rows([
+        InlineKeyboardButton(text=region.name.get(lang),
+                             callback_data=RegionCb(region=region.id, onboarding=onboarding).pack())
+        for region in kb.regions.values()
+    ])
     rows.append([InlineKeyboardButton(text=_("Skip"), callback_data=RegionCb(region="-", onboarding=onboarding).pack())])
     return InlineKeyboardMarkup(inline_keyboard=rows)
 
@@ -133,11 +140,11 @@ def subscription_menu() -> InlineKeyboardMarkup:
 
 
 def subscription_regions(kb: KnowledgeBase, lang: Lang, chosen: set[str]) -> InlineKeyboardMarkup:
-    """Regions as toggles: a tick on the ones the user gets alerts for."""
-    builder = InlineKeyboardBuilder()
-    for region in kb.regions.values():
-        mark = "✅ " if region.id in chosen else ""
-        builder.button(text=mark + region.name.get(lang), callback_data=SubscribeCb(action="toggle", region=region.id))
-    builder.adjust(2)
-    builder.row(InlineKeyboardButton(text=_("Done"), callback_data=SubscribeCb(action="done").pack()))
-    return builder.as_markup()
+    """Regions as toggles: a tick on the ones the user gets alerts for, laid out for a phone."""
+    rows = phone_rows([
+        InlineKeyboardButton(text=("✅ " if region.id in chosen else "") + region.name.get(lang),
+                             callback_data=SubscribeCb(action="toggle", region=region.id).pack())
+        for region in kb.regions.values()
+    ])
+    rows.append([InlineKeyboardButton(text=_("Done"), callback_data=SubscribeCb(action="done").pack())])
+    return InlineKeyboardMarkup(inline_keyboard=rows)

@@ -61,3 +61,15 @@ def test_every_region_appears_once_in_the_knowledge_base_order_then_skip(kb, i18
     assert all(cb.onboarding for cb in packed)
     skip = rows[-1]
     assert len(skip) == 1 and skip[0].text == {"kk": "Өткізіп жіберу", "ru": "Пропустить"}[lang]
+
+
+@pytest.mark.parametrize("lang", ["kk", "ru"])
+def test_alert_region_toggles_fit_a_phone_with_their_tick_in_kazakh_and_russian(kb, i18n, lang):
+    """The subscription keyboard puts a tick before a chosen region: the label with its tick
+    still fits its row."""
+    with i18n.context(), i18n.use_locale(lang):
+        rows = keyboards.subscription_regions(kb, lang, chosen=set(kb.regions)).inline_keyboard
+    too_long = [b.text for row in rows for b in row
+                if len(b.text) > (HALF_WIDTH_CHARS if len(row) > 1 else FULL_WIDTH_CHARS)]
+    assert too_long == []
+    assert sum(b.text.startswith("✅ ") for row in rows for b in row) == len(kb.regions)
