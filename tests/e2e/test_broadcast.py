@@ -139,7 +139,7 @@ async def test_stats_show_subscribers_and_checks_as_text_and_a_chart(live):
     summary = await live.reply_to(SECOND, "/stats")
     assert "Подписчики: 3" in summary["text"]
     assert "Костанайская область: 2 (kk 1, ru 1)" in summary["text"]
-    assert "Звонок от имени службы безопасности банка: 1 / 1" in summary["text"]
+    assert "Лжесотрудники службы безопасности банка: 1 / 1" in summary["text"]
     chart = await live.emulator.next_message(SECOND)
     photo = max(chart["photo"], key=lambda p: p["file_size"])
     data = live.emulator.file_bytes(photo["file_id"])
