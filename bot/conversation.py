@@ -15,7 +15,8 @@ then answered by the path that fits:
 - a greeting, thanks or an emoji: a short friendly answer saying what the bot can do;
 - anything else: "I don't understand" and what the bot can do.
 
-No Telegram here: text in, a `Reply` out; the handler sends it. Storage is best effort, as on
+No Telegram here: text in, a `Reply` out; the handler sends it, then lets the reply store what
+is to be remembered (`Reply.settle`: answer first, store after). Storage is best effort, as on
 every answer path: a failing database costs the context, never the answer.
 """
 
@@ -24,7 +25,8 @@ from __future__ import annotations
 import html
 import logging
 import unicodedata
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Literal, Protocol
 
 from bot.checking import CheckService
@@ -73,6 +75,12 @@ class Reply:
     text: str | None = None
     verdict: Verdict | None = None
     keyboard: Keyboard | None = None
+    store: Callable[[], Awaitable[object]] | None = None  # what to remember, once the answer is out
+
+    async def settle(self) -> None:
+        """Remember this turn (best effort); call it after the answer is sent."""
+        if self.store is not None:
+            await self.store()
 
 
 @dataclass(frozen=True)
@@ -185,8 +193,7 @@ class Conversation:
         if plan.route == "check":
             return await self._check(text, plan, memory, user_id=user_id, lang=lang, forwarded=forwarded)
         reply_lang = lang or detect_language(normalize(text)).reply_lang
-        await self._remember(user_id, memory, plan)
-        return self._render(plan, memory, reply_lang)
+        return replace(self._render(plan, memory, reply_lang), store=self._memo(user_id, memory, plan))
 
     async def _check(self, text: str, plan: Plan, memory: Memory | None, *, user_id: int | None,
                      lang: Lang | None, forwarded: bool) -> Reply:
@@ -201,12 +208,13 @@ class Conversation:
             # "я ему еще не говорила код" checks calm on its own; inside a scam it is a reply to the
             # bot, and a green banner now would reassure the person in the middle of the scam.
             follow = self._followup_plan(text, memory)
-            await self._remember(user_id, memory, follow)
-            return self._render(follow, memory, reply_lang)
+            return replace(self._render(follow, memory, reply_lang), store=self._memo(user_id, memory, follow))
+        store = None
         if user_id is not None:
-            remembered = self.memory.remember(user_id, plan.intent, verdict=note_of(verdict))
-            await best_effort(remembered, "conversation memory")
-        return Reply("check", reply_lang, plan.intent, verdict=verdict)
+            note = note_of(verdict)
+            store = lambda: best_effort(self.memory.remember(user_id, plan.intent, verdict=note),  # noqa: E731
+                                        "conversation memory")
+        return Reply("check", reply_lang, plan.intent, verdict=verdict, store=store)
 
     async def remember_check(self, user_id: int, verdict: Verdict) -> None:
         """For a verdict given outside `answer` (a screenshot): the next follow-up has its context."""
@@ -217,13 +225,13 @@ class Conversation:
             return None
         return await best_effort(self.memory.recall(user_id), "conversation memory")
 
-    async def _remember(self, user_id: int | None, memory: Memory | None, plan: Plan) -> None:
+    def _memo(self, user_id: int | None, memory: Memory | None, plan: Plan) -> Callable[[], Awaitable[object]] | None:
         """A turn without a verdict keeps the thread alive; with nothing to remember (no
         verdict, nothing paid) nothing is stored."""
         if user_id is None or (memory is None and plan.route != "paid"):
-            return
+            return None
         paid = plan.paid if plan.route == "paid" else None
-        await best_effort(self.memory.remember(user_id, plan.intent, paid=paid), "conversation memory")
+        return lambda: best_effort(self.memory.remember(user_id, plan.intent, paid=paid), "conversation memory")
 
     def _render(self, plan: Plan, memory: Memory | None, lang: Lang) -> Reply:
         texts = self.texts

@@ -136,9 +136,9 @@ async def answer_check(
     finally:
         typing.cancel()
     lang = current_lang(i18n) if language_known else verdict.reply_language
-    if conversation is not None and message.from_user is not None:
-        await conversation.remember_check(message.from_user.id, verdict)
     await send_verdict(message, text, source, verdict, lang, notes, checks=checks, renderer=renderer, i18n=i18n)
+    if conversation is not None and message.from_user is not None:
+        await conversation.remember_check(message.from_user.id, verdict)  # answer first, remember after
 
 
 async def send_verdict(
@@ -212,11 +212,10 @@ async def check_message(
     if reply.verdict is not None:
         await send_verdict(message, text, _source(message), reply.verdict, reply.lang, partial(origin_notes, message),
                            checks=checks, renderer=renderer, i18n=i18n)
-        return
-    if fresh and reply.route in ("social", "other"):
-        return  # the language question was the greeting
-    with i18n.use_locale(reply.lang):
-        await message.answer(reply.text or "", reply_markup=reply_markup(reply, renderer))
+    elif not (fresh and reply.route in ("social", "other")):  # else the language question was the greeting
+        with i18n.use_locale(reply.lang):
+            await message.answer(reply.text or "", reply_markup=reply_markup(reply, renderer))
+    await reply.settle()  # answer first, remember after
 
 
 async def unknown_command(message: Message) -> None:

@@ -47,12 +47,19 @@ async def conversation(kb, reader, classifier, db):
     checker.close()
 
 
+async def say(conversation: Conversation, text: str, **kwargs) -> Reply:
+    """The reply, after it has stored what it remembers (as the handler does once it has sent it)."""
+    reply = await conversation.answer(text, **kwargs)
+    await reply.settle()
+    return reply
+
+
 def not_green(reply: Reply) -> bool:
     return reply.verdict is None or reply.verdict.is_scam
 
 
 async def after_bank_call(conversation: Conversation, lang: str) -> None:
-    first = await conversation.answer(BANK_CALL[lang], user_id=USER, lang=lang)  # type: ignore[arg-type]
+    first = await say(conversation, BANK_CALL[lang], user_id=USER, lang=lang)  # type: ignore[arg-type]
     assert first.route == "check" and first.verdict is not None and first.verdict.scheme == SCHEME
 
 
@@ -65,7 +72,7 @@ async def after_bank_call(conversation: Conversation, lang: str) -> None:
     ("kk", "ақшам кетіп қалды не істеймін"),
 ])
 async def test_a_victim_who_already_sent_money_gets_the_urgent_steps_not_a_scheme_guess(conversation, kb, lang, text):
-    reply = await conversation.answer(text, user_id=USER, lang=lang)
+    reply = await say(conversation, text, user_id=USER, lang=lang)
     path = kb.help.paid_by_kind["money"]
     assert reply.route == "paid" and reply.verdict is None
     assert reply.text is not None and reply.text.startswith(f"<b>{path.title.get(lang)}</b>")
@@ -83,7 +90,7 @@ async def test_a_victim_who_already_sent_money_gets_the_urgent_steps_not_a_schem
 ])
 async def test_a_code_an_app_or_card_details_given_away_each_get_their_own_urgent_path(
         conversation, kb, lang, text, kind):
-    reply = await conversation.answer(text, user_id=USER, lang=lang)
+    reply = await say(conversation, text, user_id=USER, lang=lang)
     path = kb.help.paid_by_kind[kind]
     assert reply.route == "paid"
     assert reply.text is not None and path.title.get(lang) in reply.text
@@ -99,7 +106,7 @@ async def test_a_code_an_app_or_card_details_given_away_each_get_their_own_urgen
 async def test_not_having_told_the_code_yet_is_praised_and_followed_by_the_schemes_steps(
         conversation, kb, lang, text):
     await after_bank_call(conversation, lang)
-    reply = await conversation.answer(text, user_id=USER, lang=lang)
+    reply = await say(conversation, text, user_id=USER, lang=lang)
     frame = kb.conversation.followup
     scheme = kb.schemes[SCHEME]
     assert reply.route == "followup" and not_green(reply)
@@ -117,7 +124,7 @@ async def test_not_having_told_the_code_yet_is_praised_and_followed_by_the_schem
 async def test_what_if_he_calls_again_gets_that_schemes_own_advice_and_how_to_report_the_number(
         conversation, kb, lang, text):
     await after_bank_call(conversation, lang)
-    reply = await conversation.answer(text, user_id=USER, lang=lang)
+    reply = await say(conversation, text, user_id=USER, lang=lang)
     assert reply.route == "followup" and reply.text is not None
     assert kb.conversation.followup.again.intro.get(lang) in reply.text
     assert kb.schemes[SCHEME].what_to_do[0].get(lang) in reply.text
@@ -131,7 +138,7 @@ async def test_what_if_he_calls_again_gets_that_schemes_own_advice_and_how_to_re
 ])
 async def test_what_now_after_a_warning_gets_the_schemes_steps_not_a_new_banner(conversation, kb, lang, text):
     await after_bank_call(conversation, lang)
-    reply = await conversation.answer(text, user_id=USER, lang=lang)
+    reply = await say(conversation, text, user_id=USER, lang=lang)
     assert reply.route == "followup" and reply.verdict is None and reply.text is not None
     assert kb.conversation.followup.now.get(lang) in reply.text
     assert not reply.text.startswith(("🔴", "🟠", "🟢"))
@@ -140,7 +147,7 @@ async def test_what_now_after_a_warning_gets_the_schemes_steps_not_a_new_banner(
 @pytest.mark.parametrize("lang", ["kk", "ru"])
 async def test_without_a_recent_verdict_a_follow_up_is_not_answered_as_one(conversation, kb, lang):
     text = {"ru": "я ему еще не говорила код", "kk": "мен оған әлі кодты айтқан жоқпын"}[lang]
-    reply = await conversation.answer(text, user_id=USER, lang=lang)  # type: ignore[arg-type]
+    reply = await say(conversation, text, user_id=USER, lang=lang)  # type: ignore[arg-type]
     assert reply.route != "followup"
     assert not_green(reply)
 
@@ -149,8 +156,8 @@ async def test_the_context_expires_after_the_memory_window(kb, reader, classifie
     checker = CheckService.in_thread(classifier)
     try:
         short = Conversation(kb, reader, checker, FaqMatcher(kb), ReplyRenderer(kb), ConversationRepo(db, ttl=0.0))
-        await short.answer(BANK_CALL["ru"], user_id=USER, lang="ru")
-        reply = await short.answer("а если он опять позвонит что делать", user_id=USER, lang="ru")
+        await say(short, BANK_CALL["ru"], user_id=USER, lang="ru")
+        reply = await say(short, "а если он опять позвонит что делать", user_id=USER, lang="ru")
         assert reply.route != "followup"
     finally:
         checker.close()
@@ -169,7 +176,7 @@ async def test_the_context_expires_after_the_memory_window(kb, reader, classifie
     ("kk", "ватсабымды бұзып алды не істеймін", "hacked_account"),
 ])
 async def test_a_plain_question_gets_its_faq_answer(conversation, kb, lang, text, faq_id):
-    reply = await conversation.answer(text, user_id=USER, lang=lang)
+    reply = await say(conversation, text, user_id=USER, lang=lang)
     entry = next(e for e in kb.help.faq if e.id == faq_id)
     assert reply.route == "faq" and reply.keyboard == "back_to_faq"
     assert reply.text is not None and reply.text.startswith(f"<b>{entry.question.get(lang)}</b>")
@@ -178,7 +185,7 @@ async def test_a_plain_question_gets_its_faq_answer(conversation, kb, lang, text
 @pytest.mark.parametrize("lang", ["kk", "ru"])
 async def test_the_bank_number_answer_names_no_unverified_number_and_points_at_the_card(conversation, kb, lang):
     text = {"ru": "какой номер у каспи банка", "kk": "каспи банктің нөмірі қандай"}[lang]
-    reply = await conversation.answer(text, user_id=USER, lang=lang)  # type: ignore[arg-type]
+    reply = await say(conversation, text, user_id=USER, lang=lang)  # type: ignore[arg-type]
     assert reply.text is not None
     assert {"ru": "с обратной стороны карты", "kk": "картаның екінші бетінен"}[lang] in reply.text
     verified = {c.number for c in kb.contacts.values() if c.number and c.confidence == "verified"}
@@ -205,7 +212,7 @@ async def test_a_question_without_a_faq_answer_gets_the_list_of_questions(conver
 ])
 async def test_a_greeting_thanks_or_emoji_gets_a_short_friendly_answer_saying_what_the_bot_does(
         conversation, kb, lang, text, social):
-    reply = await conversation.answer(text, user_id=USER, lang=lang)
+    reply = await say(conversation, text, user_id=USER, lang=lang)
     texts = kb.conversation
     assert reply.route == "social" and reply.verdict is None and reply.text is not None
     assert reply.text.startswith(getattr(texts.social, social).get(lang))
@@ -216,7 +223,7 @@ async def test_a_greeting_thanks_or_emoji_gets_a_short_friendly_answer_saying_wh
 @pytest.mark.parametrize(("lang", "text"), [("ru", "ыфвапролд"), ("kk", "???")])
 async def test_what_the_bot_does_not_understand_gets_a_friendly_answer_and_what_it_can_do(
         conversation, kb, lang, text):
-    reply = await conversation.answer(text, user_id=USER, lang=lang)
+    reply = await say(conversation, text, user_id=USER, lang=lang)
     assert reply.route == "other" and reply.text is not None
     assert reply.text.startswith(kb.conversation.not_understood.get(lang))
     assert kb.conversation.can_do.get(lang) in reply.text
@@ -232,7 +239,7 @@ def test_a_text_is_told_apart_as_empty_symbols_or_words(text, expected):
 
 @pytest.mark.parametrize("lang", ["kk", "ru"])
 async def test_a_pasted_scam_is_still_checked_and_its_verdict_remembered(conversation, db, lang):
-    reply = await conversation.answer(BANK_CALL[lang], user_id=USER, lang=lang)  # type: ignore[arg-type]
+    reply = await say(conversation, BANK_CALL[lang], user_id=USER, lang=lang)  # type: ignore[arg-type]
     assert reply.route == "check" and reply.verdict is not None and reply.verdict.is_scam
     memory = await ConversationRepo(db, ttl=1800).recall(USER)
     assert memory is not None and memory.previous == SCHEME and memory.in_scam
@@ -241,7 +248,7 @@ async def test_a_pasted_scam_is_still_checked_and_its_verdict_remembered(convers
 @pytest.mark.parametrize("lang", ["kk", "ru"])
 async def test_a_forwarded_text_is_always_checked_whatever_it_says(conversation, lang):
     text = {"ru": "привет", "kk": "сәлем"}[lang]
-    reply = await conversation.answer(text, user_id=USER, lang=lang, forwarded=True)  # type: ignore[arg-type]
+    reply = await say(conversation, text, user_id=USER, lang=lang, forwarded=True)  # type: ignore[arg-type]
     assert reply.route == "check" and reply.verdict is not None
 
 
@@ -259,15 +266,15 @@ async def test_a_short_calm_line_in_the_middle_of_a_scam_is_answered_in_its_cont
     await after_bank_call(conversation, lang)
     text = {"ru": "он сказал что перезвонит через час", "kk": "ол бір сағаттан кейін қайта хабарласатынын айтты"}[lang]
     assert len(text) <= CONTEXT_LINE
-    reply = await conversation.answer(text, user_id=USER, lang=lang)  # type: ignore[arg-type]
+    reply = await say(conversation, text, user_id=USER, lang=lang)  # type: ignore[arg-type]
     assert not_green(reply)
     assert reply.route in ("followup", "check", "paid")
 
 
 async def test_the_memory_keeps_no_word_of_what_the_person_wrote(conversation, db):
     words = ["каспи голд", "Айгерим"]
-    await conversation.answer(BANK_CALL["ru"], user_id=USER, lang="ru")
-    await conversation.answer(f"я перевела мошенникам 150 тыс на {words[0]}, меня зовут {words[1]}",
+    await say(conversation, BANK_CALL["ru"], user_id=USER, lang="ru")
+    await say(conversation, f"я перевела мошенникам 150 тыс на {words[0]}, меня зовут {words[1]}",
                               user_id=USER, lang="ru")
     await db.conn.commit()
     await db.checkpoint()
