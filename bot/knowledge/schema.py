@@ -346,6 +346,16 @@ _MARKUP = (
 )
 
 
+def _plain_steps(steps: list[Localized], limit: int) -> list[Localized]:
+    """Each step a short plain line (see `_plain`); an error names the step's number."""
+    for number, step in enumerate(steps):
+        try:
+            _plain(step, limit)
+        except ValueError as exc:
+            raise ValueError(f"step {number}: {exc}") from None
+    return steps
+
+
 def _plain(value: Localized, limit: int, *, multiline: bool = False) -> Localized:
     """A short plain-text Localized: no markup, at most `limit` characters, one line unless multiline."""
     for lang in ("kk", "ru"):
@@ -407,12 +417,7 @@ class AlreadyPaid(Strict):
     @field_validator("steps")
     @classmethod
     def _short_steps(cls, value: list[Localized]) -> list[Localized]:
-        for number, step in enumerate(value):
-            try:
-                _plain(step, 300)
-            except ValueError as exc:
-                raise ValueError(f"step {number}: {exc}") from None
-        return value
+        return _plain_steps(value, 300)
 
     @field_validator("reassurance")
     @classmethod
@@ -442,12 +447,7 @@ class PaidPath(Strict):
     @field_validator("steps")
     @classmethod
     def _short_steps(cls, value: list[Localized]) -> list[Localized]:
-        for number, step in enumerate(value):
-            try:
-                _plain(step, 200)
-            except ValueError as exc:
-                raise ValueError(f"step {number}: {exc}") from None
-        return value
+        return _plain_steps(value, 200)
 
     @field_validator("reassurance")
     @classmethod
