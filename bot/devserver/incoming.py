@@ -83,16 +83,7 @@ def _picture_size(data: bytes) -> tuple[int, int]:
 
 
 def photo_json(stored: StoredFile) -> list[dict[str, Any]]:
-    width, height = _picture_size(stored.data)
-    return [
-        {
-            "file_id": stored.file_id,
-            "file_unique_id": stored.file_unique_id,
-            "width": width,
-            "height": height,
-            "file_size": len(stored.data),
-        }
-    ]
+    return photo_sizes_json([(stored, *_picture_size(stored.data))])
 
 
 def photo_sizes_json(sizes: list[tuple[StoredFile, int, int]]) -> list[dict[str, Any]]:
