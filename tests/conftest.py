@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import AsyncIterator
 
 import pytest
 
@@ -10,13 +11,14 @@ from bot.classifier import Classifier
 from bot.config import Settings
 from bot.knowledge import KnowledgeBase, load_knowledge
 from bot.ocr import TesseractMissing, find_tesseract
-from bot.ocr.render import FontMissing, font_path
+from bot.devtools.screenshots import FontMissing, font_path
 from bot.ocr.tesseract import Installation
-from bot.replies import ReplyRenderer
+from bot.replies.verdict import ReplyRenderer
+from tests.support.livebot import LiveBot, live_bot
 
 
 @pytest.fixture(scope="session")
-def kb() -> KnowledgeBase:
+def knowledge() -> KnowledgeBase:
     return load_knowledge()
 
 
@@ -26,13 +28,13 @@ def settings(tmp_path_factory) -> Settings:
 
 
 @pytest.fixture(scope="session")
-def classifier(kb, settings) -> Classifier:
-    return Classifier.build(kb, settings, "lexical")
+def classifier(knowledge, settings) -> Classifier:
+    return Classifier.build(knowledge, settings, "lexical")
 
 
 @pytest.fixture(scope="session")
-def renderer(kb) -> ReplyRenderer:
-    return ReplyRenderer(kb)
+def renderer(knowledge) -> ReplyRenderer:
+    return ReplyRenderer(knowledge)
 
 
 @pytest.fixture(scope="session")
@@ -48,3 +50,12 @@ def tesseract() -> Installation:
         if os.environ.get("CI"):
             pytest.fail(message)
         pytest.skip(message)
+
+
+@pytest.fixture
+async def live(settings, classifier, tmp_path) -> AsyncIterator[LiveBot]:
+    """The whole bot, end to end: real aiogram polling over HTTP against the local Bot API
+    emulator, a fresh SQLite file per test, the session's lexical classifier."""
+    async with live_bot(settings, classifier, database_path=tmp_path / "saqbol.db",
+                        heartbeat_path=tmp_path / "heartbeat") as running:
+        yield running

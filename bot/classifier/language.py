@@ -15,6 +15,8 @@ English is not taken for Kazakh; Russian transliteration is also known by its en
 
 from __future__ import annotations
 
+from bot.knowledge.schema import Lang
+
 import re
 from dataclasses import dataclass
 from functools import lru_cache
@@ -107,7 +109,7 @@ class LanguageGuess:
     ru_score: float
 
     @property
-    def reply_lang(self) -> Literal["kk", "ru"]:
+    def reply_lang(self) -> Lang:
         """The language to answer in when the user has not chosen one."""
         return "kk" if self.kk_score > self.ru_score else "ru"
 

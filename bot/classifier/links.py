@@ -1,7 +1,7 @@
 """The one link and host detector, and the judging of hosts against knowledge/links.yaml.
 
 `find_hosts` is shared by the red flags (`LinkInspector.find`), the defanging of quotes
-(`LinkInspector.defang_text`) and the police-alert allowlist (`bot.broadcast_policy`), so
+(`LinkInspector.defang_text`) and the police-alert allowlist (`bot.alerts.policy`), so
 that a host one of them misses cannot slip through another. A token is a host when its last
 label is a real top-level domain of the public-suffix list (tldextract's bundled snapshot,
 never fetched), so `bank-kz.de` or `egov-kz.help` are links while "т.д", "e.g", "3.14" and

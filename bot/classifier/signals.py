@@ -348,9 +348,9 @@ class _Layout:
 class SignalDetector:
     """Finds every red flag of a normalised text. Built once from the knowledge base."""
 
-    def __init__(self, kb: KnowledgeBase) -> None:
+    def __init__(self, knowledge: KnowledgeBase) -> None:
         self._phrases: list[tuple[str, float, Localized, bool, list[tuple[str, re.Pattern[str]]]]] = []
-        for signal in kb.signals.signals:
+        for signal in knowledge.signals.signals:
             try:
                 # phrases that fold alike ("код из смс", "код из sms") are one pattern
                 compiled = dict.fromkeys((phrase_anchor(p), compile_phrase(p)) for p in signal.phrases)
@@ -359,9 +359,9 @@ class SignalDetector:
                 raise ValueError(f"knowledge/signals.yaml: signal '{signal.id}': {exc}") from exc
             self._phrases.append((signal.id, signal.weight, signal.title, signal.negatable, patterns))
         self._phrases.sort(key=lambda p: p[1] >= 0)  # warnings first: they veto what they overlap
-        self._scope = _Scope(kb.signals.scope)
-        self._structural = kb.signals.structural
-        self.links = LinkInspector(kb.links)
+        self._scope = _Scope(knowledge.signals.scope)
+        self._structural = knowledge.signals.structural
+        self.links = LinkInspector(knowledge.links)
 
     def detect(self, norm: Normalized) -> list[RedFlag]:
         flags: list[RedFlag] = []

@@ -7,6 +7,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict
 
 from bot.classifier.language import Language, Script
+from bot.knowledge.schema import Lang
 
 Risk = Literal["high", "medium", "low", "none"]
 # scam: risk high or medium. benign: nothing fraudulent seen. fraud_warning: a genuine warning
@@ -49,7 +50,7 @@ class Verdict(Frozen):
     top: list[SchemeScore]  # top-3 schemes with their probabilities
     red_flags: list[Flag]  # what this very text shows, with the user's own words
     language: Language
-    reply_language: Literal["kk", "ru"]  # the language to answer in when the user chose none
+    reply_language: Lang  # the language to answer in when the user chose none
     script: Script
     backend: str
     nearest: list[Neighbour]  # the closest knowledge-base examples, for explanation

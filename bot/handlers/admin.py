@@ -8,8 +8,8 @@ from aiogram.filters import Command, CommandObject
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 
-from bot.privacy import redact
-from bot.roles import HasRole
+from bot.privacy.redaction import redact
+from bot.telegram.roles import HasRole
 from bot.storage.roles import RolesRepo
 
 ADMIN_COMMANDS = ("grant", "revoke", "officers", "broadcast", "cancel_broadcast", "stats")

@@ -17,16 +17,16 @@ from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
-from bot.broadcast import DeliveryEngine
-from bot.broadcast_policy import MAX_BROADCAST_CHARS, forbidden_links
-from bot.broadcast_text import alert_html
-from bot.callbacks import ApproveCb, BroadcastCb
+from bot.alerts import DeliveryEngine
+from bot.alerts.policy import MAX_BROADCAST_CHARS, forbidden_links
+from bot.alerts.message import alert_html
+from bot.telegram.callbacks import ApproveCb, BroadcastCb
 from bot.config import Settings
 from bot.i18n import Lang, current_lang
 from bot.knowledge import KnowledgeBase
-from bot.privacy import redact
-from bot.roles import HasRole
-from bot.storage.broadcasts import BroadcastsRepo, Draft
+from bot.privacy.redaction import redact
+from bot.telegram.roles import HasRole
+from bot.alerts.drafts import BroadcastsRepo, Draft
 from bot.storage.roles import RolesRepo
 from bot.storage.subscriptions import NATIONAL
 
@@ -47,10 +47,10 @@ class Reject(StatesGroup):
 
 # --- keyboards ------------------------------------------------------------------------------
 
-def _regions_keyboard(kb: KnowledgeBase, lang: Lang, chosen: list[str]) -> InlineKeyboardMarkup:
+def _regions_keyboard(knowledge: KnowledgeBase, lang: Lang, chosen: list[str]) -> InlineKeyboardMarkup:
     builder = InlineKeyboardBuilder()
     builder.button(text=_("🇰🇿 Whole country"), callback_data=BroadcastCb(action="national"))
-    for region in kb.regions.values():
+    for region in knowledge.regions.values():
         mark = "✅ " if region.id in chosen else ""
         builder.button(text=mark + region.name.get(lang), callback_data=BroadcastCb(action="region", value=region.id))
     builder.adjust(1, *([2] * 10))
@@ -58,9 +58,9 @@ def _regions_keyboard(kb: KnowledgeBase, lang: Lang, chosen: list[str]) -> Inlin
     return builder.as_markup()
 
 
-def _schemes_keyboard(kb: KnowledgeBase, lang: Lang) -> InlineKeyboardMarkup:
+def _schemes_keyboard(knowledge: KnowledgeBase, lang: Lang) -> InlineKeyboardMarkup:
     builder = InlineKeyboardBuilder()
-    for scheme in kb.schemes.values():
+    for scheme in knowledge.schemes.values():
         builder.button(text=scheme.title.get(lang), callback_data=BroadcastCb(action="scheme", value=scheme.id))
     builder.button(text=_("No tag"), callback_data=BroadcastCb(action="scheme", value="-"))
     builder.adjust(1)
@@ -76,10 +76,10 @@ def _decision_keyboard(broadcast_id: int) -> InlineKeyboardMarkup:
     ]])
 
 
-def _target_text(kb: KnowledgeBase, regions: tuple[str, ...] | list[str], lang: Lang) -> str:
+def _target_text(knowledge: KnowledgeBase, regions: tuple[str, ...] | list[str], lang: Lang) -> str:
     if NATIONAL in regions:
         return _("the whole country")
-    return ", ".join(kb.regions[r].name.get(lang) for r in regions if r in kb.regions)
+    return ", ".join(knowledge.regions[r].name.get(lang) for r in regions if r in knowledge.regions)
 
 
 # --- the dialog -----------------------------------------------------------------------------
@@ -125,9 +125,9 @@ async def _accept_text(message: Message, settings_allowed: list[str], telegram: 
     return text
 
 
-async def got_text_kk(message: Message, state: FSMContext, kb: KnowledgeBase) -> None:
-    text = await _accept_text(message, kb.links.broadcast_allowed, kb.links.broadcast_telegram,
-                              kb.links.broadcast_phones)
+async def got_text_kk(message: Message, state: FSMContext, knowledge: KnowledgeBase) -> None:
+    text = await _accept_text(message, knowledge.links.broadcast_allowed, knowledge.links.broadcast_telegram,
+                              knowledge.links.broadcast_phones)
     if text is None:
         return
     await state.update_data(text_kk=text)
@@ -135,26 +135,26 @@ async def got_text_kk(message: Message, state: FSMContext, kb: KnowledgeBase) ->
     await message.answer(_("Step 2 of 4: now the same alert in Russian."))
 
 
-async def got_text_ru(message: Message, state: FSMContext, kb: KnowledgeBase, i18n: I18n) -> None:
-    text = await _accept_text(message, kb.links.broadcast_allowed, kb.links.broadcast_telegram,
-                              kb.links.broadcast_phones)
+async def got_text_ru(message: Message, state: FSMContext, knowledge: KnowledgeBase, i18n: I18n) -> None:
+    text = await _accept_text(message, knowledge.links.broadcast_allowed, knowledge.links.broadcast_telegram,
+                              knowledge.links.broadcast_phones)
     if text is None:
         return
     await state.update_data(text_ru=text, regions=[])
     await state.set_state(Compose.regions)
     await message.answer(_("Step 3 of 4: who gets it? The whole country, or tap regions and press Done."),
-                         reply_markup=_regions_keyboard(kb, current_lang(i18n), []))
+                         reply_markup=_regions_keyboard(knowledge, current_lang(i18n), []))
 
 
 async def region_button(query: CallbackQuery, callback_data: BroadcastCb, state: FSMContext,
-                        kb: KnowledgeBase, i18n: I18n) -> None:
+                        knowledge: KnowledgeBase, i18n: I18n) -> None:
     lang = current_lang(i18n)
     chosen: list[str] = (await state.get_data()).get("regions", [])
-    if callback_data.action == "region" and callback_data.value in kb.regions:
+    if callback_data.action == "region" and callback_data.value in knowledge.regions:
         chosen = sorted(set(chosen) ^ {callback_data.value})
         await state.update_data(regions=chosen)
         await query.answer()
-        await query.message.edit_reply_markup(reply_markup=_regions_keyboard(kb, lang, chosen))
+        await query.message.edit_reply_markup(reply_markup=_regions_keyboard(knowledge, lang, chosen))
         return
     if callback_data.action == "national":
         chosen = [NATIONAL]
@@ -164,14 +164,14 @@ async def region_button(query: CallbackQuery, callback_data: BroadcastCb, state:
     await state.update_data(regions=chosen)
     await state.set_state(Compose.scheme)
     await query.answer()
-    await query.message.edit_text(_("Target: {target}.").format(target=_target_text(kb, chosen, lang)))
+    await query.message.edit_text(_("Target: {target}.").format(target=_target_text(knowledge, chosen, lang)))
     await query.message.answer(_("Step 4 of 4: which scheme is it about? (optional)"),
-                               reply_markup=_schemes_keyboard(kb, lang))
+                               reply_markup=_schemes_keyboard(knowledge, lang))
 
 
 async def scheme_button(query: CallbackQuery, callback_data: BroadcastCb, state: FSMContext,
-                        kb: KnowledgeBase, broadcasts: BroadcastsRepo, i18n: I18n) -> None:
-    scheme = callback_data.value if callback_data.value in kb.schemes else None
+                        knowledge: KnowledgeBase, broadcasts: BroadcastsRepo, i18n: I18n) -> None:
+    scheme = callback_data.value if callback_data.value in knowledge.schemes else None
     await state.update_data(scheme=scheme)
     await state.set_state(Compose.preview)
     data = await state.get_data()
@@ -181,10 +181,10 @@ async def scheme_button(query: CallbackQuery, callback_data: BroadcastCb, state:
     await query.message.answer(alert_html(i18n, data["text_kk"], "kk"))
     await query.message.answer(alert_html(i18n, data["text_ru"], "ru"))
     audience = await broadcasts.audience(tuple(data["regions"]))
-    tag = kb.schemes[scheme].title.get(lang) if scheme else _("none")
+    tag = knowledge.schemes[scheme].title.get(lang) if scheme else _("none")
     await query.message.answer(
         _("Target: {target}. Scheme: {scheme}. Subscribers now: {n}.\nSubmit it for approval by a second officer?")
-        .format(target=_target_text(kb, data["regions"], lang), scheme=tag, n=audience),
+        .format(target=_target_text(knowledge, data["regions"], lang), scheme=tag, n=audience),
         reply_markup=InlineKeyboardMarkup(inline_keyboard=[[
             InlineKeyboardButton(text=_("📨 Submit for approval"), callback_data=BroadcastCb(action="submit").pack()),
             InlineKeyboardButton(text=_("Cancel"), callback_data=BroadcastCb(action="cancel").pack()),
@@ -192,7 +192,7 @@ async def scheme_button(query: CallbackQuery, callback_data: BroadcastCb, state:
     )
 
 
-async def submit_button(query: CallbackQuery, callback_data: BroadcastCb, state: FSMContext, kb: KnowledgeBase,
+async def submit_button(query: CallbackQuery, callback_data: BroadcastCb, state: FSMContext, knowledge: KnowledgeBase,
                         broadcasts: BroadcastsRepo, roles: RolesRepo, settings: Settings, i18n: I18n) -> None:
     await query.answer()
     if callback_data.action == "cancel":
@@ -210,14 +210,14 @@ async def submit_button(query: CallbackQuery, callback_data: BroadcastCb, state:
     await query.message.edit_text(_("Alert #{id} is waiting for a second officer's approval.").format(id=broadcast_id))
     draft = await broadcasts.get(broadcast_id)
     for approver in await broadcasts.approvers(frozenset(settings.admin_ids), author):
-        await _ask_approval(query, approver, draft, kb, i18n)
+        await _ask_approval(query, approver, draft, knowledge, i18n)
 
 
-async def _ask_approval(query: CallbackQuery, approver: int, draft: Draft, kb: KnowledgeBase, i18n: I18n) -> None:
+async def _ask_approval(query: CallbackQuery, approver: int, draft: Draft, knowledge: KnowledgeBase, i18n: I18n) -> None:
     """The approver sees the very texts subscribers will get, then the two buttons."""
     lang = current_lang(i18n)
     text = _("Alert #{id} from officer {author} to {target} needs approval:").format(
-        id=draft.id, author=draft.author_id, target=_target_text(kb, draft.regions, lang))
+        id=draft.id, author=draft.author_id, target=_target_text(knowledge, draft.regions, lang))
     try:
         await query.bot.send_message(approver, text)
         await query.bot.send_message(approver, draft.text_kk)

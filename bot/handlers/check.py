@@ -1,6 +1,6 @@
 """Any text, caption or forwarded message → the conversation service → its answer.
 
-The service (`bot/conversation.py`) decides what the text needs: a fraud check (a pasted,
+The service (`bot/services/conversation.py`) decides what the text needs: a fraud check (a pasted,
 forwarded or told message), the urgent steps (the money, a code, an app, card details already
 given away), a FAQ answer, an answer in the context of the last verdict, or a short friendly
 word. The handler only translates: Telegram message in, a `Reply` from the service, the
@@ -39,18 +39,18 @@ from aiogram.types import (
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
-from bot import keyboards
-from bot.checking import CheckService
+from bot.telegram import keyboards
+from bot.classifier.service import CheckService
 from bot.classifier import EmptyText, Verdict
-from bot.conversation import Conversation, Reply
+from bot.services.conversation import Conversation, Reply
 from bot.handlers.privacy import StartOver
 from bot.handlers.start import start
 from bot.i18n import Lang, current_lang
-from bot.replies import ReplyRenderer
+from bot.replies.verdict import ReplyRenderer
 from bot.storage import ChecksRepo, UserRecord
 from bot.storage.checks import Source
 from bot.storage.database import best_effort
-from bot.telegram_text import split_message
+from bot.telegram.text import split_message
 
 log = logging.getLogger(__name__)
 
@@ -131,7 +131,7 @@ async def answer_check(
     try:
         verdict = await checker.check(text)
     except EmptyText:
-        await message.answer(html.escape(renderer.kb.replies.empty_input.get(current_lang(i18n)), quote=False))
+        await message.answer(html.escape(renderer.knowledge.replies.empty_input.get(current_lang(i18n)), quote=False))
         return
     finally:
         typing.cancel()
@@ -169,7 +169,7 @@ async def send_verdict(
 def reply_markup(reply: Reply, renderer: ReplyRenderer) -> InlineKeyboardMarkup | None:
     match reply.keyboard:
         case "faq_list":
-            return keyboards.faq_list(renderer.kb, reply.lang)
+            return keyboards.faq_list(renderer.knowledge, reply.lang)
         case "back_to_faq":
             return keyboards.back_to_faq()
     return None

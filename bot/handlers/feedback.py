@@ -10,10 +10,10 @@ from aiogram.types import CallbackQuery
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
-from bot import keyboards
-from bot.callbacks import CheckCb, DetailCb
+from bot.telegram import keyboards
+from bot.telegram.callbacks import CheckCb, DetailCb
 from bot.i18n import current_lang
-from bot.replies import Explained, ReplyRenderer
+from bot.replies.verdict import Explained, ReplyRenderer
 from bot.storage import ChecksRepo
 
 REPORT_FAQ = "report"
@@ -33,7 +33,7 @@ async def check_button(
         case "report":
             answer = renderer.faq_answer(REPORT_FAQ, lang, html=True)
             if answer is None:  # the analysts renamed the FAQ entry: offer the whole list
-                await query.message.answer(_("Choose a question:"), reply_markup=keyboards.faq_list(renderer.kb, lang))
+                await query.message.answer(_("Choose a question:"), reply_markup=keyboards.faq_list(renderer.knowledge, lang))
             else:
                 await query.message.answer(answer)
         case "not_scam":

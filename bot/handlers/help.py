@@ -8,27 +8,27 @@ from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
-from bot import keyboards
-from bot.callbacks import FaqCb
+from bot.telegram import keyboards
+from bot.telegram.callbacks import FaqCb
 from bot.i18n import current_lang
 from bot.knowledge import KnowledgeBase
-from bot.replies import ReplyRenderer
+from bot.replies.verdict import ReplyRenderer
 
 
 async def send_already_paid(message: Message, renderer: ReplyRenderer, i18n: I18n) -> None:
     await message.answer(renderer.already_paid(current_lang(i18n), html=True), reply_markup=keyboards.main_menu())
 
 
-async def send_faq_list(message: Message, kb: KnowledgeBase, i18n: I18n) -> None:
-    await message.answer(_("Choose a question:"), reply_markup=keyboards.faq_list(kb, current_lang(i18n)))
+async def send_faq_list(message: Message, knowledge: KnowledgeBase, i18n: I18n) -> None:
+    await message.answer(_("Choose a question:"), reply_markup=keyboards.faq_list(knowledge, current_lang(i18n)))
 
 
 async def faq_chosen(
-    query: CallbackQuery, callback_data: FaqCb, kb: KnowledgeBase, renderer: ReplyRenderer, i18n: I18n
+    query: CallbackQuery, callback_data: FaqCb, knowledge: KnowledgeBase, renderer: ReplyRenderer, i18n: I18n
 ) -> None:
     lang = current_lang(i18n)
     if callback_data.faq == "-":
-        text, markup = _("Choose a question:"), keyboards.faq_list(kb, lang)
+        text, markup = _("Choose a question:"), keyboards.faq_list(knowledge, lang)
     else:
         answer = renderer.faq_answer(callback_data.faq, lang, html=True)
         if answer is None:

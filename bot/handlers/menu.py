@@ -7,8 +7,8 @@ from aiogram.types import Message
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
-from bot import keyboards
-from bot.filters import MenuButton
+from bot.telegram import keyboards
+from bot.telegram.filters import MenuButton
 from bot.handlers.help import send_already_paid, send_faq_list
 from bot.i18n import current_lang
 from bot.knowledge import KnowledgeBase
@@ -23,8 +23,8 @@ async def check_prompt(message: Message) -> None:
     )
 
 
-async def show_settings(message: Message, kb: KnowledgeBase, user_record: UserRecord | None, i18n: I18n) -> None:
-    region = kb.regions.get(user_record.region) if user_record and user_record.region else None
+async def show_settings(message: Message, knowledge: KnowledgeBase, user_record: UserRecord | None, i18n: I18n) -> None:
+    region = knowledge.regions.get(user_record.region) if user_record and user_record.region else None
     region_name = region.name.get(current_lang(i18n)) if region else _("not chosen")
     await message.answer(
         _("Language: Russian. Region: {region}.").format(region=region_name), reply_markup=keyboards.settings()

@@ -20,11 +20,11 @@ from aiogram.types import Message
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
-from bot.checking import CheckService
-from bot.conversation import Conversation
+from bot.classifier.service import CheckService
+from bot.services.conversation import Conversation
 from bot.handlers.check import answer_check, origin_notes
 from bot.ocr import MAX_BYTES, ImageError, OcrBusy, OcrService, OcrTimeout, OcrUnavailable
-from bot.replies import ReplyRenderer
+from bot.replies.verdict import ReplyRenderer
 from bot.storage import ChecksRepo
 from bot.storage.checks import Source
 

@@ -15,8 +15,8 @@ from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message, ReplyKeyboardRemove
 from aiogram.utils.i18n import gettext as _
 
-from bot import keyboards
-from bot.callbacks import ForgetCb
+from bot.telegram import keyboards
+from bot.telegram.callbacks import ForgetCb
 from bot.storage import UsersRepo
 
 

@@ -8,8 +8,8 @@ from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
-from bot import keyboards
-from bot.callbacks import LanguageCb, RegionCb, SettingsCb
+from bot.telegram import keyboards
+from bot.telegram.callbacks import LanguageCb, RegionCb, SettingsCb
 from bot.i18n import both, current_lang
 from bot.knowledge import KnowledgeBase
 from bot.storage import UserRecord, UsersRepo
@@ -48,12 +48,12 @@ def region_question() -> str:
     )
 
 
-async def region_command(message: Message, kb: KnowledgeBase, i18n: I18n) -> None:
-    await message.answer(region_question(), reply_markup=keyboards.regions(kb, current_lang(i18n)))
+async def region_command(message: Message, knowledge: KnowledgeBase, i18n: I18n) -> None:
+    await message.answer(region_question(), reply_markup=keyboards.regions(knowledge, current_lang(i18n)))
 
 
 async def language_chosen(
-    query: CallbackQuery, callback_data: LanguageCb, users: UsersRepo, kb: KnowledgeBase, i18n: I18n
+    query: CallbackQuery, callback_data: LanguageCb, users: UsersRepo, knowledge: KnowledgeBase, i18n: I18n
 ) -> None:
     await users.set_language(query.from_user.id, callback_data.code)
     with i18n.use_locale(callback_data.code):
@@ -61,16 +61,16 @@ async def language_chosen(
         if query.message:
             await query.message.edit_text(_("Done: I will answer in Russian."))
             if callback_data.onboarding:
-                await query.message.answer(region_question(), reply_markup=keyboards.regions(kb, callback_data.code, onboarding=True))
+                await query.message.answer(region_question(), reply_markup=keyboards.regions(knowledge, callback_data.code, onboarding=True))
             else:
                 await query.message.answer(welcome_text(), reply_markup=keyboards.main_menu())
 
 
 async def region_chosen(
-    query: CallbackQuery, callback_data: RegionCb, users: UsersRepo, kb: KnowledgeBase,
+    query: CallbackQuery, callback_data: RegionCb, users: UsersRepo, knowledge: KnowledgeBase,
     user_record: UserRecord | None, subscriptions: SubscriptionsRepo, i18n: I18n,
 ) -> None:
-    region = kb.regions.get(callback_data.region)
+    region = knowledge.regions.get(callback_data.region)
     if region is None and callback_data.region != "-":
         await query.answer(_("This button is out of date. Send /region."), show_alert=True)
         return
@@ -89,14 +89,14 @@ async def region_chosen(
                                          "the whole country?"), reply_markup=keyboards.subscribe_offer())
 
 
-async def settings_chosen(query: CallbackQuery, callback_data: SettingsCb, kb: KnowledgeBase, i18n: I18n) -> None:
+async def settings_chosen(query: CallbackQuery, callback_data: SettingsCb, knowledge: KnowledgeBase, i18n: I18n) -> None:
     await query.answer()
     if not query.message:
         return
     if callback_data.what == "language":
         await query.message.answer(both(i18n, "Choose a language:", " / "), reply_markup=keyboards.languages(False))
     else:
-        await query.message.answer(region_question(), reply_markup=keyboards.regions(kb, current_lang(i18n)))
+        await query.message.answer(region_question(), reply_markup=keyboards.regions(knowledge, current_lang(i18n)))
 
 
 def create_router() -> Router:

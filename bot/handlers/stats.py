@@ -12,8 +12,8 @@ from aiogram.utils.i18n import I18n
 
 from bot.i18n import current_lang
 from bot.knowledge import KnowledgeBase
-from bot.roles import HasRole
-from bot.stats_report import checks_chart, checks_text, subscribers_text
+from bot.telegram.roles import HasRole
+from bot.services.stats import checks_chart, checks_text, subscribers_text
 from bot.storage.roles import RolesRepo
 from bot.storage.stats import StatsRepo
 
@@ -21,16 +21,16 @@ KZ_TIME = dt.timezone(dt.timedelta(hours=5))
 
 
 async def stats(message: Message, command: CommandObject, stats_repo: StatsRepo, roles: RolesRepo,
-                kb: KnowledgeBase, i18n: I18n) -> None:
+                knowledge: KnowledgeBase, i18n: I18n) -> None:
     days = 30 if (command.args or "").strip() == "30" else 7
     lang = current_lang(i18n)
     await roles.audit(message.from_user.id, "stats", str(days))
     week, month = await stats_repo.checks_per_day(7), await stats_repo.checks_per_day(30)
-    text = subscribers_text(await stats_repo.subscribers(), kb, lang) + "\n\n" + checks_text(week, month, kb, lang)
+    text = subscribers_text(await stats_repo.subscribers(), knowledge, lang) + "\n\n" + checks_text(week, month, knowledge, lang)
     await message.answer(text, parse_mode=None)
     today = dt.datetime.now(KZ_TIME).date()
     # Drawn on a thread (matplotlib is slow and blocking); to_thread carries the locale along.
-    png = await asyncio.to_thread(checks_chart, week if days == 7 else month, days, kb, lang, today)
+    png = await asyncio.to_thread(checks_chart, week if days == 7 else month, days, knowledge, lang, today)
     await message.answer_photo(BufferedInputFile(png, filename=f"saqbol-checks-{days}d.png"))
 
 

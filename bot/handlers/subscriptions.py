@@ -9,31 +9,31 @@ from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
-from bot import keyboards
-from bot.callbacks import SubscribeCb
+from bot.telegram import keyboards
+from bot.telegram.callbacks import SubscribeCb
 from bot.i18n import Lang, current_lang
 from bot.knowledge import KnowledgeBase
 from bot.storage import UserRecord
 from bot.storage.subscriptions import NATIONAL, SubscriptionsRepo
 
 
-def describe(regions: set[str], kb: KnowledgeBase, lang: Lang) -> str:
-    names = [r.name.get(lang) for rid, r in kb.regions.items() if rid in regions]
+def describe(regions: set[str], knowledge: KnowledgeBase, lang: Lang) -> str:
+    names = [r.name.get(lang) for rid, r in knowledge.regions.items() if rid in regions]
     if not names:
         return _("You get police alerts for the whole country.")
     return _("You get police alerts for the whole country and for: {regions}.").format(regions=", ".join(names))
 
 
 async def subscribe(user_id: int, record: UserRecord | None, subscriptions: SubscriptionsRepo,
-                    kb: KnowledgeBase, lang: Lang) -> str:
+                    knowledge: KnowledgeBase, lang: Lang) -> str:
     regions = {record.region} if record and record.region else set()
     await subscriptions.subscribe(user_id, regions)
-    return describe(regions, kb, lang) + "\n" + _("To stop: /unsubscribe")
+    return describe(regions, knowledge, lang) + "\n" + _("To stop: /unsubscribe")
 
 
 async def subscribe_command(message: Message, user_record: UserRecord | None, subscriptions: SubscriptionsRepo,
-                            kb: KnowledgeBase, i18n: I18n) -> None:
-    text = await subscribe(message.from_user.id, user_record, subscriptions, kb, current_lang(i18n))
+                            knowledge: KnowledgeBase, i18n: I18n) -> None:
+    text = await subscribe(message.from_user.id, user_record, subscriptions, knowledge, current_lang(i18n))
     await message.answer(text, reply_markup=keyboards.subscription_menu())
 
 
@@ -43,7 +43,7 @@ async def unsubscribe_command(message: Message, subscriptions: SubscriptionsRepo
 
 
 async def subscription_button(query: CallbackQuery, callback_data: SubscribeCb, user_record: UserRecord | None,
-                              subscriptions: SubscriptionsRepo, kb: KnowledgeBase, i18n: I18n) -> None:
+                              subscriptions: SubscriptionsRepo, knowledge: KnowledgeBase, i18n: I18n) -> None:
     lang = current_lang(i18n)
     user_id = query.from_user.id
     await query.answer()
@@ -51,20 +51,20 @@ async def subscription_button(query: CallbackQuery, callback_data: SubscribeCb, 
         return
     match callback_data.action:
         case "yes":
-            text = await subscribe(user_id, user_record, subscriptions, kb, lang)
+            text = await subscribe(user_id, user_record, subscriptions, knowledge, lang)
             await query.message.edit_text(text, reply_markup=keyboards.subscription_menu())
         case "no":
             await query.message.edit_text(_("OK. If you change your mind: /subscribe"))
         case "pick":
             chosen = await subscriptions.regions_of(user_id)
             await query.message.edit_text(_("Tap the regions you want alerts for:"),
-                                          reply_markup=keyboards.subscription_regions(kb, lang, chosen))
-        case "toggle" if callback_data.region in kb.regions:
+                                          reply_markup=keyboards.subscription_regions(knowledge, lang, chosen))
+        case "toggle" if callback_data.region in knowledge.regions:
             chosen = await subscriptions.toggle(user_id, callback_data.region)
-            await query.message.edit_reply_markup(reply_markup=keyboards.subscription_regions(kb, lang, chosen))
+            await query.message.edit_reply_markup(reply_markup=keyboards.subscription_regions(knowledge, lang, chosen))
         case "done":
             regions = await subscriptions.regions_of(user_id) - {NATIONAL}
-            await query.message.edit_text(describe(regions, kb, lang) + "\n" + _("To stop: /unsubscribe"))
+            await query.message.edit_text(describe(regions, knowledge, lang) + "\n" + _("To stop: /unsubscribe"))
 
 
 def create_router() -> Router:

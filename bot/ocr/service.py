@@ -34,7 +34,7 @@ from bot.ocr.tesseract import (
     find_tesseract,
 )
 
-from bot.lifetime import exit_with_parent, stop_pool
+from bot.workers.lifetime import exit_with_parent, stop_pool
 
 log = logging.getLogger(__name__)
 

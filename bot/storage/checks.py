@@ -10,7 +10,7 @@ from typing import Literal
 import aiosqlite
 
 from bot.classifier import Verdict
-from bot.privacy import redact
+from bot.privacy.redaction import redact
 from bot.storage.database import Database
 
 Source = Literal["text", "caption", "forward", "picture"]

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from typing import Literal
 
 import aiosqlite
 
+from bot.knowledge.schema import Lang
 from bot.storage.database import Database
 
-Lang = Literal["kk", "ru"]
 
 
 @dataclass(frozen=True)

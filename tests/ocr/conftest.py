@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from bot.ocr import TesseractReader, prepare
-from bot.ocr.bench import Sample, load_samples
+from bot.devtools.ocr_bench import Sample, load_samples
 
 TEXTS = Path(__file__).with_name("screenshot_texts.yaml")
 LOOKS = list(itertools.product(("light", "dark"), ((1080, 2400), (720, 1600)), ("PNG", "JPEG")))

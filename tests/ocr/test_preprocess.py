@@ -12,7 +12,7 @@ import pytest
 from PIL import Image
 
 from bot.ocr.preprocess import MAX_BYTES, ImageError, dark_on_light, decode, find_blocks
-from bot.ocr.render import Screenshot
+from bot.devtools.screenshots import Screenshot
 
 
 def png_bytes(image: Image.Image, fmt: str = "PNG") -> bytes:

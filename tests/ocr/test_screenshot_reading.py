@@ -7,7 +7,7 @@ from collections import Counter
 
 import pytest
 
-from bot.ocr.bench import CER_TARGET
+from bot.devtools.ocr_bench import CER_TARGET
 from bot.ocr.quality import character_error_rate, total
 from tests.ocr.conftest import LOOKS
 

@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator
 import pytest
 
 from bot.ocr import ImageError, OcrBusy, OcrService, OcrTimeout, OcrUnavailable
-from bot.ocr.render import Screenshot
+from bot.devtools.screenshots import Screenshot
 
 SCAM_RU = Screenshot("Служба безопасности Kaspi: назовите код из SMS, чтобы отменить перевод.", "Kaspi").encode("JPEG")
 LONG_KK = Screenshot("Құрметті клиент, картаңыз бұғатталды, SMS-кодты айтыңыз. " * 12, "Halyk", lang="kk").encode()

@@ -1,0 +1,407 @@
+"""The delivery engine: sends an approved police alert to every subscriber it is meant for.
+
+Each run has a few workers (the in-flight limit). A worker waits for a token of the engine's
+rate limit, claims the next pending delivery (marking it 'sending', committed), sends it,
+and hands the result on: an OK to a buffer written to SQLite in batches, any other answer
+written before the worker goes on. An answer that asks for another try (429, 5xx, a network
+error) puts the row back to 'pending' before the wait, and the next request claims it again:
+a row is 'sending' only while a request may be on the wire unanswered. See
+``docs/broadcast.md`` for the states and why a delivery is sent at most once.
+
+Sends go through the Bot's aiohttp session, with the form of each broadcast encoded once
+(``bot.alerts.sending``). A 429 has to reach the engine, which then pauses all its sending,
+not only the call that got it: the Bot given to it is made without RetryMiddleware
+(``create_bot(..., retry=False)``), and the engine's sends skip session middlewares anyway.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import math
+import time
+from collections.abc import Awaitable, Callable
+
+from aiogram import Bot
+from aiogram.exceptions import (
+    TelegramAPIError,
+    TelegramBadRequest,
+    TelegramForbiddenError,
+    TelegramNetworkError,
+    TelegramRetryAfter,
+    TelegramServerError,
+    TelegramUnauthorizedError,
+)
+
+from bot.alerts.claims import ClaimQueue
+from bot.alerts.progress import Progress, Tally
+from bot.alerts.ratelimit import Throttle, sleep_unless
+from bot.alerts.repository import Broadcast, Delivery, DeliveryRepo, Result, Status
+from bot.alerts.sending import AlertSender
+from bot.storage import Database
+
+log = logging.getLogger(__name__)
+
+ProgressCallback = Callable[[Progress], Awaitable[None]]
+
+MAX_IN_FLIGHT = 50
+BACKOFF_BASE = 0.5  # seconds before the first retry after a 5xx or a network error; doubles each time
+BACKOFF_CAP = 4.0
+FLUSH_EVERY = 0.25  # seconds between batched writes of the results
+PASSING_ERRORS = (TelegramServerError, TelegramNetworkError)
+
+
+class BroadcastStopped(RuntimeError):
+    """The run stopped before the end for a reason that needs a person; its deliveries wait,
+    and ``resume_all`` at the next start continues them."""
+
+
+def backoff(failures: int, base: float = BACKOFF_BASE) -> float:
+    """Seconds to wait after the ``failures``-th passing error of one delivery: ``base``, then
+    doubling, at most 8 x ``base`` (0.5, 1, 2, 4, 4 ... s by default)."""
+    return min(base * BACKOFF_CAP / BACKOFF_BASE, base * 2 ** (failures - 1))
+
+
+def in_flight_for(rate: float) -> int:
+    """How many sends a run keeps in flight: about one second's worth, at most MAX_IN_FLIGHT.
+    Also the most deliveries a crash can catch between 'sending' and Telegram's answer."""
+    return max(1, math.ceil(min(rate, MAX_IN_FLIGHT)))
+
+
+class _Run:
+    """One broadcast being delivered by this engine: its claims, its results waiting to be
+    written, its counts, and why it stopped early, if it did."""
+
+    def __init__(
+        self, broadcast: Broadcast, sender: AlertSender, tally: Tally, claims: ClaimQueue, repo: DeliveryRepo
+    ) -> None:
+        self.broadcast = broadcast
+        self.sender = sender
+        self.tally = tally
+        self.claims = claims
+        self.error: BroadcastStopped | None = None
+        self.paused = False  # stopped by shutdown(): the broadcast stays 'sending'
+        self.stopping = asyncio.Event()  # ends every wait: token, 429 pause, backoff
+        self.workers_done = asyncio.Event()
+        self.ended = asyncio.Event()  # results written, the run is over
+        self._repo = repo
+        self._results: list[Result] = []
+        self._writing = asyncio.Lock()
+
+    def record(self, result: Result) -> None:
+        """An OK: written with the next batch (a crash before it shows the row uncertain, though
+        the person got the alert; never sent twice)."""
+        self._results.append(result)
+        self.tally.add(result.status)
+
+    async def commit(self, result: Result) -> None:
+        """Any other answer: written, with whatever else waits, before the worker goes on (to
+        wait out a backoff or a pause, or to its next recipient). So after a kill -9 no row
+        is left 'sending' whose request Telegram refused: that person is sent the alert on
+        resume instead of being counted uncertain. Workers committing at the same moment share
+        one write (a group commit on the lock)."""
+        self.record(result)
+        await self.flush()
+
+    async def flush(self) -> None:
+        """Writes every result recorded before the call; returns once they are committed."""
+        async with self._writing:
+            results, self._results = self._results, []
+            if results:
+                await self._repo.record(self.broadcast.id, results, time.time())
+
+    def stop(self, error: BroadcastStopped | None = None) -> None:
+        """No new deliveries and no more waiting; the requests on the wire finish."""
+        self.claims.close()
+        self.stopping.set()
+        self.error = self.error or error
+
+
+class DeliveryEngine:
+    """Delivers broadcasts: ``enqueue`` an approved one, then ``run`` it; ``resume_all`` at start
+    continues what a crash interrupted; ``cancel`` is the officer's stop, ``shutdown`` the
+    bot's.
+
+    One engine per bot: its rate limit and its 429 pauses hold for all broadcasts it runs at
+    once, as Telegram's limits do. ``paid_rate`` applies to broadcasts with ``paid`` set, which
+    are sent with ``allow_paid_broadcast``.
+    """
+
+    def __init__(
+        self,
+        db: Database,
+        bot: Bot,
+        *,
+        rate: float = 25.0,
+        paid_rate: float = 1000.0,
+        max_attempts: int = 5,
+        backoff_base: float = BACKOFF_BASE,
+        progress_every: float = 3.0,
+        on_progress: ProgressCallback | None = None,
+    ) -> None:
+        if max_attempts < 1:
+            raise ValueError(f"max_attempts must be at least 1, got {max_attempts}")
+        if not backoff_base > 0:
+            raise ValueError(f"backoff_base must be above 0 seconds, got {backoff_base}")
+        self._repo = DeliveryRepo(db)
+        self._bot = bot
+        self._throttle = Throttle(rate, paid_rate)
+        self._max_attempts = max_attempts
+        self._backoff_base = backoff_base
+        self._shutting_down = False
+        self._progress_every = progress_every
+        self._on_progress = on_progress
+        self._runs: dict[int, _Run] = {}
+        self._cancel_requested: set[int] = set()
+        self._background: set[asyncio.Task[None]] = set()
+
+    # --- the contract -------------------------------------------------------------------
+
+    async def enqueue(self, broadcast_id: int) -> int:
+        """Creates a pending delivery for each recipient of an approved broadcast and marks it
+        'sending', in one transaction; safe to call again. Returns the number of recipients."""
+        broadcast = await self._repo.broadcast(broadcast_id)
+        if broadcast.status not in ("approved", "sending"):
+            raise ValueError(
+                f"broadcast {broadcast_id} is {broadcast.status!r}: only an approved broadcast can be sent; approve it first"
+            )
+        return await self._repo.enqueue(broadcast_id, time.time())
+
+    async def run(self, broadcast_id: int) -> Progress:
+        """Delivers the broadcast until every delivery has ended or it is cancelled; returns the
+        final Progress. An ended broadcast returns its final counts without sending.
+
+        To stop for a restart, call ``shutdown()``. Cancelling this coroutine instead works like
+        a crash: the deliveries in flight are left 'sending' (uncertain), the rest pending, and
+        ``resume_all`` goes on from there."""
+        broadcast = await self._repo.broadcast(broadcast_id)
+        if broadcast.status in ("done", "cancelled"):
+            self._cancel_requested.discard(broadcast_id)
+            return await self._ended_progress(broadcast)
+        if broadcast.status != "sending":
+            raise ValueError(f"broadcast {broadcast_id} is {broadcast.status!r}: call enqueue() before run()")
+        run = await self._start(broadcast)
+        try:
+            await self._deliver_all(run)
+        finally:
+            del self._runs[broadcast_id]
+            run.ended.set()
+        if run.error is not None:
+            raise run.error
+        if run.paused:
+            return run.tally.progress(time.monotonic())
+        return await self._finish(run)
+
+    async def resume_all(self) -> None:
+        """Runs, side by side, every broadcast that a stop or crash left 'sending'. Call it once
+        at start. Raises, once all have ended, if any of them failed."""
+        ids = await self._repo.sending_broadcasts()
+        if ids:
+            log.info("resuming broadcasts %s", ids)
+        outcomes = await asyncio.gather(*(self.run(broadcast_id) for broadcast_id in ids), return_exceptions=True)
+        failures = [outcome for outcome in outcomes if isinstance(outcome, Exception)]
+        if failures:
+            raise ExceptionGroup("some broadcasts could not be resumed", failures)
+
+    async def shutdown(self) -> None:
+        """The bot is stopping: every run stops taking new deliveries, lets the sends in flight
+        finish and writes their results, and leaves its broadcast 'sending' for ``resume_all``
+        at the next start. Recipients waiting out a backoff or a 429 pause stop waiting: they
+        are 'pending' already. Unlike cancelling the run's task, this leaves no row 'sending'.
+        Returns when all runs have ended; each ``run()`` returns its Progress so far. A run
+        started after this (``resume_all`` still starting up) stops at once the same way."""
+        self._shutting_down = True
+        runs = list(self._runs.values())
+        for run in runs:
+            run.paused = True
+            run.stop()
+        await asyncio.gather(*(run.ended.wait() for run in runs))
+
+    def start(self, broadcast_id: int) -> asyncio.Task[Progress]:
+        """``run`` in the background, for a handler that must answer at once. The engine keeps
+        the task referenced until it ends and logs its failure."""
+        task = asyncio.create_task(self.run(broadcast_id), name=f"broadcast-{broadcast_id}")
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+        task.add_done_callback(_log_failure)
+        return task
+
+    def cancel(self, broadcast_id: int) -> None:
+        """Stops the broadcast: sends in flight finish, nothing more goes out, pending
+        deliveries stay pending, the status becomes 'cancelled'. Also works for a broadcast
+        that is not running here (it will not be resumed)."""
+        self._cancel_requested.add(broadcast_id)
+        run = self._runs.get(broadcast_id)
+        if run is not None:
+            run.stop()
+            return
+        task = asyncio.create_task(self._repo.finish(broadcast_id, "cancelled", time.time()))
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    # --- one run --------------------------------------------------------------------------
+
+    async def _start(self, broadcast: Broadcast) -> _Run:
+        counts = await self._repo.counts(broadcast.id)
+        if broadcast.id in self._runs:  # checked and registered with no await between
+            raise RuntimeError(f"broadcast {broadcast.id} is already being delivered by this engine")
+        tally = Tally(broadcast.id, counts, time.monotonic())
+        claims = ClaimQueue(self._repo, broadcast.id)
+        run = _Run(broadcast, AlertSender(self._bot, broadcast), tally, claims, self._repo)
+        self._runs[broadcast.id] = run
+        if broadcast.id in self._cancel_requested:
+            run.stop()
+        elif self._shutting_down:
+            run.paused = True
+            run.stop()
+        return run
+
+    async def _deliver_all(self, run: _Run) -> None:
+        """The workers, with the batched writer and the progress reports beside them; the
+        results of finished sends are written even when the run is interrupted."""
+        helpers = [
+            asyncio.create_task(self._repeat(FLUSH_EVERY, run.flush, run)),
+            asyncio.create_task(self._repeat(self._progress_every, lambda: self._report(run), run)),
+        ]
+        try:
+            async with asyncio.TaskGroup() as workers:
+                for _ in range(in_flight_for(self._throttle.rate(run.broadcast.paid))):
+                    workers.create_task(self._work(run))
+        finally:
+            run.workers_done.set()
+            await asyncio.gather(*helpers)
+            await run.flush()
+
+    async def _finish(self, run: _Run) -> Progress:
+        cancelled = run.claims.closed and run.tally.pending > 0
+        await self._repo.finish(run.broadcast.id, "cancelled" if cancelled else "done", time.time())
+        self._cancel_requested.discard(run.broadcast.id)
+        progress = run.tally.progress(time.monotonic(), done=not cancelled, cancelled=cancelled)
+        log.info("broadcast %d %s: %s", run.broadcast.id, "cancelled" if cancelled else "done", progress)
+        await self._notify(progress)
+        return progress
+
+    async def _ended_progress(self, broadcast: Broadcast) -> Progress:
+        tally = Tally(broadcast.id, await self._repo.counts(broadcast.id), time.monotonic())
+        cancelled = broadcast.status == "cancelled"
+        return tally.progress(time.monotonic(), done=not cancelled, cancelled=cancelled)
+
+    @staticmethod
+    async def _repeat(every: float, action: Callable[[], Awaitable[None]], run: _Run) -> None:
+        """Calls ``action`` every ``every`` seconds until the run's workers are done; a call in
+        progress is never cut short."""
+        while True:
+            try:
+                await asyncio.wait_for(run.workers_done.wait(), every)
+                return
+            except TimeoutError:
+                await action()
+
+    async def _report(self, run: _Run) -> None:
+        await self._notify(run.tally.progress(time.monotonic()))
+
+    async def _notify(self, progress: Progress) -> None:
+        """A failing progress callback (say, the officer's message could not be edited) must not
+        stop a police alert: it is logged and delivery goes on."""
+        if self._on_progress is None:
+            return
+        try:
+            await self._on_progress(progress)
+        except Exception:
+            log.exception("on_progress failed for broadcast %d", progress.broadcast_id)
+
+    # --- one worker -----------------------------------------------------------------------
+
+    async def _work(self, run: _Run) -> None:
+        """One in-flight slot: a token, then the next delivery, then its send, until none is left.
+        The token comes before the claim so that a row is 'sending' only while it is really
+        being sent."""
+        while await self._throttle.acquire(run.broadcast.paid, run.claims.has_more, run.stopping):
+            delivery = await run.claims.take()
+            if delivery is None:
+                return
+            await self._deliver(run, delivery)
+
+    async def _deliver(self, run: _Run, delivery: Delivery) -> None:
+        """Sends to one recipient, just claimed ('sending'), until Telegram gives an answer that
+        ends the delivery or the run stops.
+
+        An answer that asks for another try puts the row back to 'pending', committed, before
+        any waiting; the next request claims it again first. A 429 pauses the whole engine and
+        this recipient then goes first, on the token it already took; it is not counted as an
+        attempt. A 5xx or network error is retried after a backoff, on a fresh token,
+        ``max_attempts`` requests in all (counting those before a restart). A run that stops
+        meanwhile (cancel, shutdown) leaves the row 'pending': a cancelled broadcast never
+        sends it, a resumed one does."""
+        user_id = delivery.user_id
+        attempts = delivery.attempts
+        while True:
+            if run.stopping.is_set() or self._throttle.paused:
+                # The run stopped, or a 429 came back, while this row was being claimed: nothing
+                # went out, so it goes back to pending rather than waiting in 'sending'.
+                await run.commit(Result(user_id, Status.PENDING, 0))
+                again = None if run.stopping.is_set() else await self._after_pause(run, delivery)
+            else:
+                try:
+                    await run.sender.send(delivery)
+                except TelegramRetryAfter as exc:
+                    log.warning("flood control: all sending paused for %s s as Telegram asked", exc.retry_after)
+                    self._throttle.pause(exc.retry_after)
+                    await run.commit(Result(user_id, Status.PENDING, 0, exc.message))
+                    again = await self._after_pause(run, delivery)
+                except PASSING_ERRORS as exc:
+                    attempts += 1
+                    if attempts >= self._max_attempts:
+                        await run.commit(Result(user_id, Status.FAILED, 1, exc.message))
+                        return
+                    await run.commit(Result(user_id, Status.PENDING, 1, exc.message))
+                    again = await self._after_backoff(run, delivery, attempts)
+                except TelegramUnauthorizedError as exc:
+                    run.stop(BroadcastStopped(
+                        f"Telegram refused the bot token ({exc.message}): set a valid BOT_TOKEN and restart; "
+                        f"broadcast {run.broadcast.id} then resumes where it stopped"
+                    ))
+                    await run.commit(Result(user_id, Status.PENDING, 0, exc.message))
+                    return
+                except TelegramAPIError as exc:
+                    await run.commit(ended_by(delivery, exc, 1))
+                    return
+                else:
+                    run.record(Result(user_id, Status.SENT, 1))
+                    return
+            if again is None:
+                return
+            delivery = again
+
+    async def _after_pause(self, run: _Run, delivery: Delivery) -> Delivery | None:
+        """Once the 429 pause is over, the same recipient claimed again, to go first on the token
+        it already took; None if the run stopped meanwhile."""
+        if not await self._throttle.wait_out_pause(run.stopping):
+            return None
+        return await run.claims.take_again(delivery)
+
+    async def _after_backoff(self, run: _Run, delivery: Delivery, failures: int) -> Delivery | None:
+        """After the backoff and a fresh token, the same recipient claimed again; None if the
+        run stopped meanwhile."""
+        if not await sleep_unless(run.stopping, backoff(failures, self._backoff_base)):
+            return None
+        if not await self._throttle.acquire(run.broadcast.paid, run.claims.is_open, run.stopping):
+            return None
+        return await run.claims.take_again(delivery)
+
+
+def ended_by(delivery: Delivery, error: TelegramAPIError, attempts: int) -> Result:
+    """A definite refusal: the user blocked the bot or deleted their account (403), the chat
+    does not exist (400 "chat not found"), or anything else wrong with the request."""
+    if isinstance(error, TelegramForbiddenError):
+        status = Status.BLOCKED
+    elif isinstance(error, TelegramBadRequest) and "chat not found" in error.message.lower():
+        status = Status.NOT_FOUND
+    else:
+        status = Status.FAILED
+    return Result(delivery.user_id, status, attempts, error.message)
+
+
+def _log_failure(task: asyncio.Task[Progress]) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        log.error("%s failed", task.get_name(), exc_info=task.exception())

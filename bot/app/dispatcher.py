@@ -1,0 +1,202 @@
+"""Building the bot: services, the dispatcher, and the three ways to run it.
+
+`create_dispatcher(settings, deps)` is the one place where routers, middlewares and
+services meet; services reach handlers as `Dispatcher(**deps)` workflow data.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+from aiogram import Bot, Dispatcher
+from aiogram.client.default import DefaultBotProperties
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.telegram import TelegramAPIServer
+from aiogram.enums import ParseMode
+from aiogram.types import BotCommand, ErrorEvent
+from aiogram.utils.i18n import I18n
+
+from bot.alerts import DeliveryEngine
+from bot.alerts.reporter import ProgressReporter
+from bot.classifier.service import CheckService
+from bot.classifier import Classifier
+from bot.classifier.intents import IntentReader
+from bot.config import Settings
+from bot.services.conversation import Conversation
+from bot.classifier.faq import FaqMatcher
+from bot.handlers import setup_routers
+from bot.i18n import LANGUAGES, N_, both, create_i18n
+from bot.telegram.inbox import Inbox, InboxMiddleware
+from bot.knowledge import KnowledgeBase, load_knowledge
+from bot.telegram.middlewares import LanguageMiddleware, StorageMiddleware, ThrottlingMiddleware
+from bot.ocr import OcrService
+from bot.replies.verdict import ReplyRenderer
+from bot.storage import ConversationRepo, Database
+from bot.alerts.drafts import BroadcastsRepo
+from bot.telegram.retry import RetryMiddleware
+
+log = logging.getLogger(__name__)
+
+COMMANDS = ("start", "help", "paid", "faq", "language", "region", "subscribe", "unsubscribe", "forget")
+HEARTBEAT_EVERY = 30.0
+ENGINE_GRACE = 5.0  # seconds broadcasts get to write their sends in flight when the bot stops
+
+
+@dataclass
+class Deps:
+    """The services every handler may ask for by name."""
+
+    settings: Settings
+    knowledge: KnowledgeBase
+    renderer: ReplyRenderer
+    checker: CheckService
+    faq: FaqMatcher
+    db: Database
+    i18n: I18n
+    ocr: OcrService
+    inbox: Inbox
+    conversation: Conversation
+
+
+@contextlib.asynccontextmanager
+async def open_deps(settings: Settings, classifier: Classifier | None = None,
+                    intents: IntentReader | None = None) -> AsyncIterator[Deps]:
+    """Load the knowledge base, start the classifier process, open the database; close all at
+    the end. Tests pass a ready classifier, which then runs on a thread of this process, and may
+    pass a ready intent reader (it is fitted at start otherwise). The OCR workers start with the
+    first picture, or earlier through `OcrService.warm_up`."""
+    knowledge = load_knowledge(settings.knowledge_dir)
+    checker = CheckService.in_thread(classifier) if classifier else CheckService.in_process(settings)
+    ocr = OcrService(workers=settings.ocr_workers, queue=settings.ocr_queue, time_limit=settings.ocr_time_limit,
+                     tessdata=settings.ocr_tessdata)
+    db = None
+    try:
+        await checker.warm_up()
+        db = await Database.open(settings.database_path)
+        inbox = Inbox(db)
+        await inbox.open()
+        renderer, faq = ReplyRenderer(knowledge), FaqMatcher(knowledge)
+        memory = ConversationRepo(db, ttl=settings.conversation_memory_minutes * 60)
+        conversation = Conversation(knowledge, intents or IntentReader(knowledge), checker, faq, renderer, memory)
+        yield Deps(settings, knowledge, renderer, checker, faq, db, create_i18n(), ocr, inbox, conversation)
+    finally:
+        checker.close()
+        ocr.close()
+        if db is not None:
+            await db.close()
+
+
+async def on_error(event: ErrorEvent, i18n: I18n) -> bool:
+    """Log the failure and tell the user something went wrong, instead of silence."""
+    log.exception("update %s failed", event.update.update_id, exc_info=event.exception)
+    text = both(i18n, "Something went wrong on our side. Please try again in a minute.")
+    with contextlib.suppress(Exception):
+        if event.update.callback_query is not None:  # stops the button's spinner; works under any message
+            await event.update.callback_query.answer(text[:200], show_alert=True)
+        elif event.update.message is not None and event.update.message.chat.type == "private":
+            await event.update.message.answer(text)  # a group is not told about our failures
+    return True
+
+
+def create_dispatcher(settings: Settings, deps: Deps) -> Dispatcher:
+    dp = Dispatcher(**vars(deps) | {"settings": settings})
+    # Update-level outer middlewares run in this order for every update. The inbox first: an
+    # update already answered before a crash costs nothing else.
+    dp.update.outer_middleware(InboxMiddleware(deps.inbox))
+    dp.update.outer_middleware(ThrottlingMiddleware(deps.i18n, settings.throttle_messages, settings.throttle_window))
+    dp.update.outer_middleware(StorageMiddleware(deps.db, frozenset(settings.admin_ids)))
+    dp.update.outer_middleware(LanguageMiddleware(deps.i18n))
+    dp.include_router(setup_routers())
+    dp.errors.register(on_error)
+    return dp
+
+
+def create_bot(settings: Settings, token: str, api_url: str | None = None, *, retry: bool = True) -> Bot:
+    """``retry=False`` leaves out the RetryMiddleware: the broadcast engine's Bot, which must
+    see each 429 itself to pause all of its sending rather than one call."""
+    base = api_url or settings.telegram_api_url
+    session = AiohttpSession(api=TelegramAPIServer.from_base(base)) if base else AiohttpSession()
+    if retry:
+        session.middleware(RetryMiddleware())
+    return Bot(
+        token,
+        session=session,
+        default=DefaultBotProperties(parse_mode=ParseMode.HTML, link_preview_is_disabled=True),
+    )
+
+
+async def set_commands(bot: Bot, i18n: I18n) -> None:
+    """The command menu in each language (Telegram shows the one matching the user's app)."""
+    descriptions = {
+        "start": N_("Start: choose a language and a region"),
+        "help": N_("How to use the bot"),
+        "paid": N_("I already sent money: what to do now"),
+        "faq": N_("Questions: where to call, how to block a card"),
+        "language": N_("Change the language"),
+        "region": N_("Change the region"),
+        "subscribe": N_("Get police alerts"),
+        "unsubscribe": N_("Stop police alerts"),
+        "forget": N_("Delete my data"),
+    }
+    for lang in LANGUAGES:
+        commands = [BotCommand(command=c, description=i18n.gettext(descriptions[c], locale=lang)) for c in COMMANDS]
+        await bot.set_my_commands(commands, language_code=lang)
+    await bot.set_my_commands(
+        [BotCommand(command=c, description=i18n.gettext(descriptions[c], locale="ru")) for c in COMMANDS]
+    )
+
+
+async def heartbeat(settings: Settings) -> None:
+    """Touch a file while the event loop is alive; the container's healthcheck reads its age."""
+    settings.heartbeat_path.parent.mkdir(parents=True, exist_ok=True)
+    while True:
+        settings.heartbeat_path.write_text(f"{time.time():.0f}\n")
+        await asyncio.sleep(HEARTBEAT_EVERY)
+
+
+@contextlib.asynccontextmanager
+async def broadcasting(settings: Settings, deps: Deps, dp: Dispatcher, bot: Bot, token: str,
+                       api_url: str | None = None) -> AsyncIterator[DeliveryEngine]:
+    """The broadcast engine, handed to handlers as `engine`, with its own Bot (no retry
+    middleware: it handles 429 itself); live progress goes through the main `bot`. Broadcasts
+    a crash interrupted are resumed at once."""
+    engine_bot = create_bot(settings, token, api_url, retry=False)
+    reporter = ProgressReporter(bot, BroadcastsRepo(deps.db), deps.i18n)
+    engine = DeliveryEngine(deps.db, engine_bot, rate=settings.broadcast_rate,
+                            paid_rate=settings.broadcast_paid_rate, on_progress=reporter)
+    dp["engine"] = engine
+    resume = asyncio.create_task(engine.resume_all(), name="resume-broadcasts")
+    try:
+        yield engine
+    finally:
+        await stop_engine(engine, resume)
+        await engine_bot.session.close()
+
+
+async def stop_engine(engine: DeliveryEngine, resume: asyncio.Task[None], grace: float = ENGINE_GRACE) -> None:
+    """The engine's own shutdown: sends in flight finish and are recorded, so nothing stays
+    'sending' that Telegram answered (cancelling the runs instead would leave them uncertain).
+    Runs the resume task starts while we wait are paused too; after ``grace`` seconds what is
+    left is cancelled, as a crash would."""
+    deadline = asyncio.get_running_loop().time() + grace
+    while True:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(engine.shutdown(), max(0.01, deadline - asyncio.get_running_loop().time()))
+        left = deadline - asyncio.get_running_loop().time()
+        if resume.done() or left <= 0:
+            break
+        await asyncio.wait({resume}, timeout=min(0.2, left))
+    if not resume.done():
+        log.warning("broadcasts still running %.0f s after the stop began were interrupted; resumed at the next start",
+                    grace)
+        resume.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        try:
+            await resume
+        except Exception:  # noqa: BLE001 - already logged by the engine; the bot is stopping anyway
+            log.exception("resuming broadcasts failed")

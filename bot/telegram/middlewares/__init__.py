@@ -1,0 +1,7 @@
+"""Cross-cutting concerns, run for every update before any handler: throttling, storage, language."""
+
+from bot.telegram.middlewares.language import LanguageMiddleware
+from bot.telegram.middlewares.storage import StorageMiddleware
+from bot.telegram.middlewares.throttling import ThrottlingMiddleware
+
+__all__ = ["LanguageMiddleware", "StorageMiddleware", "ThrottlingMiddleware"]

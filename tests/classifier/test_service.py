@@ -1,0 +1,53 @@
+"""The check service: batches under load, one bad text never costs the others, and the
+production mode really classifies in a child process."""
+
+import asyncio
+import os
+
+import pytest
+
+from bot.classifier.service import CheckService
+from bot.classifier import EmptyText
+
+TEXTS = ["Назовите код из смс", "Апа, мен үйге жеттім", "Сізге Kaspi-ден ұтыс түсті, сілтемеге өтіңіз"] * 20
+
+
+async def test_a_burst_gets_the_same_verdicts_as_one_by_one(classifier):
+    service = CheckService.in_thread(classifier)
+    try:
+        verdicts = await asyncio.gather(*(service.check(t) for t in TEXTS))
+    finally:
+        service.close()
+    assert [v.scheme for v in verdicts] == [classifier.classify(t).scheme for t in TEXTS]
+
+
+async def test_an_empty_text_in_a_batch_fails_alone(classifier):
+    service = CheckService.in_thread(classifier)
+    try:
+        outcomes = await asyncio.gather(*(service.check(t) for t in ["Назовите код", "\u200b", "Сәлем"]),
+                                        return_exceptions=True)
+    finally:
+        service.close()
+    assert isinstance(outcomes[1], EmptyText)
+    assert not isinstance(outcomes[0], Exception) and not isinstance(outcomes[2], Exception)
+
+
+async def test_production_mode_classifies_in_a_child_process(settings, classifier):
+    service = CheckService.in_process(settings.model_copy(update={"backend": "lexical"}))
+    try:
+        verdict = await asyncio.wait_for(service.check(TEXTS[0]), timeout=120)
+        worker_pids = {p.pid for p in service._executor._processes.values()}  # noqa: SLF001 - the point of the test
+    finally:
+        service.close()
+    assert worker_pids and os.getpid() not in worker_pids
+    assert verdict.scheme == classifier.classify(TEXTS[0]).scheme
+
+
+@pytest.mark.parametrize("text", ["", "🙂" * 50])
+async def test_nothing_to_check_is_reported_to_the_caller(classifier, text):
+    service = CheckService.in_thread(classifier)
+    try:
+        with pytest.raises(EmptyText):
+            await service.check(text)
+    finally:
+        service.close()
