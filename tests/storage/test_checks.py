@@ -14,10 +14,9 @@ import sqlite3
 
 import pytest
 
-from bot.classifier import Verdict
-from bot.classifier.verdict import Flag, SchemeScore
 from bot.privacy.redaction import redact
 from bot.storage import ChecksRepo, UsersRepo
+from tests.storage.verdicts import verdict
 
 OWNER, STRANGER = 9101, 9102
 
@@ -35,19 +34,6 @@ WRITTEN = {
 }
 # What stays readable for a reviewer: the words and the amounts.
 KEPT = {"kk": ("банктен келген кодты айтыңыз", "5000 теңге"), "ru": ("продиктуйте код из sms", "5 000 тенге")}
-
-
-def verdict(lang: str = "ru", *, risk: str = "high", scheme: str | None = "bank_security_call",
-            flags: tuple[tuple[str, str], ...] = (), why: tuple[str, ...] = (), channel: str | None = None,
-            alternative: str | None = None, probability: float = 0.9) -> Verdict:
-    """A verdict as the classifier returns it; `flags` are (id, the user's own words)."""
-    return Verdict(
-        risk=risk, scheme=scheme, alternative=alternative, confidence=0.8, scam_probability=probability,
-        top=[SchemeScore(scheme=scheme, score=0.8)] if scheme else [],
-        red_flags=[Flag(id=flag, weight=1.0, quote=quote, start=0, end=len(quote)) for flag, quote in flags],
-        language=lang, reply_language=lang, script="cyrillic", backend="lexical", nearest=[], truncated=False,
-        kind="scam" if risk in ("high", "medium") else "benign", why=list(why), channel=channel,
-    )
 
 
 @pytest.fixture

@@ -1,0 +1,158 @@
+"""The users repository: a user is created on first contact with nothing but an id, keeps the
+language and region they chose, and /forget takes everything about them out of every table
+and out of the bytes on disk. A real SQLite file per test; Kazakh and Russian side by side."""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+
+import pytest
+
+from bot.classifier import Verdict
+from bot.privacy.redaction import redact
+from bot.storage import ChecksRepo, ConversationRepo, Database, UserRecord, UsersRepo, VerdictNote
+from bot.storage.roles import RolesRepo
+from bot.storage.subscriptions import SubscriptionsRepo
+from tests.storage.verdicts import verdict
+
+ASEL, IVAN = 8101, 8102  # the one who asks to be forgotten, and someone who stays
+
+TEXTS = {
+    "kk": "Анам ауруханада жатыр, шұғыл түрде 50 000 теңге аудара аласың ба? Картам 4400 4301 2345 6789",
+    "ru": "Мама в больнице, срочно переведи 50 000 тенге, вот моя карта 5169 4931 1122 3344",
+}
+# What each typed where only officers may type: a refused command and a rejection's reason.
+REFUSED = {"kk": "/grant мен мұнда әкімшімін", "ru": "/grant я здесь администратор"}
+REASONS = {"kk": "мәтін тым ұзын, қысқартыңыз", "ru": "текст слишком длинный, сократите"}
+LANG_OF = {ASEL: "kk", IVAN: "ru"}
+
+
+async def seen_at(db: Database, user_id: int) -> tuple[float, float, float | None]:
+    async with db.conn.execute("SELECT created_at, seen_at, blocked_at FROM users WHERE id = ?", (user_id,)) as cur:
+        return tuple(await cur.fetchone())
+
+
+async def test_first_contact_creates_a_user_with_nothing_but_the_id(db):
+    record = await UsersRepo(db).touch(ASEL)
+    assert record == UserRecord(id=ASEL, language=None, region=None, subscribed=False)
+    async with db.conn.execute("SELECT count(*) FROM users") as cur:
+        assert (await cur.fetchone())[0] == 1
+
+
+@pytest.mark.parametrize(("user", "lang", "region"), [(ASEL, "kk", "almaty_city"), (IVAN, "ru", "karaganda")])
+async def test_a_returning_user_keeps_the_language_and_region_they_chose(db, user, lang, region):
+    users = UsersRepo(db)
+    await users.touch(user)
+    await users.set_language(user, lang)
+    await users.set_region(user, region)
+    assert await users.touch(user) == UserRecord(id=user, language=lang, region=region, subscribed=False)
+    await users.set_region(user, None)
+    assert (await users.touch(user)).region is None
+
+
+async def test_each_contact_moves_seen_on_and_clears_a_block_but_not_the_first_contact(db):
+    users = UsersRepo(db)
+    await users.touch(ASEL)
+    created, first_seen, _ = await seen_at(db, ASEL)
+    await db.conn.execute("UPDATE users SET blocked_at = ? WHERE id = ?", (first_seen, ASEL))  # as a 403 sets it
+    time.sleep(0.01)
+    await users.touch(ASEL)
+    assert await seen_at(db, ASEL) == (created, pytest.approx(time.time(), abs=5), None)
+    assert (await seen_at(db, ASEL))[1] > first_seen
+
+
+async def test_a_language_the_bot_does_not_speak_is_refused_by_the_schema(db):
+    users = UsersRepo(db)
+    await users.touch(IVAN)
+    with pytest.raises(sqlite3.IntegrityError, match="CHECK"):
+        await users.set_language(IVAN, "en")  # type: ignore[arg-type]
+    assert (await users.touch(IVAN)).language is None
+
+
+async def everything_about(db: Database, user_id: int) -> dict[str, int]:
+    """Rows that name this user, table by table (the audit by what the user typed)."""
+    queries = {
+        "users": "SELECT count(*) FROM users WHERE id = ?",
+        "checks": "SELECT count(*) FROM checks WHERE user_id = ?",
+        "feedback": "SELECT count(*) FROM feedback JOIN checks ON checks.id = check_id WHERE user_id = ?",
+        "subscriptions": "SELECT count(*) FROM subscriptions WHERE user_id = ?",
+        "conversations": "SELECT count(*) FROM conversations WHERE user_id = ?",
+        "deliveries": "SELECT count(*) FROM deliveries WHERE user_id = ?",
+        "typed in the audit": "SELECT count(*) FROM audit WHERE actor_id = ? AND ("
+                              "(action = 'denied' AND detail != '') OR (action = 'reject' AND detail LIKE '%:%'))",
+    }
+    counts = {}
+    for table, sql in queries.items():
+        async with db.conn.execute(sql, (user_id,)) as cur:
+            counts[table] = (await cur.fetchone())[0]
+    return counts
+
+
+async def live_a_little(db: Database, user_id: int, verdict: Verdict) -> None:
+    """What a user leaves behind: a check with feedback, subscriptions, the conversation's
+    memory, an alert delivered, refused admin commands and a rejection they wrote."""
+    users, checks = UsersRepo(db), ChecksRepo(db)
+    await users.touch(user_id)
+    await users.set_language(user_id, LANG_OF[user_id])
+    check_id = await checks.add(user_id, TEXTS[LANG_OF[user_id]], "text", verdict)
+    await checks.add_feedback(check_id, user_id, "paid")
+    await SubscriptionsRepo(db).subscribe(user_id, {"almaty_city"})
+    await ConversationRepo(db, ttl=1800).remember(user_id, "message", verdict=VerdictNote(
+        "relative_emergency", "high", "scam", "messenger"))
+    await db.conn.execute(
+        "INSERT INTO broadcasts (id, author_id, text_kk, text_ru, regions, status, created_at) "
+        "VALUES (1, 1, 'Абай болыңыз', 'Будьте бдительны', 'national', 'done', 0) ON CONFLICT DO NOTHING")
+    await db.conn.execute("INSERT INTO deliveries (broadcast_id, user_id, language, status) VALUES (1, ?, ?, 'sent')",
+                          (user_id, LANG_OF[user_id]))
+    roles = RolesRepo(db, frozenset())
+    await roles.audit(user_id, "denied", REFUSED[LANG_OF[user_id]])
+    await roles.audit(user_id, "reject", f"broadcast 1: {REASONS[LANG_OF[user_id]]}")
+    await roles.audit(user_id, "submit", "broadcast 1")
+
+
+async def test_forget_deletes_everything_about_the_user_in_every_table_and_nothing_of_others(db):
+    for user in (ASEL, IVAN):
+        await live_a_little(db, user, verdict(LANG_OF[user], scheme="relative_emergency"))
+    before = await everything_about(db, IVAN)
+    assert set(before.values()) == {1, 2} and before["typed in the audit"] == 2
+
+    await UsersRepo(db).forget(ASEL)
+
+    assert await everything_about(db, ASEL) == dict.fromkeys(before, 0)
+    assert await everything_about(db, IVAN) == before
+    async with db.conn.execute("SELECT action, detail FROM audit WHERE actor_id = ? ORDER BY id", (ASEL,)) as cur:
+        # that the actions happened is kept; what the user typed is not
+        assert [tuple(row) for row in await cur.fetchall()] == [
+            ("denied", ""), ("reject", "broadcast 1"), ("submit", "broadcast 1")]
+
+
+async def test_after_forget_the_users_words_are_in_neither_the_file_nor_the_wal(db, on_disk):
+    for user in (ASEL, IVAN):
+        await live_a_little(db, user, verdict(LANG_OF[user], scheme="relative_emergency"))
+    forgotten, kept = ((redact(TEXTS[lang]), REFUSED[lang], REASONS[lang]) for lang in ("kk", "ru"))
+    raw = on_disk()
+    assert all(words.encode() in raw for words in forgotten + kept)  # the search sees them while stored
+
+    await UsersRepo(db).forget(ASEL)
+
+    raw = on_disk()
+    assert [words for words in forgotten if words.encode() in raw] == []
+    assert all(words.encode() in raw for words in kept)
+
+
+async def test_forgetting_an_unknown_user_changes_nothing(db):
+    users = UsersRepo(db)
+    await users.touch(IVAN)
+    await users.forget(ASEL)
+    assert await users.touch(IVAN) == UserRecord(IVAN, None, None, False)
+
+
+async def test_a_forgotten_user_who_comes_back_starts_afresh(db):
+    users = UsersRepo(db)
+    await users.touch(ASEL)
+    await users.set_language(ASEL, "kk")
+    await SubscriptionsRepo(db).subscribe(ASEL, {"shymkent"})
+    await users.forget(ASEL)
+    assert await users.touch(ASEL) == UserRecord(ASEL, None, None, False)
+    assert await SubscriptionsRepo(db).regions_of(ASEL) == set()
