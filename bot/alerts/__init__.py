@@ -1,6 +1,23 @@
-"""Police alert broadcasts: the delivery engine that sends an approved alert to its subscribers."""
+"""Police alerts, everything but the Telegram dialogs.
+
+Two words, one meaning each:
+
+* an **alert** is the police message people receive: a Kazakh and a Russian text under a
+  fixed header (``message.py``), which may name only allowlisted links, accounts and phone
+  numbers (``policy.py``);
+* a **broadcast** is one sending of an alert to its subscribers, a row in the ``broadcasts``
+  table (``repository.py``: one ``Broadcast`` type, its ``BroadcastStatus``, and the
+  ``deliveries`` to each recipient). The row is written when an officer submits the alert
+  (``pending``); once a second officer approves it, the delivery engine (``engine.py``, with
+  ``claims.py``, ``ratelimit.py`` and ``sending.py``) sends it, and ``progress.py`` counts
+  where it stands and shows that to the approving officer.
+
+The use cases that handlers call (submit, approve, reject, cancel) are in
+``bot.services.alerts``; the dialog is ``bot.handlers.broadcast``.
+"""
 
 from bot.alerts.engine import BroadcastStopped, DeliveryEngine
 from bot.alerts.progress import Progress
+from bot.alerts.repository import Broadcast, BroadcastsRepo, BroadcastStatus
 
-__all__ = ["BroadcastStopped", "DeliveryEngine", "Progress"]
+__all__ = ["Broadcast", "BroadcastStatus", "BroadcastStopped", "BroadcastsRepo", "DeliveryEngine", "Progress"]

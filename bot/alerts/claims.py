@@ -8,7 +8,7 @@ import time
 from collections import deque
 from itertools import zip_longest
 
-from bot.alerts.repository import Delivery, DeliveryRepo
+from bot.alerts.repository import BroadcastsRepo, Delivery
 
 PAGE = 1000  # pending ids read at a time: a 100 000-recipient broadcast never sits in memory
 
@@ -24,7 +24,7 @@ class ClaimQueue:
     leave uncertain.
     """
 
-    def __init__(self, repo: DeliveryRepo, broadcast_id: int) -> None:
+    def __init__(self, repo: BroadcastsRepo, broadcast_id: int) -> None:
         self._repo = repo
         self._broadcast_id = broadcast_id
         self._waiters: list[asyncio.Future[Delivery | None]] = []

@@ -36,7 +36,7 @@ from aiogram.exceptions import (
 from bot.alerts.claims import ClaimQueue
 from bot.alerts.progress import Progress, Tally
 from bot.alerts.ratelimit import Throttle, sleep_unless
-from bot.alerts.repository import Broadcast, Delivery, DeliveryRepo, Result, Status
+from bot.alerts.repository import Broadcast, BroadcastsRepo, BroadcastStatus, Delivery, DeliveryStatus, Result
 from bot.alerts.sending import AlertSender
 from bot.storage import Database
 
@@ -73,7 +73,7 @@ class _Run:
     written, its counts, and why it stopped early, if it did."""
 
     def __init__(
-        self, broadcast: Broadcast, sender: AlertSender, tally: Tally, claims: ClaimQueue, repo: DeliveryRepo
+        self, broadcast: Broadcast, sender: AlertSender, tally: Tally, claims: ClaimQueue, repo: BroadcastsRepo
     ) -> None:
         self.broadcast = broadcast
         self.sender = sender
@@ -143,7 +143,7 @@ class DeliveryEngine:
             raise ValueError(f"max_attempts must be at least 1, got {max_attempts}")
         if not backoff_base > 0:
             raise ValueError(f"backoff_base must be above 0 seconds, got {backoff_base}")
-        self._repo = DeliveryRepo(db)
+        self._repo = BroadcastsRepo(db)
         self._bot = bot
         self._throttle = Throttle(rate, paid_rate)
         self._max_attempts = max_attempts
@@ -160,10 +160,10 @@ class DeliveryEngine:
     async def enqueue(self, broadcast_id: int) -> int:
         """Creates a pending delivery for each recipient of an approved broadcast and marks it
         'sending', in one transaction; safe to call again. Returns the number of recipients."""
-        broadcast = await self._repo.broadcast(broadcast_id)
-        if broadcast.status not in ("approved", "sending"):
+        broadcast = await self._repo.get(broadcast_id)
+        if not broadcast.status.deliverable:
             raise ValueError(
-                f"broadcast {broadcast_id} is {broadcast.status!r}: only an approved broadcast can be sent; approve it first"
+                f"broadcast {broadcast_id} is '{broadcast.status}': only an approved broadcast can be sent; approve it first"
             )
         return await self._repo.enqueue(broadcast_id, time.time())
 
@@ -174,12 +174,12 @@ class DeliveryEngine:
         To stop for a restart, call ``shutdown()``. Cancelling this coroutine instead works like
         a crash: the deliveries in flight are left 'sending' (uncertain), the rest pending, and
         ``resume_all`` goes on from there."""
-        broadcast = await self._repo.broadcast(broadcast_id)
-        if broadcast.status in ("done", "cancelled"):
+        broadcast = await self._repo.get(broadcast_id)
+        if broadcast.status.ended:
             self._cancel_requested.discard(broadcast_id)
             return await self._ended_progress(broadcast)
-        if broadcast.status != "sending":
-            raise ValueError(f"broadcast {broadcast_id} is {broadcast.status!r}: call enqueue() before run()")
+        if broadcast.status is not BroadcastStatus.SENDING:
+            raise ValueError(f"broadcast {broadcast_id} is '{broadcast.status}': call enqueue() before run()")
         run = await self._start(broadcast)
         try:
             await self._deliver_all(run)
@@ -235,7 +235,7 @@ class DeliveryEngine:
         if run is not None:
             run.stop()
             return
-        task = asyncio.create_task(self._repo.finish(broadcast_id, "cancelled", time.time()))
+        task = asyncio.create_task(self._repo.finish(broadcast_id, BroadcastStatus.CANCELLED, time.time()))
         self._background.add(task)
         task.add_done_callback(self._background.discard)
 
@@ -274,16 +274,17 @@ class DeliveryEngine:
 
     async def _finish(self, run: _Run) -> Progress:
         cancelled = run.claims.closed and run.tally.pending > 0
-        await self._repo.finish(run.broadcast.id, "cancelled" if cancelled else "done", time.time())
+        ending = BroadcastStatus.CANCELLED if cancelled else BroadcastStatus.DONE
+        await self._repo.finish(run.broadcast.id, ending, time.time())
         self._cancel_requested.discard(run.broadcast.id)
         progress = run.tally.progress(time.monotonic(), done=not cancelled, cancelled=cancelled)
-        log.info("broadcast %d %s: %s", run.broadcast.id, "cancelled" if cancelled else "done", progress)
+        log.info("broadcast %d %s: %s", run.broadcast.id, ending, progress)
         await self._notify(progress)
         return progress
 
     async def _ended_progress(self, broadcast: Broadcast) -> Progress:
         tally = Tally(broadcast.id, await self._repo.counts(broadcast.id), time.monotonic())
-        cancelled = broadcast.status == "cancelled"
+        cancelled = broadcast.status is BroadcastStatus.CANCELLED
         return tally.progress(time.monotonic(), done=not cancelled, cancelled=cancelled)
 
     @staticmethod
@@ -339,7 +340,7 @@ class DeliveryEngine:
             if run.stopping.is_set() or self._throttle.paused:
                 # The run stopped, or a 429 came back, while this row was being claimed: nothing
                 # went out, so it goes back to pending rather than waiting in 'sending'.
-                await run.commit(Result(user_id, Status.PENDING, 0))
+                await run.commit(Result(user_id, DeliveryStatus.PENDING, 0))
                 again = None if run.stopping.is_set() else await self._after_pause(run, delivery)
             else:
                 try:
@@ -347,27 +348,27 @@ class DeliveryEngine:
                 except TelegramRetryAfter as exc:
                     log.warning("flood control: all sending paused for %s s as Telegram asked", exc.retry_after)
                     self._throttle.pause(exc.retry_after)
-                    await run.commit(Result(user_id, Status.PENDING, 0, exc.message))
+                    await run.commit(Result(user_id, DeliveryStatus.PENDING, 0, exc.message))
                     again = await self._after_pause(run, delivery)
                 except PASSING_ERRORS as exc:
                     attempts += 1
                     if attempts >= self._max_attempts:
-                        await run.commit(Result(user_id, Status.FAILED, 1, exc.message))
+                        await run.commit(Result(user_id, DeliveryStatus.FAILED, 1, exc.message))
                         return
-                    await run.commit(Result(user_id, Status.PENDING, 1, exc.message))
+                    await run.commit(Result(user_id, DeliveryStatus.PENDING, 1, exc.message))
                     again = await self._after_backoff(run, delivery, attempts)
                 except TelegramUnauthorizedError as exc:
                     run.stop(BroadcastStopped(
                         f"Telegram refused the bot token ({exc.message}): set a valid BOT_TOKEN and restart; "
                         f"broadcast {run.broadcast.id} then resumes where it stopped"
                     ))
-                    await run.commit(Result(user_id, Status.PENDING, 0, exc.message))
+                    await run.commit(Result(user_id, DeliveryStatus.PENDING, 0, exc.message))
                     return
                 except TelegramAPIError as exc:
                     await run.commit(ended_by(delivery, exc, 1))
                     return
                 else:
-                    run.record(Result(user_id, Status.SENT, 1))
+                    run.record(Result(user_id, DeliveryStatus.SENT, 1))
                     return
             if again is None:
                 return
@@ -394,11 +395,11 @@ def ended_by(delivery: Delivery, error: TelegramAPIError, attempts: int) -> Resu
     """A definite refusal: the user blocked the bot or deleted their account (403), the chat
     does not exist (400 "chat not found"), or anything else wrong with the request."""
     if isinstance(error, TelegramForbiddenError):
-        status = Status.BLOCKED
+        status = DeliveryStatus.BLOCKED
     elif isinstance(error, TelegramBadRequest) and "chat not found" in error.message.lower():
-        status = Status.NOT_FOUND
+        status = DeliveryStatus.NOT_FOUND
     else:
-        status = Status.FAILED
+        status = DeliveryStatus.FAILED
     return Result(delivery.user_id, status, attempts, error.message)
 
 

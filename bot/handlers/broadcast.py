@@ -1,6 +1,9 @@
 """/broadcast for officers: a dialog (Kazakh text, Russian text, target regions, an optional
 scheme tag, a preview exactly as recipients will see it), then a second officer or a
 superadmin approves or rejects it. Every message, command and button here checks the role.
+
+Telegram only: the dialog's states, keyboards and words. What may be sent, stored, decided and
+audited is ``bot.services.alerts.AlertService``, injected as ``alerts``.
 """
 
 from __future__ import annotations
@@ -17,18 +20,14 @@ from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
-from bot.alerts import DeliveryEngine
-from bot.alerts.policy import MAX_BROADCAST_CHARS, forbidden_links
-from bot.alerts.message import alert_html
-from bot.telegram.callbacks import ApproveCb, BroadcastCb
-from bot.config import Settings
-from bot.i18n import Lang, current_lang
+from bot.alerts import Broadcast
+from bot.i18n import current_lang
 from bot.knowledge import KnowledgeBase
-from bot.privacy.redaction import redact
-from bot.telegram.roles import HasRole
-from bot.alerts.drafts import BroadcastsRepo, Draft
-from bot.storage.roles import RolesRepo
+from bot.knowledge.schema import Lang
+from bot.services.alerts import AlertService, Problem
 from bot.storage.subscriptions import NATIONAL
+from bot.telegram.callbacks import ApproveCb, BroadcastCb
+from bot.telegram.filters import HasRole
 
 log = logging.getLogger(__name__)
 
@@ -76,6 +75,13 @@ def _decision_keyboard(broadcast_id: int) -> InlineKeyboardMarkup:
     ]])
 
 
+def _submit_keyboard() -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(inline_keyboard=[[
+        InlineKeyboardButton(text=_("📨 Submit for approval"), callback_data=BroadcastCb(action="submit").pack()),
+        InlineKeyboardButton(text=_("Cancel"), callback_data=BroadcastCb(action="cancel").pack()),
+    ]])
+
+
 def _target_text(knowledge: KnowledgeBase, regions: tuple[str, ...] | list[str], lang: Lang) -> str:
     if NATIONAL in regions:
         return _("the whole country")
@@ -104,30 +110,28 @@ async def refused_command(message: Message) -> bool:
     return True
 
 
-async def _accept_text(message: Message, settings_allowed: list[str], telegram: list[str],
-                       phones: list[str]) -> str | None:
+async def _accept_text(message: Message, alerts: AlertService) -> str | None:
     """The text, or None after telling the officer what is wrong with it."""
     text = (message.text or "").strip()
     if await refused_command(message):
         return None
-    if not text:
-        await message.answer(_("Send the alert as text."))
-        return None
-    if len(text) > MAX_BROADCAST_CHARS:
-        await message.answer(_("The text is too long: {n} characters, at most {limit}.")
-                             .format(n=len(text), limit=MAX_BROADCAST_CHARS))
-        return None
-    bad = forbidden_links(text, settings_allowed, telegram, phones)
-    if bad:
-        await message.answer(_("Refused: links are allowed only to official sites ({allowed}). Remove: {bad}")
-                             .format(allowed=", ".join(settings_allowed), bad=html.escape(", ".join(bad))))
-        return None
-    return text
+    refusal = alerts.check(text)
+    if refusal is None:
+        return text
+    match refusal.problem:
+        case Problem.EMPTY:
+            await message.answer(_("Send the alert as text."))
+        case Problem.TOO_LONG:
+            await message.answer(_("The text is too long: {n} characters, at most {limit}.")
+                                 .format(n=refusal.length, limit=refusal.limit))
+        case Problem.FORBIDDEN:
+            await message.answer(_("Refused: links are allowed only to official sites ({allowed}). Remove: {bad}")
+                                 .format(allowed=", ".join(refusal.allowed), bad=html.escape(", ".join(refusal.forbidden))))
+    return None
 
 
-async def got_text_kk(message: Message, state: FSMContext, knowledge: KnowledgeBase) -> None:
-    text = await _accept_text(message, knowledge.links.broadcast_allowed, knowledge.links.broadcast_telegram,
-                              knowledge.links.broadcast_phones)
+async def got_text_kk(message: Message, state: FSMContext, alerts: AlertService) -> None:
+    text = await _accept_text(message, alerts)
     if text is None:
         return
     await state.update_data(text_kk=text)
@@ -135,9 +139,9 @@ async def got_text_kk(message: Message, state: FSMContext, knowledge: KnowledgeB
     await message.answer(_("Step 2 of 4: now the same alert in Russian."))
 
 
-async def got_text_ru(message: Message, state: FSMContext, knowledge: KnowledgeBase, i18n: I18n) -> None:
-    text = await _accept_text(message, knowledge.links.broadcast_allowed, knowledge.links.broadcast_telegram,
-                              knowledge.links.broadcast_phones)
+async def got_text_ru(message: Message, state: FSMContext, alerts: AlertService, knowledge: KnowledgeBase,
+                      i18n: I18n) -> None:
+    text = await _accept_text(message, alerts)
     if text is None:
         return
     await state.update_data(text_ru=text, regions=[])
@@ -170,7 +174,7 @@ async def region_button(query: CallbackQuery, callback_data: BroadcastCb, state:
 
 
 async def scheme_button(query: CallbackQuery, callback_data: BroadcastCb, state: FSMContext,
-                        knowledge: KnowledgeBase, broadcasts: BroadcastsRepo, i18n: I18n) -> None:
+                        knowledge: KnowledgeBase, alerts: AlertService, i18n: I18n) -> None:
     scheme = callback_data.value if callback_data.value in knowledge.schemes else None
     await state.update_data(scheme=scheme)
     await state.set_state(Compose.preview)
@@ -178,22 +182,19 @@ async def scheme_button(query: CallbackQuery, callback_data: BroadcastCb, state:
     lang = current_lang(i18n)
     await query.answer()
     await query.message.edit_text(_("Preview: exactly what subscribers will get."))
-    await query.message.answer(alert_html(i18n, data["text_kk"], "kk"))
-    await query.message.answer(alert_html(i18n, data["text_ru"], "ru"))
-    audience = await broadcasts.audience(tuple(data["regions"]))
+    await query.message.answer(alerts.as_received(data["text_kk"], "kk"))
+    await query.message.answer(alerts.as_received(data["text_ru"], "ru"))
+    audience = await alerts.audience(data["regions"])
     tag = knowledge.schemes[scheme].title.get(lang) if scheme else _("none")
     await query.message.answer(
         _("Target: {target}. Scheme: {scheme}. Subscribers now: {n}.\nSubmit it for approval by a second officer?")
         .format(target=_target_text(knowledge, data["regions"], lang), scheme=tag, n=audience),
-        reply_markup=InlineKeyboardMarkup(inline_keyboard=[[
-            InlineKeyboardButton(text=_("📨 Submit for approval"), callback_data=BroadcastCb(action="submit").pack()),
-            InlineKeyboardButton(text=_("Cancel"), callback_data=BroadcastCb(action="cancel").pack()),
-        ]]),
+        reply_markup=_submit_keyboard(),
     )
 
 
 async def submit_button(query: CallbackQuery, callback_data: BroadcastCb, state: FSMContext, knowledge: KnowledgeBase,
-                        broadcasts: BroadcastsRepo, roles: RolesRepo, settings: Settings, i18n: I18n) -> None:
+                        alerts: AlertService, i18n: I18n) -> None:
     await query.answer()
     if callback_data.action == "cancel":
         await state.clear()
@@ -201,81 +202,75 @@ async def submit_button(query: CallbackQuery, callback_data: BroadcastCb, state:
         return
     data = await state.get_data()
     await state.clear()
-    author = query.from_user.id
-    # Stored exactly as previewed and as recipients will get it: header + escaped text.
-    broadcast_id = await broadcasts.submit(author, alert_html(i18n, data["text_kk"], "kk"),
-                                           alert_html(i18n, data["text_ru"], "ru"), tuple(data["regions"]),
-                                           data.get("scheme"))
-    await roles.audit(author, "submit", f"broadcast {broadcast_id}")
-    await query.message.edit_text(_("Alert #{id} is waiting for a second officer's approval.").format(id=broadcast_id))
-    draft = await broadcasts.get(broadcast_id)
-    for approver in await broadcasts.approvers(frozenset(settings.admin_ids), author):
-        await _ask_approval(query, approver, draft, knowledge, i18n)
+    submitted = await alerts.submit(query.from_user.id, data["text_kk"], data["text_ru"], data["regions"],
+                                    data.get("scheme"))
+    await query.message.edit_text(_("Alert #{id} is waiting for a second officer's approval.")
+                                  .format(id=submitted.broadcast.id))
+    for approver in submitted.approvers:
+        await _ask_approval(query, approver, submitted.broadcast, knowledge, i18n)
 
 
-async def _ask_approval(query: CallbackQuery, approver: int, draft: Draft, knowledge: KnowledgeBase, i18n: I18n) -> None:
+async def _ask_approval(query: CallbackQuery, approver: int, broadcast: Broadcast, knowledge: KnowledgeBase,
+                        i18n: I18n) -> None:
     """The approver sees the very texts subscribers will get, then the two buttons."""
     lang = current_lang(i18n)
     text = _("Alert #{id} from officer {author} to {target} needs approval:").format(
-        id=draft.id, author=draft.author_id, target=_target_text(knowledge, draft.regions, lang))
+        id=broadcast.id, author=broadcast.author_id, target=_target_text(knowledge, broadcast.regions, lang))
     try:
         await query.bot.send_message(approver, text)
-        await query.bot.send_message(approver, draft.text_kk)
-        await query.bot.send_message(approver, draft.text_ru, reply_markup=_decision_keyboard(draft.id))
+        await query.bot.send_message(approver, broadcast.text_kk)
+        await query.bot.send_message(approver, broadcast.text_ru, reply_markup=_decision_keyboard(broadcast.id))
     except Exception as exc:  # noqa: BLE001 - one unreachable approver must not stop the others
-        log.warning("could not ask %s to approve broadcast %s: %s", approver, draft.id, exc)
+        log.warning("could not ask %s to approve broadcast %s: %s", approver, broadcast.id, exc)
 
 
 # --- approval -------------------------------------------------------------------------------
 
-async def decision_button(query: CallbackQuery, callback_data: ApproveCb, broadcasts: BroadcastsRepo,
-                          roles: RolesRepo, engine: DeliveryEngine, state: FSMContext, settings: Settings) -> None:
-    draft = await broadcasts.get(callback_data.broadcast_id)
+async def decision_button(query: CallbackQuery, callback_data: ApproveCb, alerts: AlertService,
+                          state: FSMContext) -> None:
     officer = query.from_user.id
-    if draft is None:
+    review = await alerts.review(callback_data.broadcast_id, officer)
+    broadcast = review.broadcast
+    if broadcast is None:
         await query.answer(_("No such alert."), show_alert=True)
         return
-    if draft.author_id == officer:
-        await roles.audit(officer, "denied", f"self-approval of broadcast {draft.id}")
+    if review.own:
         await query.answer(_("You cannot approve or reject your own alert: a second officer must."), show_alert=True)
         return
-    if draft.status != "pending":
-        await query.answer(_("Already decided: {status}.").format(status=draft.status), show_alert=True)
+    if not review.open:
+        await query.answer(_("Already decided: {status}.").format(status=broadcast.status), show_alert=True)
         return
     await query.answer()
     if not callback_data.approve:
         await state.set_state(Reject.reason)
-        await state.update_data(broadcast_id=draft.id)
+        await state.update_data(broadcast_id=broadcast.id)
         await query.message.answer(_("Why is alert #{id} rejected? The author will see your answer.")
-                                   .format(id=draft.id))
+                                   .format(id=broadcast.id))
         return
-    if not await broadcasts.decide(draft.id, officer, approve=True, paid=settings.broadcast_paid):
+    if not await alerts.approve(broadcast.id, officer):
         await query.message.answer(_("Already decided by someone else."))
         return
-    await roles.audit(officer, "approve", f"broadcast {draft.id}")
     await query.message.edit_reply_markup(reply_markup=None)
-    progress = await query.message.answer(_("Alert #{id} approved. Sending…").format(id=draft.id))
-    await broadcasts.set_progress_message(draft.id, progress.chat.id, progress.message_id)
-    await _tell(query, draft.author_id, _("Your alert #{id} was approved by officer {officer} and is being sent.")
-                .format(id=draft.id, officer=officer))
-    await engine.enqueue(draft.id)
-    engine.start(draft.id)
+    progress = await query.message.answer(_("Alert #{id} approved. Sending…").format(id=broadcast.id))
+    await _tell(query, broadcast.author_id, _("Your alert #{id} was approved by officer {officer} and is being sent.")
+                .format(id=broadcast.id, officer=officer))
+    await alerts.start_delivery(broadcast.id, progress.chat.id, progress.message_id)
 
 
-async def rejection_reason(message: Message, state: FSMContext, broadcasts: BroadcastsRepo, roles: RolesRepo) -> None:
+async def rejection_reason(message: Message, state: FSMContext, alerts: AlertService) -> None:
     if await refused_command(message):
         return
     broadcast_id = (await state.get_data())["broadcast_id"]
-    reason = (message.text or "").strip()[:500] or "-"
     await state.clear()
-    draft = await broadcasts.get(broadcast_id)
-    if draft is None or not await broadcasts.decide(broadcast_id, message.from_user.id, approve=False, reason=reason):
+    officer = message.from_user.id
+    rejection = await alerts.reject(broadcast_id, officer, message.text or "")
+    if rejection is None:
         await message.answer(_("Already decided by someone else."))
         return
-    await roles.audit(message.from_user.id, "reject", f"broadcast {broadcast_id}: {redact(reason)}")
     await message.answer(_("Alert #{id} rejected.").format(id=broadcast_id))
-    await _tell(message, draft.author_id, _("Your alert #{id} was rejected by officer {officer}. Reason: {reason}")
-                .format(id=broadcast_id, officer=message.from_user.id, reason=reason))
+    await _tell(message, rejection.broadcast.author_id,
+                _("Your alert #{id} was rejected by officer {officer}. Reason: {reason}")
+                .format(id=broadcast_id, officer=officer, reason=rejection.reason))
 
 
 async def _tell(event: Message | CallbackQuery, user_id: int, text: str) -> None:
@@ -285,14 +280,12 @@ async def _tell(event: Message | CallbackQuery, user_id: int, text: str) -> None
         log.warning("could not tell %s: %s", user_id, exc)
 
 
-async def cancel_broadcast(message: Message, command: CommandObject, engine: DeliveryEngine,
-                           roles: RolesRepo) -> None:
+async def cancel_broadcast(message: Message, command: CommandObject, alerts: AlertService) -> None:
     arg = (command.args or "").strip()
     if not arg.isdigit():
         await message.answer(_("Send /cancel_broadcast and the alert number, for example: /cancel_broadcast 12"))
         return
-    engine.cancel(int(arg))
-    await roles.audit(message.from_user.id, "cancel", f"broadcast {arg}")
+    await alerts.cancel(int(arg), message.from_user.id)
     await message.answer(_("Alert #{id}: sending stops after the messages already on their way.").format(id=arg))
 
 

@@ -16,7 +16,7 @@ from aiogram import Bot
 
 from bot.alerts import BroadcastStopped, DeliveryEngine, Progress
 from bot.alerts.engine import in_flight_for
-from bot.alerts.repository import Broadcast, Delivery
+from bot.alerts.repository import Broadcast, BroadcastStatus, Delivery
 from bot.alerts.sending import NO_PREVIEW, AlertSender
 from bot.devtools.devserver import BotAPIEmulator, RequestRecord
 from bot.storage import Database
@@ -86,6 +86,12 @@ async def add_broadcast(db: Database, *, regions: str = "national", paid: bool =
         (OFFICER, TEXT_KK, TEXT_RU, regions, status, int(paid), time.time()),
     ) as cur:
         return cur.lastrowid
+
+
+def sending_broadcast(paid: bool) -> Broadcast:
+    """Broadcast 1 as the engine reads it once it is being sent, for an AlertSender alone."""
+    return Broadcast(id=1, author_id=OFFICER, text_kk=TEXT_KK, text_ru=TEXT_RU, regions=("national",), scheme=None,
+                     status=BroadcastStatus.SENDING, paid=paid)
 
 
 async def rows(db: Database, sql: str, *params: object) -> list[tuple]:
@@ -187,7 +193,7 @@ async def test_the_engine_sends_the_request_that_bot_send_message_would(emulator
     Telegram must still get the very same fields."""
     for user_id in (1, 2):
         emulator.add_user(user_id)
-    broadcast = Broadcast(1, "sending", TEXT_KK, TEXT_RU, paid)
+    broadcast = sending_broadcast(paid)
 
     await AlertSender(bot, broadcast).send(Delivery(1, "kk"))
     await bot.send_message(2, TEXT_KK, parse_mode="HTML", link_preview_options=NO_PREVIEW, allow_paid_broadcast=paid or None)
@@ -664,7 +670,7 @@ async def test_an_html_502_page_from_a_proxy_is_a_server_error_to_retry_not_a_cr
     bot = Bot("42:proxy", session=AiohttpSession(api=TelegramAPIServer.from_base(f"http://127.0.0.1:{port}")))
     try:
         with pytest.raises(TelegramServerError, match="HTTP 502"):
-            await AlertSender(bot, Broadcast(1, "sending", TEXT_KK, TEXT_RU, False)).send(Delivery(1, "kk"))
+            await AlertSender(bot, sending_broadcast(False)).send(Delivery(1, "kk"))
     finally:
         await bot.session.close()
         await runner.cleanup()
