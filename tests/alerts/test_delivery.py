@@ -8,7 +8,7 @@ import json
 import signal
 import sys
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from pathlib import Path
 
 import pytest
@@ -28,25 +28,6 @@ STARTUP = 90.0
 OFFICER = 900
 TEXT_KK = "<b>Назар аударыңыз!</b> Алаяқтар полиция атынан қоңырау шалады."
 TEXT_RU = "<b>Внимание!</b> Мошенники звонят от имени полиции &amp; банка."
-
-
-@pytest.fixture
-async def db(tmp_path) -> AsyncIterator[Database]:
-    database = await Database.open(tmp_path / "saqbol.db")
-    yield database
-    await database.close()
-
-
-@pytest.fixture
-async def emulator() -> AsyncIterator[BotAPIEmulator]:
-    async with BotAPIEmulator() as emu:
-        yield emu
-
-
-@pytest.fixture
-async def bot(emulator) -> AsyncIterator[Bot]:
-    async with emulator.create_bot() as client:  # no RetryMiddleware: the engine sees every 429
-        yield client
 
 
 async def add_user(
