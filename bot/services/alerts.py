@@ -12,13 +12,14 @@ one sending of it, a row in ``broadcasts``, written at submission and sent once 
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from enum import StrEnum
 
 from aiogram.utils.i18n import I18n
 
-from bot.alerts import DeliveryEngine
+from bot.alerts import DeliveryEngine, Progress
 from bot.alerts.message import alert_html
 from bot.alerts.policy import MAX_BROADCAST_CHARS, forbidden_links
 from bot.alerts.repository import Broadcast, BroadcastsRepo, BroadcastStatus
@@ -153,12 +154,14 @@ class AlertService:
         await self.roles.audit(officer, "approve", f"broadcast {broadcast_id}")
         return True
 
-    async def start_delivery(self, broadcast_id: int, progress_chat_id: int, progress_message_id: int) -> None:
+    async def start_delivery(self, broadcast_id: int, progress_chat_id: int,
+                             progress_message_id: int) -> asyncio.Task[Progress]:
         """Queues an approved alert for every subscriber it is meant for and sends it in the
-        background; the engine's progress edits that message."""
+        background (the engine holds the task and logs its failure; the handler answers at
+        once); the engine's progress edits that message."""
         await self.broadcasts.set_progress_message(broadcast_id, progress_chat_id, progress_message_id)
         await self.engine.enqueue(broadcast_id)
-        self.engine.start(broadcast_id)
+        return self.engine.start(broadcast_id)
 
     async def reject(self, broadcast_id: int, officer: int, reason: str) -> Rejection | None:
         """Rejects a pending alert with the officer's reason (which the author will read) and
