@@ -73,6 +73,21 @@ async def test_no_card_iin_phone_or_code_reaches_the_file_or_the_wal(db, checks,
     assert not any(re.sub(r"\D", "", s).encode() in raw for s in WRITTEN[lang])
 
 
+@pytest.mark.parametrize(("lang", "text"), [
+    ("kk", "Картаңыз: ４４００ ４３０１ ２３４５ ６７８９, кодты айтыңыз: 4\u200c8\u200c2\u200c1\u200c9\u200c3"),
+    ("ru", "Карта 4400\u200b4301\u200b2345\u200b6789, код из SMS: 48 21 93, ИИН 9001.0130.0123"),
+])
+async def test_a_number_disguised_with_invisible_or_wide_characters_does_not_reach_the_file(db, checks, on_disk,
+                                                                                           lang, text):
+    await checks.add(OWNER, text, "text", verdict(lang))
+    await db.checkpoint()
+    raw = on_disk()
+    assert "[карта]".encode() in raw and "[код]".encode() in raw
+    for digits in ("4400430123456789", "482193", "900101300123"):
+        assert digits.encode() not in raw, digits
+    assert "４４００".encode() not in raw and "4\u200c8".encode() not in raw and "4400\u200b".encode() not in raw
+
+
 @pytest.mark.parametrize("lang", ["kk", "ru"])
 async def test_the_red_flags_are_kept_as_sorted_ids_without_the_words_they_quote(db, checks, on_disk, lang):
     quote = {"kk": "жедел түрде айтыңыз", "ru": "срочно продиктуйте"}[lang]
