@@ -89,6 +89,25 @@ async def everything_about(db: Database, user_id: int) -> dict[str, int]:
     return counts
 
 
+async def tables_referring_to(db: Database, parent: str) -> set[str]:
+    async with db.conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'") as cur:
+        tables = [row[0] for row in await cur.fetchall()]
+    referring = set()
+    for table in tables:
+        async with db.conn.execute(f"PRAGMA foreign_key_list({table})") as cur:
+            if any(row["table"] == parent for row in await cur.fetchall()):
+                referring.add(table)
+    return referring
+
+
+async def test_every_table_that_refers_to_a_user_is_among_those_forget_is_checked_on(db):
+    """A new table with a user's rows (by a foreign key to users, or to their checks) must be
+    added to `everything_about`, and /forget must delete its rows."""
+    checked = set(await everything_about(db, 0)) - {"typed in the audit"}
+    referring = await tables_referring_to(db, "users") | await tables_referring_to(db, "checks")
+    assert referring | {"users"} == checked
+
+
 async def live_a_little(db: Database, user_id: int, verdict: Verdict) -> None:
     """What a user leaves behind: a check with feedback, subscriptions, the conversation's
     memory, an alert delivered, refused admin commands and a rejection they wrote."""
