@@ -16,7 +16,6 @@ import pytest
 
 from bot.storage import ChecksRepo, Database, UsersRepo
 from bot.storage.database import BUSY_TIMEOUT_MS, DatabaseUnavailable, best_effort
-from tests.storage.conftest import files_of
 from tests.storage.verdicts import verdict
 
 
@@ -102,7 +101,7 @@ async def test_foreign_keys_are_on_so_a_deleted_users_checks_go_with_them(db):
 async def test_a_checkpoint_empties_the_wal_into_the_file(db, db_path):
     await UsersRepo(db).touch(1)
     wal = db_path.with_name(db_path.name + "-wal")
-    assert wal in files_of(db_path) and wal.stat().st_size > 0
+    assert wal.exists() and wal.stat().st_size > 0
     await db.checkpoint()
     assert wal.stat().st_size == 0
     assert await UsersRepo(db).touch(1) is not None
