@@ -22,7 +22,7 @@ from bot.classifier.links import HostHit, LinkInspector, find_hosts, is_ip_host
 from bot.classifier.normalize import normalize
 from bot.classifier.numbers import find_phone_numbers
 
-MAX_BROADCAST_CHARS = 3500  # room for the header under Telegram's 4096
+MAX_ALERT_CHARS = 3500  # room for the header under Telegram's 4096
 
 _TELEGRAM_HOSTS = ("t.me", "telegram.me", "telegram.dog")
 _USERNAME = re.compile(r"(?<![\w@.\-])@([a-z][a-z0-9_]{3,31})(?![\w@])", re.IGNORECASE)

@@ -21,7 +21,7 @@ from aiogram.utils.i18n import I18n
 
 from bot.alerts import DeliveryEngine, Progress
 from bot.alerts.message import alert_html
-from bot.alerts.policy import MAX_BROADCAST_CHARS, forbidden_links
+from bot.alerts.policy import MAX_ALERT_CHARS, forbidden_links
 from bot.alerts.repository import Broadcast, BroadcastsRepo, BroadcastStatus
 from bot.knowledge import KnowledgeBase
 from bot.knowledge.schema import Lang
@@ -44,7 +44,7 @@ class Refusal:
 
     problem: Problem
     length: int = 0
-    limit: int = MAX_BROADCAST_CHARS
+    limit: int = MAX_ALERT_CHARS
     forbidden: tuple[str, ...] = ()
     allowed: tuple[str, ...] = ()
 
@@ -101,7 +101,7 @@ class AlertService:
         text = text.strip()
         if not text:
             return Refusal(Problem.EMPTY)
-        if len(text) > MAX_BROADCAST_CHARS:
+        if len(text) > MAX_ALERT_CHARS:
             return Refusal(Problem.TOO_LONG, length=len(text))
         links = self.knowledge.links
         bad = forbidden_links(text, links.broadcast_allowed, links.broadcast_telegram, links.broadcast_phones)
