@@ -1,11 +1,12 @@
-"""`python -m bot run`: long polling, a webhook server, or the local demo.
+"""`python -m bot run` with a BOT_TOKEN: long polling or a webhook server.
 
 - BOT_TOKEN set, WEBHOOK_URL unset: long polling against Telegram (`bot.telegram.inbox.Poller`: the
   offset is advanced only after handling, so a crash loses no message).
 - BOT_TOKEN and WEBHOOK_URL set: an aiohttp server receives Telegram's POSTs and answers each
   only after handling it, so Telegram sends again what a crash interrupted.
-- no BOT_TOKEN: the local Bot API emulator plus a web chat on http://127.0.0.1:8080, so
-  anybody can try the bot in a browser without Telegram.
+- no BOT_TOKEN: the local demo, which is a development tool and lives in
+  `bot.devtools.demo_mode`; `bot.cli` starts it, passing its own ``serve`` to `run`. The product
+  never imports `bot.devtools`, so a deployment needs neither the emulator nor the demo page.
 
 **A clean stop.** SIGTERM (what ``docker stop`` sends) and SIGINT (Ctrl+C) stop taking updates,
 give the handlers in flight up to `HANDLER_GRACE` seconds, let the alert engine write its sends
@@ -19,7 +20,7 @@ import asyncio
 import contextlib
 import logging
 import signal
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 
 from aiogram import Bot, Dispatcher
 from aiogram.webhook.aiohttp_server import setup_application
@@ -31,7 +32,6 @@ from bot.telegram.inbox import HANDLER_GRACE, Inbox, Poller, SafeRequestHandler
 
 log = logging.getLogger(__name__)
 
-DEMO_TOKEN = "7000000001:SaqBol-local-demo-token-not-for-telegram"
 WEBHOOK_PATH = "/telegram/webhook"
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
 
@@ -70,7 +70,7 @@ def stop_on_signals(stop: asyncio.Event) -> Iterator[None]:
                 signal.signal(sig, previous)  # type: ignore[arg-type]
 
 
-async def _until(stop: asyncio.Event, task: asyncio.Task[None]) -> None:
+async def until_stopped(stop: asyncio.Event, task: asyncio.Task[None]) -> None:
     """Until ``stop`` is set or ``task`` ends (its exception, if any, is raised)."""
     stopped = asyncio.ensure_future(stop.wait())
     try:
@@ -81,22 +81,13 @@ async def _until(stop: asyncio.Event, task: asyncio.Task[None]) -> None:
         task.result()
 
 
-async def _serve(runner: web.AppRunner, host: str, port: int, stop: asyncio.Event) -> None:
-    await runner.setup()
-    try:
-        await web.TCPSite(runner, host, port).start()
-        await stop.wait()
-    finally:
-        await runner.cleanup()
-
-
 async def poll(bot: Bot, dp: Dispatcher, inbox: Inbox, stop: asyncio.Event, *, polling_timeout: int = 10) -> None:
     """Long polling until ``stop``; then the handlers in flight get `HANDLER_GRACE` seconds."""
     await bot.delete_webhook(drop_pending_updates=False)
     poller = Poller(dp, bot, inbox, polling_timeout=polling_timeout, allowed_updates=dp.resolve_used_update_types())
     polling = asyncio.create_task(poller.run(), name="polling")
     try:
-        await _until(stop, polling)
+        await until_stopped(stop, polling)
     finally:
         poller.stop()
         with contextlib.suppress(asyncio.CancelledError):
@@ -106,7 +97,7 @@ async def poll(bot: Bot, dp: Dispatcher, inbox: Inbox, stop: asyncio.Event, *, p
 
 
 async def _webhook(bot: Bot, dp: Dispatcher, settings: Settings, stop: asyncio.Event) -> None:
-    secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else None
+    secret = settings.telegram.webhook_secret.get_secret_value() if settings.telegram.webhook_secret else None
     app = web.Application()
     SafeRequestHandler(dp, bot, secret_token=secret).register(app, path=WEBHOOK_PATH)
     setup_application(app, dp, bot=bot)
@@ -115,43 +106,28 @@ async def _webhook(bot: Bot, dp: Dispatcher, settings: Settings, stop: asyncio.E
     runner = web.AppRunner(app, shutdown_timeout=HANDLER_GRACE)
     await runner.setup()
     try:
-        await web.TCPSite(runner, settings.webhook_host, settings.webhook_port).start()
-        await bot.set_webhook(settings.webhook_url, secret_token=secret,
+        await web.TCPSite(runner, settings.telegram.webhook_host, settings.telegram.webhook_port).start()
+        await bot.set_webhook(settings.telegram.webhook_url, secret_token=secret,
                               allowed_updates=dp.resolve_used_update_types())
         log.info("webhook server on %s:%d%s, Telegram posts to %s",
-                 settings.webhook_host, settings.webhook_port, WEBHOOK_PATH, settings.webhook_url)
+                 settings.telegram.webhook_host, settings.telegram.webhook_port, WEBHOOK_PATH, settings.telegram.webhook_url)
         await stop.wait()
     finally:
         await runner.cleanup()
 
 
-async def _demo(settings: Settings, dp: Dispatcher, deps: Deps, stop: asyncio.Event) -> None:
-    from bot.devtools.devserver.demo import create_demo_app
-    from bot.devtools.devserver.emulator import BotAPIEmulator
-
-    async with BotAPIEmulator() as emulator:
-        bot = create_bot(settings, DEMO_TOKEN, api_url=emulator.base_url)
-        try:
-            async with broadcasting(settings, deps, dp, bot, DEMO_TOKEN, emulator.base_url):
-                await set_commands(bot, deps.i18n)
-                page_stop = asyncio.Event()
-                page = asyncio.create_task(_serve(web.AppRunner(create_demo_app(emulator), shutdown_timeout=1.0),
-                                                  settings.demo_host, settings.demo_port, page_stop))
-                print(f"SaqBol demo: open http://{settings.demo_host}:{settings.demo_port} in a browser "
-                      "(no BOT_TOKEN set, so the bot talks to a local Telegram emulator). Ctrl+C stops it.", flush=True)
-                try:
-                    await poll(bot, dp, deps.inbox, stop)
-                finally:
-                    page_stop.set()
-                    with contextlib.suppress(asyncio.CancelledError):
-                        await page
-                log.info("stopping the alert engine")
-        finally:
-            await bot.session.close()
+Serve = Callable[[Settings, Dispatcher, Deps, asyncio.Event], Awaitable[None]]
+"""How the bot meets Telegram once its services are open: `serve_telegram` (polling or a webhook),
+or the demo's emulator (`bot.devtools.demo_mode`). It returns once ``stop`` is set."""
 
 
-async def run(settings: Settings) -> None:
-    """The bot until SIGTERM or SIGINT (or until cancelled); see the module doc."""
+async def run(settings: Settings, serve: Serve | None = None) -> None:
+    """The bot until SIGTERM or SIGINT (or until cancelled); see the module doc. ``serve``
+    defaults to `serve_telegram`, which needs BOT_TOKEN."""
+    serve = serve or serve_telegram
+    if serve is serve_telegram and settings.telegram.token is None:
+        raise ValueError("no BOT_TOKEN: set it to run against Telegram; `python -m bot run` without it "
+                         "starts the local demo (bot.devtools.demo_mode)")
     stop = asyncio.Event()
     with stop_on_signals(stop):
         async with open_deps(settings) as deps:
@@ -159,10 +135,7 @@ async def run(settings: Settings) -> None:
             dp = create_dispatcher(settings, deps)
             beat = asyncio.create_task(heartbeat(settings))
             try:
-                if settings.bot_token is None:
-                    await _demo(settings, dp, deps, stop)
-                else:
-                    await _telegram(settings, dp, deps, stop)
+                await serve(settings, dp, deps, stop)
             finally:
                 beat.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
@@ -171,14 +144,15 @@ async def run(settings: Settings) -> None:
     log.info("stopped")
 
 
-async def _telegram(settings: Settings, dp: Dispatcher, deps: Deps, stop: asyncio.Event) -> None:
-    assert settings.bot_token is not None
-    token = settings.bot_token.get_secret_value()
+async def serve_telegram(settings: Settings, dp: Dispatcher, deps: Deps, stop: asyncio.Event) -> None:
+    """Long polling, or a webhook server when WEBHOOK_URL is set, until ``stop``."""
+    assert settings.telegram.token is not None
+    token = settings.telegram.token.get_secret_value()
     bot = create_bot(settings, token)
     try:
         async with broadcasting(settings, deps, dp, bot, token):
             await set_commands(bot, deps.i18n)
-            if settings.webhook_url:
+            if settings.telegram.webhook_url:
                 await _webhook(bot, dp, settings, stop)
             else:
                 await poll(bot, dp, deps.inbox, stop)

@@ -5,7 +5,8 @@ Two processes, as in production, where Telegram is not on the bot's machine:
   Each user sends a message, waits for the answer, then sends the next one, as people do;
   all users start together.
 - the *bot* (this process): aiogram long polling over HTTP, the middlewares, SQLite and the
-  classifier, exactly as `python -m bot run` wires them.
+  classifier, the alert engine, exactly as `python -m bot run` wires them
+  (`bot.devtools.running.running_bot`, as the demo and the end-to-end tests start it).
 
 Latency is measured on the Telegram side, from the moment an update is queued until the
 bot's answer arrives, so it includes getUpdates, handling and sendMessage.
@@ -14,7 +15,6 @@ bot's answer arrives, so it includes getUpdates, handling and sendMessage.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import multiprocessing as mp
 import statistics
 import tempfile
@@ -32,7 +32,7 @@ def _texts(settings: Settings, count: int) -> list[str]:
     """A mix of scam and everyday texts from the knowledge base, as people would send."""
     from bot.knowledge import load_knowledge
 
-    pool = [ex.text for _, ex in load_knowledge(settings.knowledge_dir).labelled_examples()]
+    pool = [ex.text for _, ex in load_knowledge(settings.classifier.knowledge_dir).labelled_examples()]
     step = max(1, len(pool) // count)
     return [pool[(i * step) % len(pool)] for i in range(count)]
 
@@ -71,32 +71,22 @@ def _telegram_process(conn: Connection, users: int, messages: int, texts: list[s
 # --- the bot (this process) --------------------------------------------------------------
 
 async def _run_bot(settings: Settings, base_url: str, conn: Connection) -> tuple[float, list[float]]:
-    from bot.app.dispatcher import create_bot, create_dispatcher, open_deps
-    from bot.app.runner import poll
+    from bot.app.dispatcher import create_dispatcher, open_deps
+    from bot.devtools.running import running_bot
 
     async with open_deps(settings) as deps:
-        dp = create_dispatcher(settings, deps)
-        bot = create_bot(settings, TOKEN, api_url=base_url)
-        stop = asyncio.Event()
-        polling = asyncio.create_task(poll(bot, dp, deps.inbox, stop))
-        try:
-            loop = asyncio.get_running_loop()
-            return await loop.run_in_executor(None, conn.recv)
-        finally:
-            stop.set()
-            with contextlib.suppress(asyncio.CancelledError):
-                await polling
-            await bot.session.close()
+        async with running_bot(settings, deps, create_dispatcher(settings, deps), base_url, TOKEN):
+            return await asyncio.get_running_loop().run_in_executor(None, conn.recv)
 
 
 def run_loadtest(settings: Settings, *, users: int, messages: int, backend: Backend = "lexical") -> str:
     with tempfile.TemporaryDirectory() as tmp:
-        settings = settings.model_copy(update={
-            "database_path": Path(tmp) / "loadtest.db",
-            "heartbeat_path": Path(tmp) / "heartbeat",
-            "backend": backend,
-            "throttle_messages": max(settings.throttle_messages, messages + 1),
-        })
+        settings = settings.with_values(
+            database_path=Path(tmp) / "loadtest.db",
+            heartbeat_path=Path(tmp) / "heartbeat",
+            backend=backend,
+            throttle_messages=max(settings.telegram.throttle_messages, messages + 1),
+        )
         texts = _texts(settings, users * messages)
         ours, theirs = mp.get_context("spawn").Pipe()
         telegram = mp.get_context("spawn").Process(

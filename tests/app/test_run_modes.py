@@ -13,8 +13,9 @@ from collections.abc import AsyncIterator
 import aiohttp
 from pydantic import SecretStr
 
-from bot.devtools.devserver.emulator import BotAPIEmulator
 from bot.app.runner import run
+from bot.devtools.demo_mode import run_demo
+from bot.devtools.devserver.emulator import BotAPIEmulator
 from tests.handlers.test_odd_updates_polling import odd_updates
 
 SCAM = "Здравствуйте, служба безопасности банка. Продиктуйте код из SMS, чтобы отменить операцию"
@@ -28,8 +29,9 @@ def free_port() -> int:
 
 
 @contextlib.asynccontextmanager
-async def running(settings) -> AsyncIterator[asyncio.Task]:
-    task = asyncio.create_task(run(settings))
+async def running(settings, main=run) -> AsyncIterator[asyncio.Task]:
+    """``main`` (`run`, or `run_demo` for the mode without a token) as a task, cancelled on exit."""
+    task = asyncio.create_task(main(settings))
     try:
         yield task
     finally:
@@ -39,8 +41,8 @@ async def running(settings) -> AsyncIterator[asyncio.Task]:
 
 
 def deployed(settings, tmp_path, **overrides):
-    return settings.model_copy(update={"backend": "lexical", "database_path": tmp_path / "saqbol.db",
-                                       "heartbeat_path": tmp_path / "heartbeat", **overrides})
+    return settings.with_values(backend="lexical", database_path=tmp_path / "saqbol.db",
+                                heartbeat_path=tmp_path / "heartbeat", **overrides)
 
 
 async def test_webhook_mode_skips_updates_that_do_not_parse_and_answers_the_others(settings, tmp_path):
@@ -65,7 +67,7 @@ async def test_webhook_mode_skips_updates_that_do_not_parse_and_answers_the_othe
 async def test_without_a_token_the_demo_page_talks_to_the_bot(settings, tmp_path):
     port = free_port()
     config = deployed(settings, tmp_path, bot_token=None, demo_port=port)
-    async with running(config), aiohttp.ClientSession(f"http://127.0.0.1:{port}") as http:
+    async with running(config, run_demo), aiohttp.ClientSession(f"http://127.0.0.1:{port}") as http:
         deadline = time.monotonic() + 120
         while True:  # the page comes up once the classifier process is ready
             with contextlib.suppress(aiohttp.ClientError):

@@ -17,6 +17,8 @@ from bot.devtools.devserver.emulator import BotAPIEmulator
 
 ROOT = Path(__file__).resolve().parents[2]
 START_TIMEOUT = 240.0  # the classifier process builds its model first; slow on a busy machine
+
+
 def bot_env(tmp_path: Path, emulator: BotAPIEmulator, **extra: str) -> dict[str, str]:
     """`python -m bot run` in polling mode against the emulator, everything in ``tmp_path``."""
     env = {key: value for key, value in os.environ.items()
@@ -27,11 +29,12 @@ def bot_env(tmp_path: Path, emulator: BotAPIEmulator, **extra: str) -> dict[str,
     return env
 
 
-async def start_bot(env: dict[str, str], log_path: Path) -> asyncio.subprocess.Process:
+async def start_bot(env: dict[str, str], log_path: Path, *python_options: str) -> asyncio.subprocess.Process:
+    """``python [python_options] -m bot run``, its output appended to ``log_path``."""
     log = log_path.open("ab")
     try:
-        return await asyncio.create_subprocess_exec(sys.executable, "-m", "bot", "run", cwd=ROOT, env=env,
-                                                    stdout=log, stderr=log)
+        return await asyncio.create_subprocess_exec(sys.executable, *python_options, "-m", "bot", "run", cwd=ROOT,
+                                                    env=env, stdout=log, stderr=log)
     finally:
         log.close()
 

@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import functools
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from bot.app.dispatcher import Deps, broadcasting, create_bot, create_dispatcher, open_deps
+from bot.app.dispatcher import Deps, create_dispatcher, open_deps
 from bot.classifier.intents import IntentReader
 from bot.config import Settings
 from bot.devtools.devserver.emulator import BotAPIEmulator
+from bot.devtools.running import running_bot
 from bot.knowledge import load_knowledge
-from bot.app.runner import poll
 
 TOKEN = "7000000001:SaqBol-e2e-tests"
 
@@ -27,7 +26,7 @@ class LiveBot:
 
     @property
     def db_path(self) -> Path:
-        return self.settings.database_path
+        return self.settings.storage.database_path
 
     async def reply_to(self, user_id: int, text: str, timeout: float = 10.0) -> dict:
         """Send a text as the user and return the bot's next message to them."""
@@ -47,18 +46,10 @@ def intent_reader(knowledge_dir: Path) -> IntentReader:
 
 @contextlib.asynccontextmanager
 async def live_bot(settings: Settings, classifier, **overrides: object) -> AsyncIterator[LiveBot]:
-    settings = settings.model_copy(update=overrides)
+    """``settings`` with ``overrides``, the session's classifier and intent reader, the bot
+    started as the demo and the load test start it (`running_bot`)."""
+    settings = settings.with_values(**overrides)
     async with BotAPIEmulator() as emulator, \
-            open_deps(settings, classifier, intent_reader(settings.knowledge_dir)) as deps:
-        dp = create_dispatcher(settings, deps)
-        bot = create_bot(settings, TOKEN, api_url=emulator.base_url)
-        async with broadcasting(settings, deps, dp, bot, TOKEN, emulator.base_url):
-            stop = asyncio.Event()
-            polling = asyncio.create_task(poll(bot, dp, deps.inbox, stop))  # as `python -m bot run` polls
-            try:
-                yield LiveBot(emulator, deps, settings)
-            finally:
-                stop.set()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await polling
-                await bot.session.close()
+            open_deps(settings, classifier, intent_reader(settings.classifier.knowledge_dir)) as deps, \
+            running_bot(settings, deps, create_dispatcher(settings, deps), emulator.base_url, TOKEN):
+        yield LiveBot(emulator, deps, settings)
