@@ -41,8 +41,8 @@ async def running(settings, main=run) -> AsyncIterator[asyncio.Task]:
 
 
 def deployed(settings, tmp_path, **overrides):
-    return settings.with_values(backend="lexical", database_path=tmp_path / "saqbol.db",
-                                heartbeat_path=tmp_path / "heartbeat", **overrides)
+    return settings.model_copy(update={"backend": "lexical", "database_path": tmp_path / "saqbol.db",
+                                       "heartbeat_path": tmp_path / "heartbeat", **overrides})
 
 
 async def test_webhook_mode_skips_updates_that_do_not_parse_and_answers_the_others(settings, tmp_path):
