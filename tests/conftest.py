@@ -29,7 +29,7 @@ def settings(tmp_path_factory) -> Settings:
 
 @pytest.fixture(scope="session")
 def classifier(knowledge, settings) -> Classifier:
-    return Classifier.build(knowledge, settings, "lexical")
+    return Classifier.build(knowledge, settings.classifier, "lexical")
 
 
 @pytest.fixture(scope="session")

@@ -97,7 +97,7 @@ async def poll(bot: Bot, dp: Dispatcher, inbox: Inbox, stop: asyncio.Event, *, p
 
 
 async def _webhook(bot: Bot, dp: Dispatcher, settings: Settings, stop: asyncio.Event) -> None:
-    secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else None
+    secret = settings.telegram.webhook_secret.get_secret_value() if settings.telegram.webhook_secret else None
     app = web.Application()
     SafeRequestHandler(dp, bot, secret_token=secret).register(app, path=WEBHOOK_PATH)
     setup_application(app, dp, bot=bot)
@@ -106,11 +106,11 @@ async def _webhook(bot: Bot, dp: Dispatcher, settings: Settings, stop: asyncio.E
     runner = web.AppRunner(app, shutdown_timeout=HANDLER_GRACE)
     await runner.setup()
     try:
-        await web.TCPSite(runner, settings.webhook_host, settings.webhook_port).start()
-        await bot.set_webhook(settings.webhook_url, secret_token=secret,
+        await web.TCPSite(runner, settings.telegram.webhook_host, settings.telegram.webhook_port).start()
+        await bot.set_webhook(settings.telegram.webhook_url, secret_token=secret,
                               allowed_updates=dp.resolve_used_update_types())
         log.info("webhook server on %s:%d%s, Telegram posts to %s",
-                 settings.webhook_host, settings.webhook_port, WEBHOOK_PATH, settings.webhook_url)
+                 settings.telegram.webhook_host, settings.telegram.webhook_port, WEBHOOK_PATH, settings.telegram.webhook_url)
         await stop.wait()
     finally:
         await runner.cleanup()
@@ -125,7 +125,7 @@ async def run(settings: Settings, serve: Serve | None = None) -> None:
     """The bot until SIGTERM or SIGINT (or until cancelled); see the module doc. ``serve``
     defaults to `serve_telegram`, which needs BOT_TOKEN."""
     serve = serve or serve_telegram
-    if serve is serve_telegram and settings.bot_token is None:
+    if serve is serve_telegram and settings.telegram.token is None:
         raise ValueError("no BOT_TOKEN: set it to run against Telegram; `python -m bot run` without it "
                          "starts the local demo (bot.devtools.demo_mode)")
     stop = asyncio.Event()
@@ -146,13 +146,13 @@ async def run(settings: Settings, serve: Serve | None = None) -> None:
 
 async def serve_telegram(settings: Settings, dp: Dispatcher, deps: Deps, stop: asyncio.Event) -> None:
     """Long polling, or a webhook server when WEBHOOK_URL is set, until ``stop``."""
-    assert settings.bot_token is not None
-    token = settings.bot_token.get_secret_value()
+    assert settings.telegram.token is not None
+    token = settings.telegram.token.get_secret_value()
     bot = create_bot(settings, token)
     try:
         async with broadcasting(settings, deps, dp, bot, token):
             await set_commands(bot, deps.i18n)
-            if settings.webhook_url:
+            if settings.telegram.webhook_url:
                 await _webhook(bot, dp, settings, stop)
             else:
                 await poll(bot, dp, deps.inbox, stop)

@@ -51,7 +51,7 @@ from bot.classifier.language import detect_language
 from bot.classifier.normalize import Normalized, normalize
 from bot.classifier.signals import RedFlag, SignalDetector
 from bot.classifier.verdict import Flag, Kind, Neighbour, Risk, SchemeScore, Verdict
-from bot.config import Backend, Settings
+from bot.classifier.settings import Backend, ClassifierSettings
 from bot.knowledge import FRAUD_WARNING, NOT_FRAUD, KnowledgeBase
 
 log = logging.getLogger(__name__)
@@ -239,7 +239,7 @@ class Classifier:
         return dict(self._fusion.thresholds)
 
     @classmethod
-    def build(cls, knowledge: KnowledgeBase, settings: Settings, backend: Backend | None = None, *,
+    def build(cls, knowledge: KnowledgeBase, settings: ClassifierSettings, backend: Backend | None = None, *,
               use_cache: bool = True) -> Classifier:
         """The classifier fitted on ``knowledge``: from the model cache when one was saved for this
         knowledge base, code and backend, else fitted now (and saved). ``backend`` overrides
@@ -498,7 +498,7 @@ def _flag_ids(knowledge: KnowledgeBase) -> list[str]:
     return [s.id for s in knowledge.signals.signals] + sorted(knowledge.signals.structural)
 
 
-def _neural_encoder(settings: Settings, backend: Backend) -> Encoder | None:
+def _neural_encoder(settings: ClassifierSettings, backend: Backend) -> Encoder | None:
     """The embedding model the backend asks for; None for lexical or when ``auto`` finds none."""
     if backend == "lexical":
         return None

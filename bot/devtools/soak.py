@@ -225,7 +225,7 @@ def _running(process: Any, psutil: Any) -> bool:
 
 def _bot_env(settings: Settings, base_url: str, token: str, tmp: Path) -> dict[str, str]:
     env = {key: value for key, value in os.environ.items() if key not in {"WEBHOOK_URL", "WEBHOOK_SECRET"}}
-    env.update(BOT_TOKEN=token, TELEGRAM_API_URL=base_url, BACKEND=settings.backend,
+    env.update(BOT_TOKEN=token, TELEGRAM_API_URL=base_url, BACKEND=settings.classifier.backend,
                DATABASE_PATH=str(tmp / "soak.db"), HEARTBEAT_PATH=str(tmp / "heartbeat"),
                THROTTLE_MESSAGES="1000",  # flood control is not what is measured here
                OCR_TESSDATA=str(tmp), LOG_LEVEL=os.environ.get("LOG_LEVEL", "WARNING"))  # texts only: no readers

@@ -41,8 +41,8 @@ async def running(settings, main=run) -> AsyncIterator[asyncio.Task]:
 
 
 def deployed(settings, tmp_path, **overrides):
-    return settings.model_copy(update={"backend": "lexical", "database_path": tmp_path / "saqbol.db",
-                                       "heartbeat_path": tmp_path / "heartbeat", **overrides})
+    return settings.with_values(backend="lexical", database_path=tmp_path / "saqbol.db",
+                                heartbeat_path=tmp_path / "heartbeat", **overrides)
 
 
 async def test_webhook_mode_skips_updates_that_do_not_parse_and_answers_the_others(settings, tmp_path):
@@ -53,7 +53,7 @@ async def test_webhook_mode_skips_updates_that_do_not_parse_and_answers_the_othe
                           webhook_port=port, webhook_secret=SecretStr("s3cret-token"))
         async with running(config):
             await emulator.wait_until(lambda: emulator.webhook_url is not None, timeout=120)
-            assert emulator.webhook_url == config.webhook_url
+            assert emulator.webhook_url == config.telegram.webhook_url
             emulator.add_user(USER, language_code="ru")
             odd_updates(emulator)  # aiogram would answer Telegram 500 for each, which then retries for ever
             emulator.send_text(USER, SCAM)

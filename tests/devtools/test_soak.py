@@ -7,7 +7,7 @@ from bot.devtools.soak import run_soak
 
 
 def test_a_short_soak_with_faults_and_a_kill_loses_no_message_and_stops_cleanly(settings):
-    result = run_soak(settings.model_copy(update={"backend": "lexical"}), users=4, minutes=0.25,
+    result = run_soak(settings.with_values(backend="lexical"), users=4, minutes=0.25,
                       fault_rate=0.1, kill=True, seed=3)
 
     assert result.sent >= 4, result.report()

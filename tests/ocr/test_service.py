@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator
 import pytest
 
 from bot.ocr import ImageError, OcrBusy, OcrService, OcrTimeout, OcrUnavailable
+from bot.ocr.settings import OcrSettings
 from bot.devtools.screenshots import Screenshot
 
 SCAM_RU = Screenshot("Служба безопасности Kaspi: назовите код из SMS, чтобы отменить перевод.", "Kaspi").encode("JPEG")
@@ -19,7 +20,7 @@ LONG_KK = Screenshot("Құрметті клиент, картаңыз бұғат
 
 @pytest.fixture
 async def ocr(tesseract) -> AsyncIterator[OcrService]:  # `tesseract`: skips or fails without it
-    service = OcrService(workers=1, queue=1, time_limit=8.0)
+    service = OcrService(OcrSettings(workers=1, queue=1, time_limit=8.0))
     await service.warm_up()
     yield service
     service.close()
@@ -60,7 +61,7 @@ async def test_more_pictures_than_workers_and_queue_are_refused_at_once(ocr):
 
 
 async def test_a_picture_over_the_time_limit_is_given_up(tesseract):
-    service = OcrService(workers=1, queue=0, time_limit=0.05)
+    service = OcrService(OcrSettings(workers=1, queue=0, time_limit=0.05))
     try:
         with pytest.raises(OcrTimeout):
             await service.read(LONG_KK)
@@ -72,7 +73,7 @@ async def test_a_picture_over_the_time_limit_is_given_up(tesseract):
 
 async def test_without_language_models_reading_is_refused_and_logged_once(tmp_path, caplog):
     with caplog.at_level(logging.WARNING, logger="bot.ocr.service"):
-        service = OcrService(tessdata=tmp_path)
+        service = OcrService(OcrSettings(tessdata=tmp_path))
         for _ in range(2):
             with pytest.raises(OcrUnavailable, match="tesseract-ocr-rus"):
                 await service.read(SCAM_RU)

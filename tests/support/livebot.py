@@ -26,7 +26,7 @@ class LiveBot:
 
     @property
     def db_path(self) -> Path:
-        return self.settings.database_path
+        return self.settings.storage.database_path
 
     async def reply_to(self, user_id: int, text: str, timeout: float = 10.0) -> dict:
         """Send a text as the user and return the bot's next message to them."""
@@ -48,8 +48,8 @@ def intent_reader(knowledge_dir: Path) -> IntentReader:
 async def live_bot(settings: Settings, classifier, **overrides: object) -> AsyncIterator[LiveBot]:
     """``settings`` with ``overrides``, the session's classifier and intent reader, the bot
     started as the demo and the load test start it (`running_bot`)."""
-    settings = settings.model_copy(update=overrides)
+    settings = settings.with_values(**overrides)
     async with BotAPIEmulator() as emulator, \
-            open_deps(settings, classifier, intent_reader(settings.knowledge_dir)) as deps, \
+            open_deps(settings, classifier, intent_reader(settings.classifier.knowledge_dir)) as deps, \
             running_bot(settings, deps, create_dispatcher(settings, deps), emulator.base_url, TOKEN):
         yield LiveBot(emulator, deps, settings)
