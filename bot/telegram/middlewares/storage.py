@@ -23,7 +23,7 @@ from aiogram.types import Chat, TelegramObject, Update, User
 from bot.telegram.middlewares.sanitize import sanitized
 
 from bot.storage import ChecksRepo, Database, UsersRepo
-from bot.alerts.drafts import BroadcastsRepo
+from bot.alerts.repository import BroadcastsRepo
 from bot.storage.database import best_effort
 from bot.storage.roles import RolesRepo
 from bot.storage.stats import StatsRepo
