@@ -71,18 +71,17 @@ async def open_deps(settings: Settings, classifier: Classifier | None = None,
     the end. Tests pass a ready classifier, which then runs on a thread of this process, and may
     pass a ready intent reader (it is fitted at start otherwise). The OCR workers start with the
     first picture, or earlier through `OcrService.warm_up`."""
-    knowledge = load_knowledge(settings.knowledge_dir)
-    checker = CheckService.in_thread(classifier) if classifier else CheckService.in_process(settings)
-    ocr = OcrService(workers=settings.ocr_workers, queue=settings.ocr_queue, time_limit=settings.ocr_time_limit,
-                     tessdata=settings.ocr_tessdata)
+    knowledge = load_knowledge(settings.classifier.knowledge_dir)
+    checker = CheckService.in_thread(classifier) if classifier else CheckService.in_process(settings.classifier, settings.log_level)
+    ocr = OcrService(settings.ocr)
     db = None
     try:
         await checker.warm_up()
-        db = await Database.open(settings.database_path)
+        db = await Database.open(settings.storage.database_path)
         inbox = Inbox(db)
         await inbox.open()
         renderer, faq = ReplyRenderer(knowledge), FaqMatcher(knowledge)
-        memory = ConversationRepo(db, ttl=settings.conversation_memory_minutes * 60)
+        memory = ConversationRepo(db, ttl=settings.storage.conversation_memory_minutes * 60)
         conversation = Conversation(knowledge, intents or IntentReader(knowledge), checker, faq, renderer, memory)
         yield Deps(settings, knowledge, renderer, checker, faq, db, create_i18n(), ocr, inbox, conversation)
     finally:
@@ -109,8 +108,8 @@ def create_dispatcher(settings: Settings, deps: Deps) -> Dispatcher:
     # Update-level outer middlewares run in this order for every update. The inbox first: an
     # update already answered before a crash costs nothing else.
     dp.update.outer_middleware(InboxMiddleware(deps.inbox))
-    dp.update.outer_middleware(ThrottlingMiddleware(deps.i18n, settings.throttle_messages, settings.throttle_window))
-    dp.update.outer_middleware(StorageMiddleware(deps.db, frozenset(settings.admin_ids)))
+    dp.update.outer_middleware(ThrottlingMiddleware(deps.i18n, settings.telegram.throttle_messages, settings.telegram.throttle_window))
+    dp.update.outer_middleware(StorageMiddleware(deps.db, frozenset(settings.telegram.admin_ids)))
     dp.update.outer_middleware(LanguageMiddleware(deps.i18n))
     dp.include_router(setup_routers())
     dp.errors.register(on_error)
@@ -120,7 +119,7 @@ def create_dispatcher(settings: Settings, deps: Deps) -> Dispatcher:
 def create_bot(settings: Settings, token: str, api_url: str | None = None, *, retry: bool = True) -> Bot:
     """``retry=False`` leaves out the RetryMiddleware: the broadcast engine's Bot, which must
     see each 429 itself to pause all of its sending rather than one call."""
-    base = api_url or settings.telegram_api_url
+    base = api_url or settings.telegram.api_url
     session = AiohttpSession(api=TelegramAPIServer.from_base(base)) if base else AiohttpSession()
     if retry:
         session.middleware(RetryMiddleware())
@@ -154,9 +153,9 @@ async def set_commands(bot: Bot, i18n: I18n) -> None:
 
 async def heartbeat(settings: Settings) -> None:
     """Touch a file while the event loop is alive; the container's healthcheck reads its age."""
-    settings.heartbeat_path.parent.mkdir(parents=True, exist_ok=True)
+    settings.telegram.heartbeat_path.parent.mkdir(parents=True, exist_ok=True)
     while True:
-        settings.heartbeat_path.write_text(f"{time.time():.0f}\n")
+        settings.telegram.heartbeat_path.write_text(f"{time.time():.0f}\n")
         await asyncio.sleep(HEARTBEAT_EVERY)
 
 
@@ -170,12 +169,12 @@ async def broadcasting(settings: Settings, deps: Deps, dp: Dispatcher, bot: Bot,
     engine_bot = create_bot(settings, token, api_url, retry=False)
     broadcasts = BroadcastsRepo(deps.db)
     reporter = ProgressReporter(bot, broadcasts, deps.i18n)
-    engine = DeliveryEngine(deps.db, engine_bot, rate=settings.broadcast_rate,
-                            paid_rate=settings.broadcast_paid_rate, on_progress=reporter)
-    superadmins = frozenset(settings.admin_ids)
+    engine = DeliveryEngine(deps.db, engine_bot, rate=settings.alerts.rate,
+                            paid_rate=settings.alerts.paid_rate, on_progress=reporter)
+    superadmins = frozenset(settings.telegram.admin_ids)
     dp["engine"] = engine
     dp["alerts"] = AlertService(deps.knowledge, broadcasts, RolesRepo(deps.db, superadmins), engine, deps.i18n,
-                                superadmins=superadmins, paid=settings.broadcast_paid)
+                                superadmins=superadmins, paid=settings.alerts.paid)
     resume = asyncio.create_task(engine.resume_all(), name="resume-broadcasts")
     try:
         yield engine
