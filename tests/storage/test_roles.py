@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 
+from bot.config import Settings
 from bot.storage.database import Database
 from bot.storage.roles import RolesRepo
 
@@ -23,10 +24,15 @@ async def rows(db: Database, sql: str, *params) -> list[tuple]:
         return [tuple(row) for row in await cur.fetchall()]
 
 
-async def test_a_superadmin_is_whoever_the_settings_name_without_a_row_in_the_database(db, roles):
-    assert [await roles.role_of(user) for user in (ADMIN, OTHER_ADMIN)] == ["superadmin", "superadmin"]
+async def test_the_superadmins_are_the_ids_the_settings_name_and_are_not_stored(db, monkeypatch):
+    monkeypatch.setenv("ADMIN_IDS", f"{ADMIN}; {OTHER_ADMIN}")
+    roles = RolesRepo(db, frozenset(Settings().telegram.admin_ids))
+    assert [await roles.role_of(user) for user in (ADMIN, OTHER_ADMIN, CITIZEN)] == [
+        "superadmin", "superadmin", "citizen"]
     assert await rows(db, "SELECT * FROM officers") == []
-    assert await RolesRepo(db, frozenset()).role_of(ADMIN) == "citizen"  # the same file, other settings
+    # the same file under settings without them: nobody is a superadmin any more
+    monkeypatch.setenv("ADMIN_IDS", "")
+    assert await RolesRepo(db, frozenset(Settings().telegram.admin_ids)).role_of(ADMIN) == "citizen"
 
 
 async def test_everyone_else_is_a_citizen(roles):
