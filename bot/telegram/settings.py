@@ -17,7 +17,7 @@ class TelegramSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     token: SecretStr | None = Field(
-        default=None, description="token from @BotFather; without it `run` starts the local demo",
+        default=None, description="token from @BotFather; unset = `run` starts the local demo with the emulator",
         json_schema_extra={"env": "BOT_TOKEN"},
     )
     api_url: str | None = Field(
@@ -32,7 +32,7 @@ class TelegramSettings(BaseModel):
     )
     webhook_secret: SecretStr | None = Field(
         default=None, description="the secret Telegram sends with every webhook update")
-    webhook_host: str = Field(default="0.0.0.0", description="the webhook server's address")  # noqa: S104
+    webhook_host: str = Field(default="0.0.0.0", description="the webhook server's address (it serves /telegram/webhook)")  # noqa: S104
     webhook_port: int = Field(default=8081, ge=1, le=65535, description="the webhook server's port")
     demo_host: str = Field(default="127.0.0.1", description="the demo web chat's address")
     demo_port: int = Field(default=8080, ge=1, le=65535, description="the demo web chat's port")
