@@ -36,3 +36,18 @@ def test_the_readme_layout_lists_every_room_of_the_bot_in_layer_order():
     listed = [p.rstrip("/").removesuffix(".py").replace("/", ".") for p in _layout_paths() if p.startswith("bot/")]
     rooms = [room for layer in LAYERS for room in layer if room != "bot.__main__"]
     assert listed == rooms
+
+
+def test_the_readme_settings_table_is_the_one_generated_from_the_settings_model():
+    from bot.config import settings_markdown
+
+    assert _block("settings") == settings_markdown(), (
+        "the README's settings table is stale: replace it with the output of "
+        '`.venv/bin/python -c "from bot.config import settings_markdown; print(settings_markdown())"`')
+
+
+def test_the_readme_settings_table_names_every_environment_variable_the_settings_read():
+    from bot.config import setting_fields
+
+    table = set(re.findall(r"^\| `([A-Z_0-9]+)` \|", _block("settings"), re.M))
+    assert table == {f.env for f in setting_fields()}
