@@ -109,6 +109,7 @@ async def test_a_checkpoint_empties_the_wal_into_the_file(db, db_path):
 
 async def test_a_checkpoint_blocked_by_a_reader_says_so_and_completes_later(db, db_path, caplog):
     await UsersRepo(db).touch(1)
+    await db.conn.execute("PRAGMA busy_timeout=50")  # the checkpoint waits this long for the reader
     reader = sqlite3.connect(db_path, isolation_level=None)
     try:
         reader.execute("BEGIN")
