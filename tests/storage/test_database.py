@@ -26,7 +26,8 @@ async def pragma(db: Database, name: str):
 
 def sqlite_threads() -> int:
     """aiosqlite's worker threads still alive (a leaked one keeps the process from exiting)."""
-    return sum(1 for t in threading.enumerate() if "_connection_worker" in t.name or isinstance(t, aiosqlite.Connection))
+    return sum(1 for t in threading.enumerate()
+               if "_connection_worker" in t.name or isinstance(t, aiosqlite.Connection))
 
 
 async def test_open_creates_the_folder_and_configures_the_connection(db_path):
