@@ -1,7 +1,8 @@
 """Building the bot: services, the dispatcher, and the three ways to run it.
 
 `create_dispatcher(settings, deps)` is the one place where routers, middlewares and
-services meet; services reach handlers as `Dispatcher(**deps)` workflow data.
+services meet; services reach handlers as the dispatcher's workflow data (`workflow_data`),
+every name of it declared in `bot.telegram.context.HandlerData`.
 """
 
 from __future__ import annotations
@@ -37,8 +38,9 @@ from bot.knowledge import KnowledgeBase, load_knowledge
 from bot.telegram.middlewares import LanguageMiddleware, StorageMiddleware, ThrottlingMiddleware
 from bot.ocr import OcrService
 from bot.replies.verdict import ReplyRenderer
-from bot.storage import ConversationRepo, Database
-from bot.storage.roles import RolesRepo
+from bot.services.verdicts import Verdicts
+from bot.storage import Database, Repositories
+from bot.telegram.context import HandlerData
 from bot.telegram.retry import RetryMiddleware
 
 log = logging.getLogger(__name__)
@@ -50,7 +52,8 @@ ENGINE_GRACE = 5.0  # seconds broadcasts get to write their sends in flight when
 
 @dataclass
 class Deps:
-    """The services every handler may ask for by name."""
+    """The bot's long-lived parts, opened and closed together by `open_deps`; handlers get the
+    ones they may ask for through `workflow_data`."""
 
     settings: Settings
     knowledge: KnowledgeBase
@@ -62,6 +65,8 @@ class Deps:
     ocr: OcrService
     inbox: Inbox
     conversation: Conversation
+    repos: Repositories
+    verdicts: Verdicts
 
 
 @contextlib.asynccontextmanager
@@ -81,9 +86,13 @@ async def open_deps(settings: Settings, classifier: Classifier | None = None,
         inbox = Inbox(db)
         await inbox.open()
         renderer, faq = ReplyRenderer(knowledge), FaqMatcher(knowledge)
-        memory = ConversationRepo(db, ttl=settings.storage.conversation_memory_minutes * 60)
-        conversation = Conversation(knowledge, intents or IntentReader(knowledge), checker, faq, renderer, memory)
-        yield Deps(settings, knowledge, renderer, checker, faq, db, create_i18n(), ocr, inbox, conversation)
+        repos = Repositories.of(db, superadmins=frozenset(settings.telegram.admin_ids),
+                                conversation_ttl=settings.storage.conversation_memory_minutes * 60)
+        conversation = Conversation(knowledge, intents or IntentReader(knowledge), checker, faq, renderer,
+                                    repos.conversation)
+        verdicts = Verdicts(checker, repos.checks, conversation)
+        yield Deps(settings, knowledge, renderer, checker, faq, db, create_i18n(), ocr, inbox, conversation, repos,
+                   verdicts)
     finally:
         checker.close()
         ocr.close()
@@ -103,13 +112,20 @@ async def on_error(event: ErrorEvent, i18n: I18n) -> bool:
     return True
 
 
+def workflow_data(deps: Deps) -> HandlerData:
+    """The long-lived services handlers may ask for by name; the per-update ones (`repos`,
+    `user_record`, `language_known`) come from the middlewares."""
+    return HandlerData(knowledge=deps.knowledge, renderer=deps.renderer, conversation=deps.conversation,
+                       verdicts=deps.verdicts, ocr=deps.ocr, i18n=deps.i18n)
+
+
 def create_dispatcher(settings: Settings, deps: Deps) -> Dispatcher:
-    dp = Dispatcher(**vars(deps) | {"settings": settings})
+    dp = Dispatcher(**workflow_data(deps))
     # Update-level outer middlewares run in this order for every update. The inbox first: an
     # update already answered before a crash costs nothing else.
     dp.update.outer_middleware(InboxMiddleware(deps.inbox))
     dp.update.outer_middleware(ThrottlingMiddleware(deps.i18n, settings.telegram.throttle_messages, settings.telegram.throttle_window))
-    dp.update.outer_middleware(StorageMiddleware(deps.db, frozenset(settings.telegram.admin_ids)))
+    dp.update.outer_middleware(StorageMiddleware(deps.repos))
     dp.update.outer_middleware(LanguageMiddleware(deps.i18n))
     dp.include_router(setup_routers())
     dp.errors.register(on_error)
@@ -173,7 +189,7 @@ async def broadcasting(settings: Settings, deps: Deps, dp: Dispatcher, bot: Bot,
                             paid_rate=settings.alerts.paid_rate, on_progress=reporter)
     superadmins = frozenset(settings.telegram.admin_ids)
     dp["engine"] = engine
-    dp["alerts"] = AlertService(deps.knowledge, broadcasts, RolesRepo(deps.db, superadmins), engine, deps.i18n,
+    dp["alerts"] = AlertService(deps.knowledge, broadcasts, deps.repos.roles, engine, deps.i18n,
                                 superadmins=superadmins, paid=settings.alerts.paid)
     resume = asyncio.create_task(engine.resume_all(), name="resume-broadcasts")
     try:

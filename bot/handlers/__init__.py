@@ -3,9 +3,10 @@
 Each module has plain handler functions and a `create_router()` that registers them, so a
 fresh router tree is built per dispatcher (tests run several) and nothing is built at import.
 Order matters: messages from groups and channels are taken first (the bot works in private
-chats), and so are buttons under messages Telegram no longer shows; then admin routers, each handler guarded by a role filter, and the
+chats), and so are buttons under messages Telegram no longer shows; then the officers' routers,
+each under one role filter set on the router (`bot/telegram/filters.py`), and the
 refusal router right after them answers any admin command or button that got past them;
-commands and menu buttons must win over the check handler, which takes any text; pictures
+commands and menu buttons must win over the messages router, which takes any text; pictures
 come before it too (a photo's caption is checked with the picture's text); the media
 router answers whatever message nobody else took, and the last router any button press
 nobody took (an old or forged button).
@@ -18,13 +19,13 @@ from aiogram import Router
 from bot.handlers import (
     admin,
     broadcast,
-    check,
     expired,
     feedback,
     groups,
     help,
     media,
     menu,
+    messages,
     pictures,
     privacy,
     start,
@@ -49,7 +50,7 @@ def setup_routers() -> Router:
         help.create_router(),
         feedback.create_router(),
         pictures.create_router(),
-        check.create_router(),
+        messages.create_router(),
         media.create_router(),
         expired.create_fallback_router(),
     )

@@ -1,5 +1,5 @@
-"""Superadmin commands: /grant, /revoke, /officers. Every call checks the role and is audited;
-a refused call is audited too, so probing is visible."""
+"""Superadmin commands: /grant, /revoke, /officers. Every call checks the role (one filter on
+the router) and is audited; a refused call is audited too, so probing is visible."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 
 from bot.privacy.redaction import redact
-from bot.telegram.roles import HasRole
-from bot.storage.roles import RolesRepo
+from bot.storage import Repositories
+from bot.telegram.filters import restrict_router
 
 ADMIN_COMMANDS = ("grant", "revoke", "officers", "broadcast", "cancel_broadcast", "stats")
 ADMIN_CALLBACK_PREFIXES = ("bc:", "apr:")
@@ -21,7 +21,8 @@ def _target(command: CommandObject) -> int | None:
     return int(arg) if arg.isdigit() else None
 
 
-async def grant(message: Message, command: CommandObject, roles: RolesRepo) -> None:
+async def grant(message: Message, command: CommandObject, repos: Repositories) -> None:
+    roles = repos.roles
     user_id = _target(command)
     if user_id is None:
         await message.answer(_("Send /grant and the officer's Telegram id, for example: /grant 123456789"))
@@ -32,7 +33,8 @@ async def grant(message: Message, command: CommandObject, roles: RolesRepo) -> N
                          .format(user_id=user_id))
 
 
-async def revoke(message: Message, command: CommandObject, roles: RolesRepo) -> None:
+async def revoke(message: Message, command: CommandObject, repos: Repositories) -> None:
+    roles = repos.roles
     user_id = _target(command)
     if user_id is None:
         await message.answer(_("Send /revoke and the officer's Telegram id, for example: /revoke 123456789"))
@@ -43,7 +45,8 @@ async def revoke(message: Message, command: CommandObject, roles: RolesRepo) -> 
                          .format(user_id=user_id))
 
 
-async def officers(message: Message, roles: RolesRepo) -> None:
+async def officers(message: Message, repos: Repositories) -> None:
+    roles = repos.roles
     rows = await roles.officers()
     await roles.audit(message.from_user.id, "officers")
     if not rows:
@@ -58,27 +61,27 @@ async def officers(message: Message, roles: RolesRepo) -> None:
 SUPERADMIN_COMMANDS = ("grant", "revoke", "officers")
 
 
-async def refuse_command(message: Message, command: CommandObject, roles: RolesRepo) -> None:
+async def refuse_command(message: Message, command: CommandObject, repos: Repositories) -> None:
     """Audited by the command's name only: what was typed after it (a card number, say) is
     the person's own text and is not kept."""
-    await roles.audit(message.from_user.id, "denied", f"/{command.command}")
-    if command.command in SUPERADMIN_COMMANDS and await roles.role_of(message.from_user.id) == "officer":
+    await repos.roles.audit(message.from_user.id, "denied", f"/{command.command}")
+    if command.command in SUPERADMIN_COMMANDS and await repos.roles.role_of(message.from_user.id) == "officer":
         await message.answer(_("This command is only for superadmins."))
         return
     await message.answer(_("This command is only for police officers."))
 
 
-async def refuse_button(query: CallbackQuery, roles: RolesRepo) -> None:
+async def refuse_button(query: CallbackQuery, repos: Repositories) -> None:
     """Forged data may carry anything up to 64 bytes: it is audited redacted."""
-    await roles.audit(query.from_user.id, "denied", redact(query.data or ""))
+    await repos.roles.audit(query.from_user.id, "denied", redact(query.data or ""))
     await query.answer(_("This button is only for police officers."), show_alert=True)
 
 
 def create_router() -> Router:
-    router = Router(name="admin")
-    router.message.register(grant, Command("grant"), HasRole("superadmin"))
-    router.message.register(revoke, Command("revoke"), HasRole("superadmin"))
-    router.message.register(officers, Command("officers"), HasRole("superadmin"))
+    router = restrict_router(Router(name="admin"), "superadmin", commands=SUPERADMIN_COMMANDS)
+    router.message.register(grant, Command("grant"))
+    router.message.register(revoke, Command("revoke"))
+    router.message.register(officers, Command("officers"))
     return router
 
 

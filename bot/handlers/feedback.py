@@ -14,15 +14,15 @@ from bot.telegram import keyboards
 from bot.telegram.callbacks import CheckCb, DetailCb
 from bot.i18n import current_lang
 from bot.replies.verdict import Explained, ReplyRenderer
-from bot.storage import ChecksRepo
+from bot.storage import Repositories
 
 REPORT_FAQ = "report"
 
 
 async def check_button(
-    query: CallbackQuery, callback_data: CheckCb, checks: ChecksRepo, renderer: ReplyRenderer, i18n: I18n
+    query: CallbackQuery, callback_data: CheckCb, repos: Repositories, renderer: ReplyRenderer, i18n: I18n
 ) -> None:
-    stored = await checks.add_feedback(callback_data.check_id, query.from_user.id, callback_data.action)
+    stored = await repos.checks.add_feedback(callback_data.check_id, query.from_user.id, callback_data.action)
     await query.answer(_("Saved") if stored else None)
     if query.message is None:
         return
@@ -47,10 +47,10 @@ async def check_button(
 
 
 async def detail_button(
-    query: CallbackQuery, callback_data: DetailCb, checks: ChecksRepo, renderer: ReplyRenderer, i18n: I18n
+    query: CallbackQuery, callback_data: DetailCb, repos: Repositories, renderer: ReplyRenderer, i18n: I18n
 ) -> None:
     """Only the user's own check opens: a forged or deleted one (after /forget) is "out of date"."""
-    stored = await checks.get(callback_data.check_id, query.from_user.id)
+    stored = await repos.checks.get(callback_data.check_id, query.from_user.id)
     answer = None
     if stored is not None and stored.scheme is not None:
         about = Explained(stored.scheme, stored.alternative, stored.channel, stored.flags, stored.why)
@@ -59,7 +59,7 @@ async def detail_button(
         await query.answer(_("This button is out of date. Send /help."), show_alert=True)
         return
     if callback_data.what == "report":  # the same wish as the "how to report" button: kept for review
-        await checks.add_feedback(callback_data.check_id, query.from_user.id, "report")
+        await repos.checks.add_feedback(callback_data.check_id, query.from_user.id, "report")
     await query.answer()
     await query.message.answer(answer)
 

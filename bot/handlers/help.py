@@ -1,15 +1,17 @@
-"""Help: the urgent "I already sent money" steps and short FAQ answers, from knowledge/."""
+"""Help: the urgent "I already sent money" steps and short FAQ answers, from knowledge/; by
+command (/paid, /faq) or by their main-menu buttons."""
 
 from __future__ import annotations
 
 from aiogram import Router
-from aiogram.filters import Command
+from aiogram.filters import Command, or_f
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
 from bot.telegram import keyboards
 from bot.telegram.callbacks import FaqCb
+from bot.telegram.filters import MenuButton
 from bot.i18n import current_lang
 from bot.knowledge import KnowledgeBase
 from bot.replies.verdict import ReplyRenderer
@@ -42,7 +44,7 @@ async def faq_chosen(
 
 def create_router() -> Router:
     router = Router(name="help")
-    router.message.register(send_already_paid, Command("paid"))
-    router.message.register(send_faq_list, Command("faq"))
+    router.message.register(send_already_paid, or_f(Command("paid"), MenuButton(keyboards.MENU_PAID)))
+    router.message.register(send_faq_list, or_f(Command("faq"), MenuButton(keyboards.MENU_HELP)))
     router.callback_query.register(faq_chosen, FaqCb.filter())
     return router

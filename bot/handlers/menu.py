@@ -1,4 +1,5 @@
-"""The main-menu buttons under the input field."""
+"""The main-menu buttons under the input field. «I already sent money» and «Help» do what
+/paid and /faq do: the help router takes them."""
 
 from __future__ import annotations
 
@@ -9,7 +10,6 @@ from aiogram.utils.i18n import gettext as _
 
 from bot.telegram import keyboards
 from bot.telegram.filters import MenuButton
-from bot.handlers.help import send_already_paid, send_faq_list
 from bot.i18n import current_lang
 from bot.knowledge import KnowledgeBase
 from bot.storage import UserRecord
@@ -34,7 +34,5 @@ async def show_settings(message: Message, knowledge: KnowledgeBase, user_record:
 def create_router() -> Router:
     router = Router(name="menu")
     router.message.register(check_prompt, MenuButton(keyboards.MENU_CHECK))
-    router.message.register(send_already_paid, MenuButton(keyboards.MENU_PAID))
-    router.message.register(send_faq_list, MenuButton(keyboards.MENU_HELP))
     router.message.register(show_settings, MenuButton(keyboards.MENU_SETTINGS))
     return router

@@ -12,7 +12,6 @@ from __future__ import annotations
 import html
 import logging
 from collections.abc import Awaitable, Callable
-from functools import partial
 
 from aiogram import Bot, F, Router
 from aiogram.exceptions import TelegramBadRequest
@@ -20,18 +19,13 @@ from aiogram.types import Message
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
-from bot.classifier.service import CheckService
-from bot.services.conversation import Conversation
-from bot.handlers.check import answer_check, origin_notes
 from bot.ocr import MAX_BYTES, ImageError, OcrBusy, OcrService, OcrTimeout, OcrUnavailable
 from bot.replies.verdict import ReplyRenderer
-from bot.storage import ChecksRepo
-from bot.storage.checks import Source
+from bot.services.verdicts import Verdicts
+from bot.storage.checks import Medium
+from bot.telegram.answers import Notes, check_and_answer, origin_notes
 
 log = logging.getLogger(__name__)
-
-# `answer_check` with the services bound: (message, text, source, notes) → the verdict sent.
-AnswerCheck = Callable[[Message, str, Source, Callable[[], list[str]]], Awaitable[None]]
 
 IMAGE_TYPES = frozenset({"image/png", "image/jpeg", "image/webp"})
 SHOWN_CHARS = 300  # of the text read, in the answer's first paragraph
@@ -85,15 +79,15 @@ async def read_picture(
     message: Message,
     bot: Bot,
     ocr: OcrService,
-    checker: CheckService,
-    checks: ChecksRepo,
+    verdicts: Verdicts,
     renderer: ReplyRenderer,
     i18n: I18n,
     language_known: bool,
-    conversation: Conversation,
 ) -> None:
-    answer = partial(answer_check, checker=checker, checks=checks, renderer=renderer, i18n=i18n,
-                     language_known=language_known, conversation=conversation)  # a follow-up has its context
+    async def answer(text: str, medium: Medium, notes: Notes) -> None:
+        await check_and_answer(message, text, medium, notes, verdicts=verdicts, renderer=renderer, i18n=i18n,
+                               language_known=language_known)
+
     file_id, size = _file_of(message)
     try:
         if not ocr.available:
@@ -115,10 +109,11 @@ async def read_picture(
         shown = html.escape(renderer.quote(read.text, SHOWN_CHARS), quote=False)
         return [_("📷 What I read in the picture: «{text}»").format(text=shown), *origin_notes(message)]
 
-    await answer(message, text, "picture", notes)
+    await answer(text, "picture", notes)
 
 
-async def _answer_without_picture(message: Message, exc: Exception | None, answer: AnswerCheck) -> None:
+async def _answer_without_picture(message: Message, exc: Exception | None,
+                                  answer: Callable[[str, Medium, Notes], Awaitable[None]]) -> None:
     """The picture gave no text. Its caption, if any, is still checked (nothing the person
     sent is lost); otherwise they are told why and what to send instead."""
     if not message.caption:
@@ -128,7 +123,7 @@ async def _answer_without_picture(message: Message, exc: Exception | None, answe
     def notes() -> list[str]:
         return [" ".join((_failure_line(exc), _("I checked the caption."))), *origin_notes(message)]
 
-    await answer(message, message.caption, "caption", notes)
+    await answer(message.caption, "caption", notes)
 
 
 def create_router() -> Router:

@@ -2,8 +2,8 @@
 
 Then the bot behaves as for someone it has never met: the menu keyboard under the input field
 goes (it would offer buttons of a conversation that no longer exists), and the next text gets
-the language question of a new user first (`StartOver`, kept in the dispatcher's memory only:
-nothing about the person is written anywhere after /forget).
+the language question of a new user first (`StartOver` in bot/telegram/states.py, kept in the
+dispatcher's memory only: nothing about the person is written anywhere after /forget).
 """
 
 from __future__ import annotations
@@ -11,17 +11,13 @@ from __future__ import annotations
 from aiogram import Router
 from aiogram.filters import Command
 from aiogram.fsm.context import FSMContext
-from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message, ReplyKeyboardRemove
 from aiogram.utils.i18n import gettext as _
 
+from bot.storage import Repositories
 from bot.telegram import keyboards
 from bot.telegram.callbacks import ForgetCb
-from bot.storage import UsersRepo
-
-
-class StartOver(StatesGroup):
-    fresh = State()  # /forget done: the next text starts over with the language question
+from bot.telegram.states import StartOver
 
 
 async def forget_command(message: Message) -> None:
@@ -32,13 +28,13 @@ async def forget_command(message: Message) -> None:
     )
 
 
-async def forget_confirmed(query: CallbackQuery, callback_data: ForgetCb, users: UsersRepo, state: FSMContext) -> None:
+async def forget_confirmed(query: CallbackQuery, callback_data: ForgetCb, repos: Repositories, state: FSMContext) -> None:
     await query.answer()
     if not callback_data.confirm:
         if query.message:
             await query.message.edit_text(_("OK, nothing was deleted."))
         return
-    await users.forget(query.from_user.id)
+    await repos.users.forget(query.from_user.id)
     await state.clear()
     await state.set_state(StartOver.fresh)
     if query.message:

@@ -8,12 +8,13 @@ from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
-from bot.telegram import keyboards
-from bot.telegram.callbacks import LanguageCb, RegionCb, SettingsCb
 from bot.i18n import both, current_lang
 from bot.knowledge import KnowledgeBase
-from bot.storage import UserRecord, UsersRepo
-from bot.storage.subscriptions import NATIONAL, SubscriptionsRepo
+from bot.storage import Repositories, UserRecord
+from bot.storage.subscriptions import NATIONAL
+from bot.telegram import keyboards
+from bot.telegram.answers import ask_language
+from bot.telegram.callbacks import LanguageCb, RegionCb, SettingsCb
 
 
 def welcome_text() -> str:
@@ -27,10 +28,7 @@ def welcome_text() -> str:
 
 
 async def start(message: Message, i18n: I18n) -> None:
-    await message.answer(
-        both(i18n, "Hello! I am SaqBol: I help you spot fraudsters. Choose a language:"),
-        reply_markup=keyboards.languages(onboarding=True),
-    )
+    await ask_language(message, i18n)
 
 
 async def help_command(message: Message) -> None:
@@ -53,9 +51,9 @@ async def region_command(message: Message, knowledge: KnowledgeBase, i18n: I18n)
 
 
 async def language_chosen(
-    query: CallbackQuery, callback_data: LanguageCb, users: UsersRepo, knowledge: KnowledgeBase, i18n: I18n
+    query: CallbackQuery, callback_data: LanguageCb, repos: Repositories, knowledge: KnowledgeBase, i18n: I18n
 ) -> None:
-    await users.set_language(query.from_user.id, callback_data.code)
+    await repos.users.set_language(query.from_user.id, callback_data.code)
     with i18n.use_locale(callback_data.code):
         await query.answer()
         if query.message:
@@ -67,17 +65,17 @@ async def language_chosen(
 
 
 async def region_chosen(
-    query: CallbackQuery, callback_data: RegionCb, users: UsersRepo, knowledge: KnowledgeBase,
-    user_record: UserRecord | None, subscriptions: SubscriptionsRepo, i18n: I18n,
+    query: CallbackQuery, callback_data: RegionCb, repos: Repositories, knowledge: KnowledgeBase,
+    user_record: UserRecord | None, i18n: I18n,
 ) -> None:
     region = knowledge.regions.get(callback_data.region)
     if region is None and callback_data.region != "-":
         await query.answer(_("This button is out of date. Send /region."), show_alert=True)
         return
-    await users.set_region(query.from_user.id, region.id if region else None)
+    await repos.users.set_region(query.from_user.id, region.id if region else None)
     if user_record and user_record.subscribed:  # alerts follow the user to the new region
-        moved = (await subscriptions.regions_of(query.from_user.id) - {user_record.region, NATIONAL})
-        await subscriptions.subscribe(query.from_user.id, moved | ({region.id} if region else set()))
+        moved = (await repos.subscriptions.regions_of(query.from_user.id) - {user_record.region, NATIONAL})
+        await repos.subscriptions.subscribe(query.from_user.id, moved | ({region.id} if region else set()))
     await query.answer()
     if query.message:
         done = (_("Region saved: {region}.").format(region=region.name.get(current_lang(i18n))) if region

@@ -12,21 +12,20 @@ from aiogram.utils.i18n import I18n
 
 from bot.i18n import current_lang
 from bot.knowledge import KnowledgeBase
-from bot.telegram.roles import HasRole
 from bot.services.stats import checks_chart, checks_text, subscribers_text
-from bot.storage.roles import RolesRepo
-from bot.storage.stats import StatsRepo
+from bot.storage import Repositories
+from bot.telegram.filters import restrict_router
 
 KZ_TIME = dt.timezone(dt.timedelta(hours=5))
 
 
-async def stats(message: Message, command: CommandObject, stats_repo: StatsRepo, roles: RolesRepo,
-                knowledge: KnowledgeBase, i18n: I18n) -> None:
+async def stats(message: Message, command: CommandObject, repos: Repositories, knowledge: KnowledgeBase,
+                i18n: I18n) -> None:
     days = 30 if (command.args or "").strip() == "30" else 7
     lang = current_lang(i18n)
-    await roles.audit(message.from_user.id, "stats", str(days))
-    week, month = await stats_repo.checks_per_day(7), await stats_repo.checks_per_day(30)
-    text = subscribers_text(await stats_repo.subscribers(), knowledge, lang) + "\n\n" + checks_text(week, month, knowledge, lang)
+    await repos.roles.audit(message.from_user.id, "stats", str(days))
+    week, month = await repos.stats.checks_per_day(7), await repos.stats.checks_per_day(30)
+    text = subscribers_text(await repos.stats.subscribers(), knowledge, lang) + "\n\n" + checks_text(week, month, knowledge, lang)
     await message.answer(text, parse_mode=None)
     today = dt.datetime.now(KZ_TIME).date()
     # Drawn on a thread (matplotlib is slow and blocking); to_thread carries the locale along.
@@ -35,6 +34,6 @@ async def stats(message: Message, command: CommandObject, stats_repo: StatsRepo,
 
 
 def create_router() -> Router:
-    router = Router(name="stats")
-    router.message.register(stats, Command("stats"), HasRole("officer"))
+    router = restrict_router(Router(name="stats"), "officer", commands=("stats",))
+    router.message.register(stats, Command("stats"))
     return router

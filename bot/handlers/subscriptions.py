@@ -13,7 +13,7 @@ from bot.telegram import keyboards
 from bot.telegram.callbacks import SubscribeCb
 from bot.i18n import Lang, current_lang
 from bot.knowledge import KnowledgeBase
-from bot.storage import UserRecord
+from bot.storage import Repositories, UserRecord
 from bot.storage.subscriptions import NATIONAL, SubscriptionsRepo
 
 
@@ -31,20 +31,21 @@ async def subscribe(user_id: int, record: UserRecord | None, subscriptions: Subs
     return describe(regions, knowledge, lang) + "\n" + _("To stop: /unsubscribe")
 
 
-async def subscribe_command(message: Message, user_record: UserRecord | None, subscriptions: SubscriptionsRepo,
+async def subscribe_command(message: Message, user_record: UserRecord | None, repos: Repositories,
                             knowledge: KnowledgeBase, i18n: I18n) -> None:
-    text = await subscribe(message.from_user.id, user_record, subscriptions, knowledge, current_lang(i18n))
+    text = await subscribe(message.from_user.id, user_record, repos.subscriptions, knowledge, current_lang(i18n))
     await message.answer(text, reply_markup=keyboards.subscription_menu())
 
 
-async def unsubscribe_command(message: Message, subscriptions: SubscriptionsRepo) -> None:
-    await subscriptions.unsubscribe(message.from_user.id)
+async def unsubscribe_command(message: Message, repos: Repositories) -> None:
+    await repos.subscriptions.unsubscribe(message.from_user.id)
     await message.answer(_("You will not get police alerts any more. To get them again: /subscribe"))
 
 
 async def subscription_button(query: CallbackQuery, callback_data: SubscribeCb, user_record: UserRecord | None,
-                              subscriptions: SubscriptionsRepo, knowledge: KnowledgeBase, i18n: I18n) -> None:
+                              repos: Repositories, knowledge: KnowledgeBase, i18n: I18n) -> None:
     lang = current_lang(i18n)
+    subscriptions = repos.subscriptions
     user_id = query.from_user.id
     await query.answer()
     if query.message is None:

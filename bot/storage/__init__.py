@@ -1,10 +1,13 @@
-"""SQLite storage (aiosqlite): one connection, versioned migrations, one repository per table group."""
+"""SQLite storage (aiosqlite): one connection, versioned migrations, one repository per table
+group, and `Repositories`, all of them built once per open database."""
 
-from bot.storage.checks import ChecksRepo, Feedback
+from bot.storage.checks import ChecksRepo, Feedback, Medium
 from bot.storage.conversation import ConversationRepo, Memory, VerdictNote
 from bot.storage.database import Database
+from bot.storage.repositories import Repositories
 from bot.storage.users import UserRecord, UsersRepo
 
 __all__ = [
-    "ChecksRepo", "ConversationRepo", "Database", "Feedback", "Memory", "UserRecord", "UsersRepo", "VerdictNote",
+    "ChecksRepo", "ConversationRepo", "Database", "Feedback", "Medium", "Memory", "Repositories", "UserRecord",
+    "UsersRepo", "VerdictNote",
 ]

@@ -13,7 +13,10 @@ from bot.classifier import Verdict
 from bot.privacy.redaction import redact
 from bot.storage.database import Database
 
-Source = Literal["text", "caption", "forward", "picture"]
+# How the checked text reached the bot (the `checks.source` column): typed or pasted, a photo's
+# caption, a forwarded message, or read from a picture. Not `Source`: that is a citation in the
+# knowledge schema.
+Medium = Literal["text", "caption", "forward", "picture"]
 Feedback = Literal["paid", "report", "not_scam", "is_scam"]
 
 
@@ -38,7 +41,7 @@ class ChecksRepo:
     def conn(self) -> aiosqlite.Connection:
         return self.db.conn  # read per call: the database may be reopened under a running bot
 
-    async def add(self, user_id: int, text: str, source: Source, verdict: Verdict) -> int:
+    async def add(self, user_id: int, text: str, medium: Medium, verdict: Verdict) -> int:
         """Store one check. The text is redacted here, so no caller can forget to."""
         safe = redact(text)
         cur = await self.conn.execute(
@@ -47,7 +50,7 @@ class ChecksRepo:
             " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 user_id,
-                source,
+                medium,
                 safe,
                 hashlib.sha256(safe.encode()).hexdigest(),
                 verdict.risk,

@@ -1,8 +1,9 @@
 """The language of every answer: the user's choice, else Telegram's language_code, else
-(decided by the check handler) the language of the text they sent.
+(decided where the text is answered) the language of the text they sent.
 
-`language_known` in the handler data says whether one of the first two decided; when it is
-False the locale is only the default and the check handler answers in the text's language.
+`language_known` in the handler data (`bot/telegram/context.py`) says whether one of the first
+two decided; when it is False the locale is only the default and a text or a picture is
+answered in the text's own language.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Hands the repositories to handlers and loads the user's stored settings.
 
-Handlers declare `users: UsersRepo`, `checks: ChecksRepo` or `user_record: UserRecord | None`
-as parameters; nothing reaches for a global connection.
+Handlers declare `repos: Repositories` or `user_record: UserRecord | None` as parameters
+(`bot/telegram/context.py` lists every name); nothing reaches for a global connection.
 
 Storage must never cost the answer: when `users.touch` fails (a locked database, a full
 disk, a read-only file) the update is handled with `user_record` None after one log line.
@@ -20,24 +20,14 @@ from aiogram.dispatcher.middlewares.user_context import EVENT_CHAT_KEY, EVENT_FR
 from aiogram.enums import ChatType
 from aiogram.types import Chat, TelegramObject, Update, User
 
-from bot.telegram.middlewares.sanitize import sanitized
-
-from bot.storage import ChecksRepo, Database, UsersRepo
-from bot.alerts.repository import BroadcastsRepo
+from bot.storage import Repositories
 from bot.storage.database import best_effort
-from bot.storage.roles import RolesRepo
-from bot.storage.stats import StatsRepo
-from bot.storage.subscriptions import SubscriptionsRepo
+from bot.telegram.middlewares.sanitize import sanitized
 
 
 class StorageMiddleware(BaseMiddleware):
-    def __init__(self, db: Database, superadmins: frozenset[int]) -> None:
-        self.users = UsersRepo(db)
-        self.checks = ChecksRepo(db)
-        self.roles = RolesRepo(db, superadmins)
-        self.subscriptions = SubscriptionsRepo(db)
-        self.broadcasts = BroadcastsRepo(db)
-        self.stats = StatsRepo(db)
+    def __init__(self, repos: Repositories) -> None:
+        self.repos = repos
 
     async def __call__(
         self,
@@ -45,12 +35,7 @@ class StorageMiddleware(BaseMiddleware):
         event: TelegramObject,
         data: dict[str, Any],
     ) -> Any:
-        data["users"] = self.users
-        data["checks"] = self.checks
-        data["roles"] = self.roles
-        data["subscriptions"] = self.subscriptions
-        data["broadcasts"] = self.broadcasts
-        data["stats_repo"] = self.stats
+        data["repos"] = self.repos
         if isinstance(event, Update):
             clean = sanitized(event, data.get("bot"))
             if clean is not event:
@@ -61,5 +46,5 @@ class StorageMiddleware(BaseMiddleware):
         chat: Chat | None = data.get(EVENT_CHAT_KEY)
         data["user_record"] = None
         if user is not None and not user.is_bot and (chat is None or chat.type == ChatType.PRIVATE):
-            data["user_record"] = await best_effort(self.users.touch(user.id), f"touch of user {user.id}")
+            data["user_record"] = await best_effort(self.repos.users.touch(user.id), f"touch of user {user.id}")
         return await handler(event, data)
