@@ -4,6 +4,7 @@ service nobody provides fails here, not on the first update that reaches the han
 
 from __future__ import annotations
 
+import ast
 import inspect
 from collections.abc import Iterator
 from typing import Any
@@ -15,6 +16,7 @@ from aiogram.filters.logic import _AndFilter, _InvertFilter, _OrFilter
 from aiogram.types import Chat, Message, Update, User
 from aiogram.utils.i18n import I18n
 
+from bot.app import dispatcher
 from bot.app.dispatcher import on_error
 from bot.handlers import setup_routers
 from bot.i18n import create_i18n
@@ -69,6 +71,19 @@ def test_every_handler_and_filter_asks_only_for_declared_names():
 
 def test_the_error_handler_asks_only_for_declared_names():
     assert [n for n in _asked_for(CallableObject(on_error)) if n not in HANDLER_DATA_KEYS] == []
+
+
+def test_every_name_the_dispatcher_puts_in_its_workflow_data_is_declared():
+    """`workflow_data` builds a HandlerData; `broadcasting` adds two names with `dp[...] = `."""
+    filled = set()
+    for node in ast.walk(ast.parse(inspect.getsource(dispatcher))):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "HandlerData":
+            filled |= {keyword.arg for keyword in node.keywords}
+        if isinstance(node, ast.Assign):
+            filled |= {t.slice.value for t in node.targets if isinstance(t, ast.Subscript)
+                       and isinstance(t.value, ast.Name) and t.value.id == "dp" and isinstance(t.slice, ast.Constant)}
+    assert {"knowledge", "verdicts", "alerts", "engine"} <= filled
+    assert filled <= HANDLER_DATA_KEYS
 
 
 def test_a_misspelt_or_undeclared_parameter_is_reported():
