@@ -56,8 +56,11 @@ def secrets_in(value: object, path: str = "initargs") -> Iterator[str]:
             yield from secrets_in(item, f"{path}[{i}]")
 
 
-def _start_worker(initializer: Callable[..., None] | None, initargs: tuple[Any, ...]) -> None:
-    exit_with_parent()  # first: a worker whose initializer hangs must still die with the bot
+def _start_worker(parent: int, initializer: Callable[..., None] | None, initargs: tuple[Any, ...]) -> None:
+    # First, so a worker whose initializer hangs still dies with the bot. The bot's pid is
+    # passed in rather than read here: a worker still starting when the bot is killed would
+    # otherwise take its new parent (init) for the bot and never exit.
+    exit_with_parent(parent)
     if initializer is not None:
         initializer(*initargs)
 
@@ -97,7 +100,7 @@ class WorkerPool:
             else:
                 self._executor = ProcessPoolExecutor(
                     max_workers=self.workers, mp_context=multiprocessing.get_context("spawn"),
-                    initializer=_start_worker, initargs=(self.initializer, self.initargs))
+                    initializer=_start_worker, initargs=(os.getpid(), self.initializer, self.initargs))
         return self._executor
 
     async def run(self, fn: Callable[..., T], *args: object, timeout: float | None = None) -> T:

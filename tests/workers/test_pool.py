@@ -96,3 +96,38 @@ def test_a_secret_is_refused_before_any_process_starts(tmp_path):
         WorkerPool(_remember, (settings,), name="test")
     assert list(secrets_in({"nested": [("x", SecretStr("s"))]})) == ["initargs['nested'][0][1]"]
     assert not list(secrets_in((settings.classifier, settings.ocr, settings.storage, settings.alerts)))
+
+
+PARENT = """
+import asyncio, sys
+from bot.workers.pool import WorkerPool
+
+async def main():
+    pool = WorkerPool(workers=2, name="orphan-check")
+    await pool.warm_up()
+    print(*sorted(pool.pids()), flush=True)
+    await asyncio.sleep(600)
+
+asyncio.run(main())
+"""
+
+
+def test_workers_die_with_a_parent_killed_by_sigkill():
+    """Nothing tells the workers when the bot is killed -9 (the OOM killer, `docker kill`):
+    each notices its parent is gone and exits, so none is left as an orphan."""
+    import signal
+    import subprocess
+    import sys
+
+    parent = subprocess.Popen([sys.executable, "-c", PARENT], stdout=subprocess.PIPE, text=True)
+    try:
+        assert parent.stdout is not None
+        pids = [int(p) for p in parent.stdout.readline().split()]
+        assert len(pids) == 2 and all(_alive(pid) for pid in pids)
+    finally:
+        parent.send_signal(signal.SIGKILL)
+        parent.wait()
+    deadline = time.monotonic() + 10
+    while [pid for pid in pids if _alive(pid)] and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not [pid for pid in pids if _alive(pid)]
