@@ -10,8 +10,8 @@ from aiogram.utils.i18n import gettext as _
 
 from bot.i18n import both, current_lang
 from bot.knowledge import KnowledgeBase
+from bot.services.subscriptions import move_to_region
 from bot.storage import Repositories, UserRecord
-from bot.storage.subscriptions import NATIONAL
 from bot.telegram import keyboards
 from bot.telegram.answers import ask_language
 from bot.telegram.callbacks import LanguageCb, RegionCb, SettingsCb
@@ -72,10 +72,7 @@ async def region_chosen(
     if region is None and callback_data.region != "-":
         await query.answer(_("This button is out of date. Send /region."), show_alert=True)
         return
-    await repos.users.set_region(query.from_user.id, region.id if region else None)
-    if user_record and user_record.subscribed:  # alerts follow the user to the new region
-        moved = (await repos.subscriptions.regions_of(query.from_user.id) - {user_record.region, NATIONAL})
-        await repos.subscriptions.subscribe(query.from_user.id, moved | ({region.id} if region else set()))
+    await move_to_region(repos, query.from_user.id, user_record, region.id if region else None)
     await query.answer()
     if query.message:
         done = (_("Region saved: {region}.").format(region=region.name.get(current_lang(i18n))) if region

@@ -13,8 +13,8 @@ from bot.telegram import keyboards
 from bot.telegram.callbacks import SubscribeCb
 from bot.i18n import Lang, current_lang
 from bot.knowledge import KnowledgeBase
+from bot.services import subscriptions
 from bot.storage import Repositories, UserRecord
-from bot.storage.subscriptions import NATIONAL, SubscriptionsRepo
 
 
 def describe(regions: set[str], knowledge: KnowledgeBase, lang: Lang) -> str:
@@ -24,16 +24,15 @@ def describe(regions: set[str], knowledge: KnowledgeBase, lang: Lang) -> str:
     return _("You get police alerts for the whole country and for: {regions}.").format(regions=", ".join(names))
 
 
-async def subscribe(user_id: int, record: UserRecord | None, subscriptions: SubscriptionsRepo,
-                    knowledge: KnowledgeBase, lang: Lang) -> str:
-    regions = {record.region} if record and record.region else set()
-    await subscriptions.subscribe(user_id, regions)
+async def _subscribe(user_id: int, record: UserRecord | None, repos: Repositories, knowledge: KnowledgeBase,
+                    lang: Lang) -> str:
+    regions = await subscriptions.subscribe(repos, user_id, record)
     return describe(regions, knowledge, lang) + "\n" + _("To stop: /unsubscribe")
 
 
 async def subscribe_command(message: Message, user_record: UserRecord | None, repos: Repositories,
                             knowledge: KnowledgeBase, i18n: I18n) -> None:
-    text = await subscribe(message.from_user.id, user_record, repos.subscriptions, knowledge, current_lang(i18n))
+    text = await _subscribe(message.from_user.id, user_record, repos, knowledge, current_lang(i18n))
     await message.answer(text, reply_markup=keyboards.subscription_menu())
 
 
@@ -45,26 +44,25 @@ async def unsubscribe_command(message: Message, repos: Repositories) -> None:
 async def subscription_button(query: CallbackQuery, callback_data: SubscribeCb, user_record: UserRecord | None,
                               repos: Repositories, knowledge: KnowledgeBase, i18n: I18n) -> None:
     lang = current_lang(i18n)
-    subscriptions = repos.subscriptions
     user_id = query.from_user.id
     await query.answer()
     if query.message is None:
         return
     match callback_data.action:
         case "yes":
-            text = await subscribe(user_id, user_record, subscriptions, knowledge, lang)
+            text = await _subscribe(user_id, user_record, repos, knowledge, lang)
             await query.message.edit_text(text, reply_markup=keyboards.subscription_menu())
         case "no":
             await query.message.edit_text(_("OK. If you change your mind: /subscribe"))
         case "pick":
-            chosen = await subscriptions.regions_of(user_id)
+            chosen = await repos.subscriptions.regions_of(user_id)
             await query.message.edit_text(_("Tap the regions you want alerts for:"),
                                           reply_markup=keyboards.subscription_regions(knowledge, lang, chosen))
         case "toggle" if callback_data.region in knowledge.regions:
-            chosen = await subscriptions.toggle(user_id, callback_data.region)
+            chosen = await repos.subscriptions.toggle(user_id, callback_data.region)
             await query.message.edit_reply_markup(reply_markup=keyboards.subscription_regions(knowledge, lang, chosen))
         case "done":
-            regions = await subscriptions.regions_of(user_id) - {NATIONAL}
+            regions = await subscriptions.chosen_regions(repos, user_id)
             await query.message.edit_text(describe(regions, knowledge, lang) + "\n" + _("To stop: /unsubscribe"))
 
 

@@ -65,3 +65,25 @@ async def test_forget_removes_subscriptions(live):
     live.emulator.press(KK_USER, question["message_id"], "fg:1")
     await live.emulator.wait_until(lambda: live.emulator.bot_messages(KK_USER)[-1]["text"].startswith("Дайын"))
     assert await live.rows("SELECT count(*) FROM subscriptions") == [(0,)]
+
+
+@pytest.mark.parametrize(("lang", "user", "old", "new"), [
+    ("kk", KK_USER, "kostanay", "shymkent"),
+    ("ru", RU_USER, "almaty_city", "shymkent"),
+])
+async def test_a_subscribers_alerts_follow_them_to_a_new_region_and_hand_picked_ones_stay(live, lang, user, old, new):
+    offer = await onboard(live, user, lang, old)
+    live.emulator.press(user, offer["message_id"], "sub:yes:-")
+    await live.emulator.wait_until(lambda: "/unsubscribe" in live.emulator.bot_messages(user)[-1]["text"])
+    live.emulator.press(user, offer["message_id"], "sub:pick:-")
+    await live.emulator.wait_until(lambda: len(buttons(live.emulator.bot_messages(user)[-1])) == 21)
+    live.emulator.press(user, offer["message_id"], "sub:toggle:astana")
+    await live.emulator.wait_until(lambda: any(b["text"] == "✅ Астана"
+                                               for b in buttons(live.emulator.bot_messages(user)[-1])))
+    question = await live.reply_to(user, "/region")
+    live.emulator.press(user, question["message_id"], f"rg:{new}:0")
+    saved = {"kk": "Өңір сақталды: Шымкент.", "ru": "Регион сохранён: Шымкент."}[lang]
+    await live.emulator.wait_until(lambda: any(m.get("text") == saved for m in live.emulator.bot_messages(user)))
+    assert await live.rows("SELECT region FROM users WHERE id = ?", user) == [(new,)]
+    assert await live.rows("SELECT region FROM subscriptions WHERE user_id = ? ORDER BY region", user) == [
+        ("astana",), ("national",), (new,)]
