@@ -95,11 +95,3 @@ def test_the_classifier_and_its_worker_process_do_not_import_the_bot_settings():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
 
-
-def test_the_readme_settings_table_is_the_one_generated_from_the_fields():
-    from bot.config import ROOT, settings_markdown
-
-    table = settings_markdown()
-    assert table in (ROOT / "README.md").read_text(encoding="utf-8"), \
-        "README's settings table is stale: paste bot.config.settings_markdown() over it"
-    assert [line.split("`")[1] for line in table.splitlines()[2:]] == [f.env for f in setting_fields()]
