@@ -88,3 +88,24 @@ def test_amounts_dates_times_and_lists_stay_readable(text, kept):
 def test_redacting_twice_gives_the_same_text(text):
     once = redact(text)
     assert redact(once) == once
+
+
+@pytest.mark.parametrize(("text", "label"), [
+    ("ЖСН-ім 9OO1O13OO123, тексеріңіз", "[иин]"),
+    ("Мой ИИН 9OO1O13OO123, проверьте", "[иин]"),
+    ("Картаның нөмірі 44OO 43O2 l234 5674", "[карта]"),
+    ("Номер карты 44ОО 43О2 1234 5674", "[карта]"),  # Cyrillic О for zero
+    ("Кодты айт: 4O29", "[код]"),
+    ("Скажите код 4O29", "[код]"),
+])
+def test_a_number_typed_with_letters_for_zeros_and_ones_is_redacted(text, label):
+    result = redact(text)
+    assert label in result
+    assert not any(ch.isdigit() for ch in result), result
+
+
+@pytest.mark.parametrize("text", [
+    "Too cool, бұл лол", "Это too cool, лол", "2 zoo тұр", "ооо «Ромашка», 3 офиса",
+])
+def test_words_with_letters_that_look_like_digits_stay_words(text):
+    assert redact(text) == redact(text.casefold()) and "[" not in redact(text)
