@@ -12,6 +12,7 @@ names the file and what to do.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import sqlite3
 from collections.abc import Awaitable
@@ -82,7 +83,7 @@ class Database:
             await conn.execute(f"PRAGMA user_version={await db.schema_version()}")
         except BaseException as exc:
             await conn.close()
-            if isinstance(exc, (sqlite3.Error, OSError)):
+            if isinstance(exc, (sqlite3.Error, OSError)) and not isinstance(exc, DatabaseUnavailable):
                 raise DatabaseUnavailable(_advice(path, exc)) from exc
             raise
         return db
@@ -100,7 +101,16 @@ class Database:
                 "run the newer release or restore a backup"
             )
         for version, script in enumerate(MIGRATIONS[current:], start=current + 1):
-            await self.conn.executescript(f"BEGIN;\n{script}\nPRAGMA user_version={version};\nCOMMIT;")
+            try:
+                await self.conn.executescript(f"BEGIN;\n{script}\nPRAGMA user_version={version};\nCOMMIT;")
+            except sqlite3.Error as exc:
+                with contextlib.suppress(sqlite3.Error):
+                    await self.conn.execute("ROLLBACK")
+                raise DatabaseUnavailable(
+                    f"migration {version} of {self.path} failed: {exc}. The file stays at version {version - 1}. "
+                    "If the disk is full, the file read-only or locked by another program, fix that and start "
+                    "the bot again; otherwise this release's migration is broken: run the previous release "
+                    "and report it.") from exc
             log.info("database %s migrated to version %d", self.path, version)
 
     async def checkpoint(self) -> None:

@@ -153,8 +153,10 @@ async def test_a_migration_that_fails_halfway_leaves_the_file_at_the_version_bef
     must not leave it half-migrated, and the fixed release then migrates it cleanly."""
     broken = "CREATE TABLE half_done (id INTEGER);\nINSERT INTO no_such_table VALUES (1);"
     monkeypatch.setattr(database_module, "MIGRATIONS", (*MIGRATIONS, broken))
-    with pytest.raises(DatabaseUnavailable, match="no such table"):
+    with pytest.raises(DatabaseUnavailable, match="no such table") as failed:
         await Database.open(db_path)
+    # the message names the migration and what to do, not only file permissions
+    assert f"migration {len(MIGRATIONS) + 1} of" in str(failed.value) and "previous release" in str(failed.value)
     assert version_of(db_path) == len(MIGRATIONS)
     assert ("table", "half_done") not in schema_of(db_path)
 
