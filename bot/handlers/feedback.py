@@ -33,7 +33,8 @@ async def check_button(
         case "report":
             answer = renderer.faq_answer(REPORT_FAQ, lang, html=True)
             if answer is None:  # the analysts renamed the FAQ entry: offer the whole list
-                await query.message.answer(_("Choose a question:"), reply_markup=keyboards.faq_list(renderer.knowledge, lang))
+                await query.message.answer(_("Choose a question:"),
+                                           reply_markup=keyboards.faq_list(renderer.knowledge, lang))
             else:
                 await query.message.answer(answer)
         case "not_scam":

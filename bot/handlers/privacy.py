@@ -28,7 +28,8 @@ async def forget_command(message: Message) -> None:
     )
 
 
-async def forget_confirmed(query: CallbackQuery, callback_data: ForgetCb, repos: Repositories, state: FSMContext) -> None:
+async def forget_confirmed(query: CallbackQuery, callback_data: ForgetCb, repos: Repositories,
+                           state: FSMContext) -> None:
     await query.answer()
     if not callback_data.confirm:
         if query.message:

@@ -59,7 +59,8 @@ async def language_chosen(
         if query.message:
             await query.message.edit_text(_("Done: I will answer in Russian."))
             if callback_data.onboarding:
-                await query.message.answer(region_question(), reply_markup=keyboards.regions(knowledge, callback_data.code, onboarding=True))
+                await query.message.answer(region_question(),
+                                           reply_markup=keyboards.regions(knowledge, callback_data.code, onboarding=True))
             else:
                 await query.message.answer(welcome_text(), reply_markup=keyboards.main_menu())
 
@@ -84,7 +85,8 @@ async def region_chosen(
                                          "the whole country?"), reply_markup=keyboards.subscribe_offer())
 
 
-async def settings_chosen(query: CallbackQuery, callback_data: SettingsCb, knowledge: KnowledgeBase, i18n: I18n) -> None:
+async def settings_chosen(query: CallbackQuery, callback_data: SettingsCb, knowledge: KnowledgeBase,
+                          i18n: I18n) -> None:
     await query.answer()
     if not query.message:
         return

@@ -25,7 +25,8 @@ async def stats(message: Message, command: CommandObject, repos: Repositories, k
     lang = current_lang(i18n)
     await repos.roles.audit(message.from_user.id, "stats", str(days))
     week, month = await repos.stats.checks_per_day(7), await repos.stats.checks_per_day(30)
-    text = subscribers_text(await repos.stats.subscribers(), knowledge, lang) + "\n\n" + checks_text(week, month, knowledge, lang)
+    text = "\n\n".join((subscribers_text(await repos.stats.subscribers(), knowledge, lang),
+                         checks_text(week, month, knowledge, lang)))
     await message.answer(text, parse_mode=None)
     today = dt.datetime.now(KZ_TIME).date()
     # Drawn on a thread (matplotlib is slow and blocking); to_thread carries the locale along.
