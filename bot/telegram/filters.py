@@ -9,7 +9,8 @@ role is read on every call, never cached: a revoked officer loses access at once
 from __future__ import annotations
 
 from aiogram import F, Router
-from aiogram.filters import Command, Filter
+from aiogram.filters import Command, Filter, StateFilter, or_f
+from aiogram.fsm.state import StatesGroup
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import I18n
 
@@ -48,14 +49,16 @@ class HasRole(Filter):
 
 
 def restrict_router(router: Router, role: Role, *, commands: tuple[str, ...],
-                    button_prefixes: tuple[str, ...] = ()) -> Router:
+                    button_prefixes: tuple[str, ...] = (), states: tuple[type[StatesGroup], ...] = ()) -> Router:
     """Only senders with at least ``role`` reach the router's handlers, and only for its own
-    ``commands`` and buttons (callback data starting with one of ``button_prefixes``).
+    ``commands``, the messages sent in one of its dialogs' ``states``, and its buttons
+    (callback data starting with one of ``button_prefixes``).
 
     A router's filters run for every update that reaches it, whether or not any handler would
     take it; the cheap test of the command or the button data comes first, so the role is read
     from the database only for the router's own updates, not for every text a citizen sends.
     What a router refuses goes on to the next ones (the refusal router answers it)."""
-    router.message.filter(Command(*commands), HasRole(role))
+    own_message = or_f(Command(*commands), StateFilter(*states)) if states else Command(*commands)
+    router.message.filter(own_message, HasRole(role))
     router.callback_query.filter(F.data.startswith(button_prefixes), HasRole(role))
     return router

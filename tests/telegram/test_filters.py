@@ -10,6 +10,8 @@ from collections.abc import AsyncIterator
 import pytest
 from aiogram import Bot, Dispatcher, Router
 from aiogram.filters import Command
+from aiogram.fsm.context import FSMContext
+from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Chat, Message, Update, User
 
 from bot.storage import Database, Repositories
@@ -17,6 +19,10 @@ from bot.storage.roles import Role, RolesRepo
 from bot.telegram.filters import restrict_router
 
 SUPER, OFFICER, CITIZEN = 9001, 9002, 9003
+
+
+class Compose(StatesGroup):
+    text = State()
 
 
 class CountedRoles(RolesRepo):
@@ -64,14 +70,25 @@ async def harness(tmp_path) -> AsyncIterator[Harness]:
     async def officers_stats(message: Message, role: Role) -> None:
         taken.append(f"officers:{role}")
 
+    async def start_compose(message: Message, state: FSMContext) -> None:
+        await state.set_state(Compose.text)
+        taken.append("officers:compose")
+
+    async def got_text(message: Message, state: FSMContext) -> None:
+        await state.clear()
+        taken.append("officers:text")
+
     async def officers_button(query: CallbackQuery) -> None:
         taken.append("officers")
 
     async def anything(event: object) -> None:
         taken.append("next")
 
-    officers = restrict_router(Router(name="officers"), "officer", commands=("stats",), button_prefixes=("bc:",))
+    officers = restrict_router(Router(name="officers"), "officer", commands=("stats", "compose"),
+                               button_prefixes=("bc:",), states=(Compose,))
     officers.message.register(officers_stats, Command("stats"))
+    officers.message.register(start_compose, Command("compose"))
+    officers.message.register(got_text, Compose.text)
     officers.callback_query.register(officers_button)
     after = Router(name="next")
     after.message.register(anything)
@@ -109,3 +126,15 @@ async def test_a_citizen_and_a_revoked_officer_are_passed_on_to_the_next_router(
     assert await harness.send(OFFICER, "/stats") == "officers:officer"
     await harness.repos.roles.revoke(OFFICER)
     assert await harness.send(OFFICER, "/stats") == "next"
+
+
+@pytest.mark.parametrize("text", ["Ескерту: алаяқтар банк атынан қоңырау шалып жүр",
+                                  "Внимание: мошенники звонят от имени банка"])
+async def test_a_message_inside_an_officers_dialog_reaches_it_and_a_citizens_text_never_costs_a_lookup(harness, text):
+    await harness.repos.roles.grant(OFFICER, by=SUPER)
+    assert await harness.send(CITIZEN, text) == "next"
+    assert harness.roles.lookups == 0
+    assert await harness.send(OFFICER, "/compose") == "officers:compose"
+    assert await harness.send(OFFICER, text) == "officers:text"  # in the dialog's state
+    assert await harness.send(OFFICER, text) == "next"  # the dialog is over: an ordinary text
+    assert harness.roles.lookups == 2
