@@ -123,4 +123,41 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE checks ADD COLUMN alternative TEXT;  -- a second, nearly as likely scheme id
     ALTER TABLE checks ADD COLUMN why TEXT NOT NULL DEFAULT '';  -- hedge reasons, comma-separated
     """,
+    # 6: reports and reviews of identifiers (issue 14). A report is one user saying "this number,
+    # card, IBAN, site or account is the fraudster's": the identifier in its normal form
+    # (bot/classifier/identifiers.py), never the text it came in. One row per user per identifier,
+    # so one user counts once. `reporter_age` is how long the reporter's account had existed when
+    # they reported (seconds): a batch of fresh accounts cannot pass the threshold (see
+    # bot/storage/reports.py). /forget anonymises a user's reports (user_id and region NULL): the
+    # identifier's count stays, nothing about the person does. An officer's review (confirmed or
+    # cleared) is one row per identifier; a trigger writes every decision to the audit trail.
+    """
+    CREATE TABLE reports (
+        kind         TEXT NOT NULL,                -- phone | card | iban | domain | telegram | instagram
+        value        TEXT NOT NULL,                -- normal form: E.164, card digits, IBAN, registrable domain, name
+        user_id      INTEGER REFERENCES users(id) ON DELETE SET NULL,  -- NULL after the reporter's /forget
+        region       TEXT,                         -- the reporter's region when they reported; NULL after /forget
+        reporter_age REAL NOT NULL,                -- seconds the reporter's account had existed at the report
+        created_at   REAL NOT NULL
+    );
+    CREATE UNIQUE INDEX reports_one_per_user ON reports(kind, value, user_id);
+    CREATE INDEX reports_identifier ON reports(kind, value, created_at, reporter_age);
+    CREATE TABLE identifier_reviews (
+        kind       TEXT NOT NULL,
+        value      TEXT NOT NULL,
+        status     TEXT NOT NULL CHECK (status IN ('confirmed', 'cleared')),
+        officer_id INTEGER NOT NULL,
+        decided_at REAL NOT NULL,
+        PRIMARY KEY (kind, value)
+    ) WITHOUT ROWID;
+    -- Every decision is audited by the schema itself, in the statement that makes it.
+    CREATE TRIGGER identifier_reviews_audit_insert AFTER INSERT ON identifier_reviews BEGIN
+        INSERT INTO audit (actor_id, action, detail, created_at)
+        VALUES (NEW.officer_id, 'identifier_' || NEW.status, NEW.kind || ':' || NEW.value, NEW.decided_at);
+    END;
+    CREATE TRIGGER identifier_reviews_audit_update AFTER UPDATE ON identifier_reviews BEGIN
+        INSERT INTO audit (actor_id, action, detail, created_at)
+        VALUES (NEW.officer_id, 'identifier_' || NEW.status, NEW.kind || ':' || NEW.value, NEW.decided_at);
+    END;
+    """,
 )

@@ -50,12 +50,15 @@ class UsersRepo:
 
     async def forget(self, user_id: int) -> None:
         """Delete the user and, through ON DELETE CASCADE, their checks, feedback,
-        subscriptions and the conversation's memory; empty the detail of their audit rows that
+        subscriptions and the conversation's memory; take them out of their reports (the
+        identifier's count stays, anonymous); empty the detail of their audit rows that
         held what they typed (a refused command, a rejection reason), keeping only that the
         action happened; then
         checkpoint the WAL, so that no older copy of the deleted rows stays in the -wal file
         (secure_delete overwrites them in the database file itself)."""
         await self.conn.execute("DELETE FROM conversations WHERE user_id = ?", (user_id,))  # also cascades
+        # Their reports of fraudsters' identifiers stay as anonymous counts (bot/storage/reports.py).
+        await self.conn.execute("UPDATE reports SET user_id = NULL, region = NULL WHERE user_id = ?", (user_id,))
         await self.conn.execute("DELETE FROM users WHERE id = ?", (user_id,))
         await self.conn.execute(
             "UPDATE audit SET detail = CASE action WHEN 'reject' THEN substr(detail, 1, instr(detail || ':', ':') - 1) "

@@ -17,7 +17,7 @@ from bot.storage.database import Database, DatabaseUnavailable
 from bot.storage.migrations import MIGRATIONS
 
 TABLES = {"users", "checks", "feedback", "officers", "audit", "subscriptions", "broadcasts", "deliveries",
-          "handled_updates", "conversations"}
+          "handled_updates", "conversations", "reports", "identifier_reviews"}
 
 # The released migrations, by content. A release has put each of these into somebody's file, so
 # editing one would leave those files with a schema this code does not describe: add a migration.

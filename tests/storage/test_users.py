@@ -10,8 +10,10 @@ import time
 import pytest
 
 from bot.classifier import Verdict
+from bot.classifier.identifiers import parse_phone
 from bot.privacy.redaction import redact
 from bot.storage import ChecksRepo, ConversationRepo, Database, UserRecord, UsersRepo, VerdictNote
+from bot.storage.reports import ReportsRepo
 from bot.storage.roles import RolesRepo
 from bot.storage.subscriptions import SubscriptionsRepo
 from tests.storage.verdicts import verdict
@@ -79,6 +81,7 @@ async def everything_about(db: Database, user_id: int) -> dict[str, int]:
         "subscriptions": "SELECT count(*) FROM subscriptions WHERE user_id = ?",
         "conversations": "SELECT count(*) FROM conversations WHERE user_id = ?",
         "deliveries": "SELECT count(*) FROM deliveries WHERE user_id = ?",
+        "reports": "SELECT count(*) FROM reports WHERE user_id = ?",
         "typed in the audit": "SELECT count(*) FROM audit WHERE actor_id = ? AND ("
                               "(action = 'denied' AND detail != '') OR (action = 'reject' AND detail LIKE '%:%'))",
     }
@@ -110,7 +113,8 @@ async def test_every_table_that_refers_to_a_user_is_among_those_forget_is_checke
 
 async def live_a_little(db: Database, user_id: int, verdict: Verdict) -> None:
     """What a user leaves behind: a check with feedback, subscriptions, the conversation's
-    memory, an alert delivered, refused admin commands and a rejection they wrote."""
+    memory, an alert delivered, a fraudster's number reported, refused admin commands and a
+    rejection they wrote."""
     users, checks = UsersRepo(db), ChecksRepo(db)
     await users.touch(user_id)
     await users.set_language(user_id, LANG_OF[user_id])
@@ -124,6 +128,7 @@ async def live_a_little(db: Database, user_id: int, verdict: Verdict) -> None:
         "VALUES (1, 1, 'Абай болыңыз', 'Будьте бдительны', 'national', 'done', 0) ON CONFLICT DO NOTHING")
     await db.conn.execute("INSERT INTO deliveries (broadcast_id, user_id, language, status) VALUES (1, ?, ?, 'sent')",
                           (user_id, LANG_OF[user_id]))
+    await ReportsRepo(db).report(user_id, [parse_phone("+77011234567")], "almaty_city")
     roles = RolesRepo(db, frozenset())
     await roles.audit(user_id, "denied", REFUSED[LANG_OF[user_id]])
     await roles.audit(user_id, "reject", f"broadcast 1: {REASONS[LANG_OF[user_id]]}")
