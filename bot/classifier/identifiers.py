@@ -90,7 +90,23 @@ class Identifier:
 
 def find_identifiers(text: str) -> list[Identifier]:
     """Every identifier of ``text``, once each, in the order they first appear."""
-    norm = normalize(text).text
+    return unique([ident for _, ident in locate_identifiers(normalize(text).text)])
+
+
+def unique(identifiers: list[Identifier]) -> list[Identifier]:
+    """Each identifier once, where it first came."""
+    seen: set[tuple[str, str]] = set()
+    result = []
+    for ident in identifiers:
+        if (ident.kind, ident.value) not in seen:
+            seen.add((ident.kind, ident.value))
+            result.append(ident)
+    return result
+
+
+def locate_identifiers(norm: str) -> list[tuple[int, Identifier]]:
+    """(offset, identifier) for each occurrence in ``norm``, the `Normalized.text` of a message
+    (for a caller that merges its own finds into the order of the text), sorted by offset."""
     found: list[tuple[int, Identifier]] = []
     cards = find_cards(norm)
     taken = [(c.start, c.end) for c in (*cards, *find_iins(norm))]
@@ -118,13 +134,7 @@ def find_identifiers(text: str) -> list[Identifier]:
     for match in _TG_RESOLVE.finditer(norm):
         found.append((match.start(), _telegram(match.group("name"))))
     found.sort(key=lambda pair: pair[0])
-    seen: set[tuple[str, str]] = set()
-    result = []
-    for _, ident in found:
-        if (ident.kind, ident.value) not in seen:
-            seen.add((ident.kind, ident.value))
-            result.append(ident)
-    return result
+    return found
 
 
 def parse_phone(raw: str, region: str = DEFAULT_REGION) -> Identifier | None:
@@ -217,4 +227,7 @@ def _mask_iban(iban: str) -> str:
     return " ".join(re.findall(r".{1,4}", hidden))
 
 
-__all__ = ["Identifier", "IdentifierKind", "PhoneType", "find_identifiers", "normalize_iban", "parse_phone"]
+__all__ = [
+    "Identifier", "IdentifierKind", "PhoneType", "find_identifiers", "locate_identifiers", "normalize_iban",
+    "parse_phone", "unique",
+]

@@ -31,7 +31,7 @@ from typing import Literal
 
 import aiosqlite
 
-from bot.classifier.identifiers import Identifier, IdentifierKind
+from bot.classifier.identifiers import Identifier, IdentifierKind, unique
 from bot.storage.database import Database
 
 Review = Literal["confirmed", "cleared"]
@@ -83,7 +83,7 @@ class ReportsRepo:
         """Store that ``user_id`` confirmed these identifiers as the fraudster's; returns how many
         are new for this user (a repeated report counts once and keeps its first time)."""
         now = time.time()
-        rows = [(ident.kind, ident.value, region, now, now, user_id) for ident in _unique(identifiers)]
+        rows = [(ident.kind, ident.value, region, now, now, user_id) for ident in unique(list(identifiers))]
         if not rows:
             return 0
         async with self.conn.execute("SELECT 1 FROM users WHERE id = ?", (user_id,)) as cur:
@@ -101,7 +101,7 @@ class ReportsRepo:
     async def reputation(self, identifiers: Sequence[Identifier]) -> list[Standing]:
         """The standing of each identifier, in the order given, in one query over the
         `reports_identifier` covering index and the reviews' primary key."""
-        wanted = _unique(identifiers)
+        wanted = unique(list(identifiers))
         if not wanted:
             return []
         if len(wanted) > MAX_LOOKUP:
@@ -152,9 +152,3 @@ class ReportsRepo:
             (identifier.kind, identifier.value, status, officer_id, time.time()),
         )
 
-
-def _unique(identifiers: Iterable[Identifier]) -> list[Identifier]:
-    seen: dict[tuple[str, str], Identifier] = {}
-    for ident in identifiers:
-        seen.setdefault((ident.kind, ident.value), ident)
-    return list(seen.values())

@@ -1,0 +1,152 @@
+"""What a check learns of the identifiers in its text: official (from knowledge/), confirmed by an
+officer, reported by N people since a date, or nothing; a clear hides the crowd. The knowledge
+base is the real one, the database a real SQLite file; Kazakh and Russian side by side. The
+official numbers are read from knowledge/contacts.yaml, never written here."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from bot.classifier.identifiers import parse_phone
+from bot.services.reputation import Reputation
+from bot.storage import Database, UsersRepo
+from bot.storage.reports import DAY, ReportsRepo
+
+FRAUD = parse_phone("+77011234567")  # made up
+OFFICER = 9001
+
+
+@pytest.fixture
+async def db(tmp_path):
+    database = await Database.open(tmp_path / "saqbol.db")
+    try:
+        yield database
+    finally:
+        await database.close()
+
+
+@pytest.fixture
+def reports(db) -> ReportsRepo:
+    return ReportsRepo(db, min_reporters=3, min_account_age_days=7)
+
+
+@pytest.fixture
+def reputation(knowledge, reports) -> Reputation:
+    return Reputation(knowledge, reports)
+
+
+async def reported_by(db: Database, reports: ReportsRepo, count: int, identifier=FRAUD, *, age_days=30.0) -> None:
+    for reporter in range(1, count + 1):
+        await UsersRepo(db).touch(reporter)
+        await db.conn.execute("UPDATE users SET created_at = ? WHERE id = ?", (time.time() - age_days * DAY, reporter))
+        await reports.report(reporter, [identifier], "almaty_city")
+
+
+def fraud_texts() -> dict[str, str]:
+    return {
+        "kk": "Сәлем! Банктің қауіпсіздік қызметі. Шұғыл түрде 8 701 123 45 67 нөміріне қоңырау шалыңыз.",
+        "ru": "Здравствуйте! Служба безопасности банка. Срочно перезвоните на 8 701 123 45 67.",
+    }
+
+
+@pytest.mark.parametrize("lang", ["kk", "ru"])
+async def test_a_number_reported_by_three_people_is_reported_by_three_since_the_first_report(db, reports, reputation,
+                                                                                             lang):
+    before = time.time()
+    await reported_by(db, reports, 3)
+    [finding] = await reputation.lookup(fraud_texts()[lang])
+    assert finding.identifier == FRAUD
+    assert (finding.status, finding.reporters, finding.confirmed, finding.official) == ("reported", 3, False, None)
+    assert before <= finding.since <= time.time() and finding.past_threshold and finding.crowd_known
+
+
+@pytest.mark.parametrize("lang", ["kk", "ru"])
+async def test_an_officers_confirmation_is_shown_apart_from_the_crowds_count(reports, reputation, db, lang):
+    await reported_by(db, reports, 1)
+    await reports.confirm(OFFICER, FRAUD)
+    [finding] = await reputation.lookup(fraud_texts()[lang])
+    assert (finding.status, finding.confirmed, finding.reporters) == ("confirmed", True, 1)
+
+
+@pytest.mark.parametrize("lang", ["kk", "ru"])
+async def test_a_number_an_officer_cleared_shows_nothing_however_many_reported_it(reports, reputation, db, lang):
+    await reported_by(db, reports, 5)
+    await reports.clear(OFFICER, FRAUD)
+    [finding] = await reputation.lookup(fraud_texts()[lang])
+    assert (finding.status, finding.reporters, finding.since, finding.past_threshold) == ("none", 0, None, False)
+
+
+@pytest.mark.parametrize("lang", ["kk", "ru"])
+async def test_a_number_nobody_reported_is_found_with_nothing_known(reputation, lang):
+    [finding] = await reputation.lookup(fraud_texts()[lang])
+    assert (finding.identifier.shown, finding.status, finding.reporters) == ("+7 701 ••• •• 67", "none", 0)
+
+
+@pytest.mark.parametrize(("lang", "template"), [
+    ("kk", "Halyk Bank байланыс орталығына {number} нөмірі арқылы хабарласыңыз."),
+    ("ru", "Позвоните в контакт-центр Halyk Bank по номеру {number}."),
+])
+async def test_a_banks_verified_number_is_official_by_its_contact_even_when_people_reported_it(
+        knowledge, reports, reputation, db, lang, template):
+    number = knowledge.contacts["halyk_7111"].number
+    text = template.format(number=number)
+    [short] = await reputation.lookup(text)
+    await reported_by(db, reports, 4, short.identifier)  # fraudsters spoof the bank's line; people report it
+    [finding] = await reputation.lookup(text)
+    assert (finding.identifier.value, finding.status, finding.official) == (number, "official", "halyk_7111")
+    assert finding.reporters == 4
+
+
+@pytest.mark.parametrize(("lang", "text"), [
+    ("kk", "Маған {number} теңге аудар."),
+    ("ru", "Переведи мне {number} тенге до вечера."),
+])
+async def test_an_amount_that_reads_like_a_short_number_is_no_official_number(knowledge, reputation, lang, text):
+    assert await reputation.lookup(text.format(number=knowledge.contacts["halyk_7111"].number)) == []
+
+
+@pytest.mark.parametrize(("lang", "text", "official"), [
+    ("kk", "Өтінімді https://online.halykbank.kz/login арқылы беріңіз", "halykbank.kz"),
+    ("ru", "Подайте заявление на egov.kz, а код никому не сообщайте", "egov.kz"),
+    ("ru", "Жалоба: https://prokuror.gov.kz/rus", "prokuror.gov.kz"),
+])
+async def test_a_site_under_an_official_domain_is_official_by_that_domain(reputation, lang, text, official):
+    [finding] = await reputation.lookup(text)
+    assert (finding.status, finding.official) == ("official", official)
+
+
+@pytest.mark.parametrize(("lang", "text"), [
+    ("kk", "Бонус алу үшін halykbank-bonus.kz сайтына кіріңіз"),
+    ("ru", "Для получения бонуса зайдите на halyk-bank.kz.com"),
+])
+async def test_a_site_that_imitates_an_official_domain_is_not_official(reputation, lang, text):
+    [finding] = await reputation.lookup(text)
+    assert (finding.identifier.kind, finding.official, finding.status) == ("domain", None, "none")
+
+
+@pytest.mark.parametrize("lang", ["kk", "ru"])
+async def test_every_identifier_of_a_text_comes_once_in_order_with_its_own_standing(reports, reputation, db, lang):
+    await reported_by(db, reports, 2)
+    extra = {"kk": " Немесе Telegram: @halyk_qoldau, тағы да 87011234567", "ru": " Или в Telegram: @halyk_podderzhka, "
+             "ещё раз 87011234567"}[lang]
+    findings = await reputation.lookup(fraud_texts()[lang] + extra)
+    assert [(f.identifier.kind, f.status, f.reporters) for f in findings] == [
+        ("phone", "reported", 2), ("telegram", "none", 0)]
+
+
+@pytest.mark.parametrize("lang", ["kk", "ru"])
+async def test_when_storage_fails_the_official_findings_still_come_and_the_crowd_is_unknown(
+        knowledge, reputation, db, lang):
+    await db.close()  # every statement on it now fails, as a lost database would
+    number = knowledge.contacts["halyk_7111"].number
+    text = fraud_texts()[lang] + f" / {number}"
+    findings = await reputation.lookup(text)
+    assert [(f.status, f.official, f.crowd_known) for f in findings] == [
+        ("none", None, False), ("official", "halyk_7111", False)]
+
+
+async def test_a_text_without_identifiers_costs_no_lookup(reputation, db):
+    await db.close()
+    assert await reputation.lookup("Сәлем! Қалайсың? / Привет, как дела?") == []
