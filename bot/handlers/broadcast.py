@@ -27,7 +27,7 @@ from bot.knowledge.schema import Lang
 from bot.services.alerts import AlertService, Problem
 from bot.storage.subscriptions import NATIONAL
 from bot.telegram.callbacks import ApproveCb, BroadcastCb
-from bot.telegram.filters import HasRole
+from bot.telegram.filters import restrict_router
 
 log = logging.getLogger(__name__)
 
@@ -290,18 +290,20 @@ async def cancel_broadcast(message: Message, command: CommandObject, alerts: Ale
 
 
 def create_router() -> Router:
-    router = Router(name="broadcast")
-    officer = HasRole("officer")
-    router.message.register(start_compose, Command("broadcast"), officer)
-    router.message.register(cancel_broadcast, Command("cancel_broadcast"), officer)
-    router.message.register(cancel_compose, Command("cancel"), officer, StateFilter(Compose, Reject))
-    router.message.register(got_text_kk, Compose.text_kk, officer)
-    router.message.register(got_text_ru, Compose.text_ru, officer)
-    router.message.register(rejection_reason, Reject.reason, officer, F.text)
+    """The officers' alert router: the officer role is checked once, on the router, for its
+    commands, its dialogs' messages and its buttons (`restrict_router`)."""
+    router = restrict_router(Router(name="broadcast"), "officer", commands=("broadcast", "cancel_broadcast", "cancel"),
+                             button_prefixes=(BroadcastCb.__prefix__ + ":", ApproveCb.__prefix__ + ":"),
+                             states=(Compose, Reject))
+    router.message.register(start_compose, Command("broadcast"))
+    router.message.register(cancel_broadcast, Command("cancel_broadcast"))
+    router.message.register(cancel_compose, Command("cancel"), StateFilter(Compose, Reject))
+    router.message.register(got_text_kk, Compose.text_kk)
+    router.message.register(got_text_ru, Compose.text_ru)
+    router.message.register(rejection_reason, Reject.reason, F.text)
     router.callback_query.register(region_button, BroadcastCb.filter(F.action.in_({"region", "national", "regions_done"})),
-                                   Compose.regions, officer)
-    router.callback_query.register(scheme_button, BroadcastCb.filter(F.action == "scheme"), Compose.scheme, officer)
-    router.callback_query.register(submit_button, BroadcastCb.filter(F.action.in_({"submit", "cancel"})),
-                                   Compose.preview, officer)
-    router.callback_query.register(decision_button, ApproveCb.filter(), officer)
+                                   Compose.regions)
+    router.callback_query.register(scheme_button, BroadcastCb.filter(F.action == "scheme"), Compose.scheme)
+    router.callback_query.register(submit_button, BroadcastCb.filter(F.action.in_({"submit", "cancel"})), Compose.preview)
+    router.callback_query.register(decision_button, ApproveCb.filter())
     return router
