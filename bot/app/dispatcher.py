@@ -24,7 +24,7 @@ from aiogram.utils.i18n import I18n
 
 from bot.alerts import BroadcastsRepo, DeliveryEngine
 from bot.alerts.progress import ProgressReporter
-from bot.classifier.service import CheckService
+from bot.classifier.service import ClassifierService
 from bot.classifier import Classifier
 from bot.classifier.intents import IntentReader
 from bot.config import Settings
@@ -58,7 +58,7 @@ class Deps:
     settings: Settings
     knowledge: KnowledgeBase
     renderer: ReplyRenderer
-    checker: CheckService
+    checker: ClassifierService
     faq: FaqMatcher
     db: Database
     i18n: I18n
@@ -77,7 +77,7 @@ async def open_deps(settings: Settings, classifier: Classifier | None = None,
     pass a ready intent reader (it is fitted at start otherwise). The OCR workers start with the
     first picture, or earlier through `OcrService.warm_up`."""
     knowledge = load_knowledge(settings.classifier.knowledge_dir)
-    checker = CheckService.in_thread(classifier) if classifier else CheckService.in_process(settings.classifier, settings.log_level)
+    checker = ClassifierService.in_thread(classifier) if classifier else ClassifierService.in_process(settings.classifier, settings.log_level)
     ocr = OcrService(settings.ocr)
     db = None
     try:

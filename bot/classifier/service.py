@@ -93,7 +93,7 @@ def next_batch(pending: list[Pending], max_batch: int,
     return [p for i, p in enumerate(pending) if i in chosen], [p for i, p in enumerate(pending) if i not in chosen]
 
 
-class CheckService:
+class ClassifierService:
     def __init__(self, pool: WorkerPool, classify: Callable[[Sequence[str]], list[Outcome]],
                  max_batch: int = MAX_BATCH) -> None:
         self.pool = pool
@@ -103,11 +103,11 @@ class CheckService:
         self._worker: asyncio.Task[None] | None = None
 
     @classmethod
-    def in_thread(cls, classifier: Classifier) -> CheckService:
+    def in_thread(cls, classifier: Classifier) -> ClassifierService:
         return cls(WorkerPool.threads(name="classify"), partial(classify_outcomes, classifier))
 
     @classmethod
-    def in_process(cls, settings: ClassifierSettings, log_level: str = "INFO") -> CheckService:
+    def in_process(cls, settings: ClassifierSettings, log_level: str = "INFO") -> ClassifierService:
         """The classifier built and run in a child process, from ``settings`` alone."""
         return cls(WorkerPool(_build_in_worker, (settings, log_level), name="classifier"), _classify_in_worker)
 

@@ -30,7 +30,7 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Literal, Protocol
 
 from bot.knowledge.schema import Lang
-from bot.classifier.service import CheckService
+from bot.classifier.service import ClassifierService
 from bot.classifier import EmptyText, Verdict
 from bot.classifier.language import detect_language
 from bot.classifier.normalize import fold, normalize
@@ -117,7 +117,7 @@ def is_emoji(text: str) -> bool:
 
 
 class Conversation:
-    def __init__(self, knowledge: KnowledgeBase, reader: IntentReading, checker: CheckService, faq: FaqMatcher,
+    def __init__(self, knowledge: KnowledgeBase, reader: IntentReading, checker: ClassifierService, faq: FaqMatcher,
                  renderer: ReplyRenderer, memory: ConversationRepo) -> None:
         self.knowledge = knowledge
         self.reader = reader

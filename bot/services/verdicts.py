@@ -4,7 +4,7 @@ One use case shared by every way a message to check reaches the bot: typed, past
 forwarded (the verdict comes from the conversation service), and read from a screenshot
 (checked here). No Telegram here; `bot/telegram/answers.py` sends the verdict.
 
-The words, one concept each: the *classifier* (its worker processes: `CheckService`) gives a
+The words, one concept each: the *classifier* (its worker processes: `ClassifierService`) gives a
 *verdict* for a text; the verdict kept in the `checks` table (redacted, `ChecksRepo`) is a
 *stored check*, whose id the buttons under the answer carry. This service joins the two.
 
@@ -18,7 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot.classifier import Verdict
-from bot.classifier.service import CheckService
+from bot.classifier.service import ClassifierService
 from bot.services.conversation import Conversation
 from bot.storage.checks import ChecksRepo, Medium
 from bot.storage.database import best_effort
@@ -33,7 +33,7 @@ class Checked:
 
 
 class Verdicts:
-    def __init__(self, checker: CheckService, checks: ChecksRepo, conversation: Conversation) -> None:
+    def __init__(self, checker: ClassifierService, checks: ChecksRepo, conversation: Conversation) -> None:
         self.checker = checker
         self.checks = checks
         self.conversation = conversation

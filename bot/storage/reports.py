@@ -120,8 +120,8 @@ class ReportsRepo:
             "LEFT JOIN identifier_reviews AS v ON v.kind = w.kind AND v.value = w.value "
             "GROUP BY w.ord ORDER BY w.ord"
         )
-        async with self.conn.execute(sql, (*params, self.min_account_age)) as cur:
-            rows = await cur.fetchall()
+        # execute_fetchall: one hop to aiosqlite's thread instead of two (execute, then fetch).
+        rows = await self.conn.execute_fetchall(sql, (*params, self.min_account_age))
         return [
             Standing(
                 kind=row["kind"], value=row["value"], reporters=row["reporters"], seasoned_reporters=row["seasoned"],

@@ -9,14 +9,14 @@ import pytest
 from pydantic import SecretStr
 
 from bot.classifier import EmptyText
-from bot.classifier.service import CheckService
+from bot.classifier.service import ClassifierService
 from bot.workers.pool import SecretInWorker, secrets_in
 
 TEXTS = ["Назовите код из смс", "Апа, мен үйге жеттім", "Сізге Kaspi-ден ұтыс түсті, сілтемеге өтіңіз"] * 20
 
 
 async def test_a_burst_gets_the_same_verdicts_as_one_by_one(classifier):
-    service = CheckService.in_thread(classifier)
+    service = ClassifierService.in_thread(classifier)
     try:
         verdicts = await asyncio.gather(*(service.check(t) for t in TEXTS))
     finally:
@@ -25,7 +25,7 @@ async def test_a_burst_gets_the_same_verdicts_as_one_by_one(classifier):
 
 
 async def test_an_empty_text_in_a_batch_fails_alone(classifier):
-    service = CheckService.in_thread(classifier)
+    service = ClassifierService.in_thread(classifier)
     try:
         outcomes = await asyncio.gather(*(service.check(t) for t in ["Назовите код", "\u200b", "Сәлем"]),
                                         return_exceptions=True)
@@ -36,7 +36,7 @@ async def test_an_empty_text_in_a_batch_fails_alone(classifier):
 
 
 async def test_production_mode_classifies_in_a_child_process(settings, classifier):
-    service = CheckService.in_process(settings.with_values(backend="lexical").classifier)
+    service = ClassifierService.in_process(settings.with_values(backend="lexical").classifier)
     try:
         verdict = await asyncio.wait_for(service.check(TEXTS[0]), timeout=120)
         worker_pids = service.pool.pids()
@@ -48,7 +48,7 @@ async def test_production_mode_classifies_in_a_child_process(settings, classifie
 
 @pytest.mark.parametrize("text", ["", "🙂" * 50])
 async def test_nothing_to_check_is_reported_to_the_caller(classifier, text):
-    service = CheckService.in_thread(classifier)
+    service = ClassifierService.in_thread(classifier)
     try:
         with pytest.raises(EmptyText):
             await service.check(text)
@@ -61,7 +61,7 @@ def test_the_classifier_process_is_given_no_secret(settings):
     the bot token or the webhook secret."""
     settings = settings.with_values(bot_token=SecretStr("7000000001:TOKEN-NEVER-IN-A-CHILD"),
                                     webhook_secret=SecretStr("WEBHOOK-NEVER-IN-A-CHILD"), backend="lexical")
-    service = CheckService.in_process(settings.classifier, settings.log_level)
+    service = ClassifierService.in_process(settings.classifier, settings.log_level)
     try:
         initargs = service.pool.executor()._initargs  # noqa: SLF001 - exactly what the child is given
         payload = pickle.dumps(initargs)
@@ -74,4 +74,4 @@ def test_the_classifier_process_is_given_no_secret(settings):
 def test_handing_the_classifier_process_the_whole_settings_is_refused(settings):
     settings = settings.with_values(bot_token=SecretStr("7000000001:TOKEN-NEVER-IN-A-CHILD"))
     with pytest.raises(SecretInWorker, match=r"initargs\[0\]\.telegram\.token"):
-        CheckService.in_process(settings)  # type: ignore[arg-type]  # the mistake this guards against
+        ClassifierService.in_process(settings)  # type: ignore[arg-type]  # the mistake this guards against

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.classifier.service import CheckService
+from bot.classifier.service import ClassifierService
 from bot.classifier.intents import IntentGuess, IntentReader
 from bot.services.conversation import CONTEXT_LINE, Conversation, Plan, Reply, visible_kind
 from bot.classifier.faq import FaqMatcher
@@ -41,7 +41,7 @@ async def db(tmp_path):
 
 @pytest.fixture
 async def conversation(knowledge, reader, classifier, db):
-    checker = CheckService.in_thread(classifier)
+    checker = ClassifierService.in_thread(classifier)
     await checker.warm_up()
     yield Conversation(knowledge, reader, checker, FaqMatcher(knowledge), ReplyRenderer(knowledge), ConversationRepo(db, ttl=1800))
     checker.close()
@@ -153,7 +153,7 @@ async def test_without_a_recent_verdict_a_follow_up_is_not_answered_as_one(conve
 
 
 async def test_the_context_expires_after_the_memory_window(knowledge, reader, classifier, db):
-    checker = CheckService.in_thread(classifier)
+    checker = ClassifierService.in_thread(classifier)
     try:
         short = Conversation(knowledge, reader, checker, FaqMatcher(knowledge), ReplyRenderer(knowledge), ConversationRepo(db, ttl=0.0))
         await say(short, BANK_CALL["ru"], user_id=USER, lang="ru")

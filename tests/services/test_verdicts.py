@@ -12,7 +12,7 @@ import pytest
 from bot.classifier import EmptyText
 from bot.classifier.faq import FaqMatcher
 from bot.classifier.intents import IntentReader
-from bot.classifier.service import CheckService
+from bot.classifier.service import ClassifierService
 from bot.replies.verdict import ReplyRenderer
 from bot.services.conversation import Conversation
 from bot.services.verdicts import Verdicts
@@ -37,7 +37,7 @@ async def setup(knowledge, reader, classifier, tmp_path):
     db = await Database.open(tmp_path / "saqbol.db")
     repos = Repositories.of(db, superadmins=frozenset(), conversation_ttl=1800)
     await repos.users.touch(USER)
-    checker = CheckService.in_thread(classifier)
+    checker = ClassifierService.in_thread(classifier)
     await checker.warm_up()
     conversation = Conversation(knowledge, reader, checker, FaqMatcher(knowledge), ReplyRenderer(knowledge),
                                 repos.conversation)
