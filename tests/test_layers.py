@@ -154,19 +154,19 @@ def _tree(tmp_path: Path, files: dict[str, str]) -> Path:
 
 
 @pytest.mark.parametrize(("where", "code"), [
-    ("bot/classifier/model.py", "from bot.handlers.check import check_message\n"),
+    ("bot/classifier/model.py", "from bot.handlers.messages import check_message\n"),
     ("bot/classifier/model.py", "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from bot.config import Settings\n"),
     ("bot/storage/users.py", "def later():\n    import bot.telegram.keyboards\n"),
     ("bot/app/runner.py", "from ..devtools.devserver import emulator\n"),
     ("bot/alerts/engine.py", "from bot.replies.verdict import ReplyRenderer\n"),
-    ("bot/handlers/pictures.py", "from bot.handlers.check import answer_check\n"),
-    ("bot/handlers/pictures.py", "from . import check\n"),
+    ("bot/handlers/pictures.py", "from bot.handlers.messages import answer_check\n"),
+    ("bot/handlers/pictures.py", "from . import messages\n"),
 ], ids=["upward", "type-checking", "lazy", "relative", "sideways", "handler-to-handler", "relative-handler"])
 def test_a_deliberate_bad_import_in_a_made_up_tree_is_caught(tmp_path, where, code):
     root = _tree(tmp_path, {
         "bot/__init__.py": "", "bot/classifier/__init__.py": "", "bot/storage/__init__.py": "",
         "bot/app/__init__.py": "", "bot/alerts/__init__.py": "", "bot/handlers/__init__.py": "",
-        "bot/handlers/check.py": "", where: code,
+        "bot/handlers/messages.py": "", where: code,
     })
     found = violations(root)
     assert len(found) == 1 and found[0].importer == module_name(root / where, root), found
@@ -175,9 +175,9 @@ def test_a_deliberate_bad_import_in_a_made_up_tree_is_caught(tmp_path, where, co
 def test_downward_and_own_room_imports_in_a_made_up_tree_pass(tmp_path):
     root = _tree(tmp_path, {
         "bot/__init__.py": "",
-        "bot/handlers/__init__.py": "from bot.handlers import check, pictures\n",
-        "bot/handlers/check.py": "from bot.telegram.keyboards import check_actions\nfrom bot.storage import ChecksRepo\n",
-        "bot/handlers/pictures.py": "from bot.services.checks import answer\n",
+        "bot/handlers/__init__.py": "from bot.handlers import messages, pictures\n",
+        "bot/handlers/messages.py": "from bot.telegram.keyboards import check_actions\nfrom bot.storage import ChecksRepo\n",
+        "bot/handlers/pictures.py": "from bot.services.verdicts import Verdicts\n",
         "bot/alerts/engine.py": "from bot.alerts.claims import claim\nfrom .sending import send\nfrom bot.storage import Database\n",
         "bot/cli.py": "def demo():\n    from bot.devtools.devserver import emulator\n",
     })
