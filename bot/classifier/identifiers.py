@@ -56,7 +56,8 @@ _IBAN = re.compile(r"(?<![0-9a-z])[a-z]{2}\d{2}(?:[ \-]?[0-9a-z]{4}){2,7}(?:[ \-
 _TG_NAME = r"[a-z][a-z0-9_]{3,31}"
 _AT_NAME = re.compile(rf"(?<![\w@.]){'@'}(?P<name>{_TG_NAME})(?![\w@])")
 _TG_LINK_HOSTS = frozenset({"t.me", "telegram.me", "telegram.dog"})
-_TG_RESOLVE = re.compile(rf"tg://resolve\?(?:[^\s#]*&)?domain=(?P<name>{_TG_NAME})(?![\w])")
+_TG_RESOLVE = re.compile(r"tg://resolve\?(?P<query>[^\s#]*+)")
+_TG_DOMAIN_PARAM = re.compile(rf"(?:^|&)domain=(?P<name>{_TG_NAME})(?![\w])")
 _TG_RESERVED = frozenset({"joinchat", "addstickers", "addlist", "share", "proxy", "socks", "iv", "setlanguage"})
 _WA_HOSTS = frozenset({"wa.me", "whatsapp.com", "api.whatsapp.com", "web.whatsapp.com", "chat.whatsapp.com"})
 _IG_HOSTS = frozenset({"instagram.com", "instagr.am", "ig.me"})
@@ -66,6 +67,14 @@ _IG_RESERVED = frozenset({
     "stories", "web", "challenge", "ar", "s", "privacy", "terms", "help",
 })
 _IG_NAME = re.compile(r"[a-z0-9._]{1,30}")
+_TG_NAME_RE = re.compile(_TG_NAME)
+_WA_PHONE_PARAM = re.compile(r"(?:^|&)phone=\+?(\d{7,15})")
+_NON_DIGIT = re.compile(r"\D")
+_DIGIT = re.compile(r"\d")
+_IBAN_GAPS = re.compile(r"[\s\-]")
+_DOTTED_DIGITS = re.compile(r"[\d.]+")
+_PATH_START = re.compile(r"[/?#]")
+_QUERY_START = re.compile(r"[?#]")
 _PHONE_TYPES: dict[int, PhoneType] = {
     PhoneNumberType.MOBILE: "mobile",
     PhoneNumberType.FIXED_LINE: "landline",
@@ -111,7 +120,7 @@ def locate_identifiers(norm: str) -> list[tuple[int, Identifier]]:
     cards = find_cards(norm)
     taken = [(c.start, c.end) for c in (*cards, *find_iins(norm))]
     for card in cards:
-        digits = re.sub(r"\D", "", norm[card.start:card.end])
+        digits = _NON_DIGIT.sub("", norm[card.start:card.end])
         found.append((card.start, Identifier("card", digits, _mask_card(digits))))
     ibans = [(m.start(), m.end(), iban) for m in _IBAN.finditer(norm) if (iban := normalize_iban(m.group()))]
     for start, _, iban in ibans:
@@ -132,7 +141,9 @@ def locate_identifiers(norm: str) -> list[tuple[int, Identifier]]:
     for match in _AT_NAME.finditer(norm):
         found.append((match.start(), _telegram(match.group("name"))))
     for match in _TG_RESOLVE.finditer(norm):
-        found.append((match.start(), _telegram(match.group("name"))))
+        param = _TG_DOMAIN_PARAM.search(match.group("query"))
+        if param:
+            found.append((match.start(), _telegram(param.group("name"))))
     found.sort(key=lambda pair: pair[0])
     return found
 
@@ -154,13 +165,13 @@ def parse_phone(raw: str, region: str = DEFAULT_REGION) -> Identifier | None:
 def normalize_iban(raw: str) -> str | None:
     """An IBAN as written → its electronic form (upper case, no spaces), or None when its
     length or its ISO 13616 mod-97 check digits are wrong."""
-    iban = re.sub(r"[\s\-]", "", raw).upper()
+    iban = _IBAN_GAPS.sub("", raw).upper()
     country = iban[:2]
     if not (15 <= len(iban) <= 34) or not iban[2:4].isdigit() or not iban.isalnum() or not iban.isascii():
         return None
     if country in _IBAN_LENGTHS and len(iban) != _IBAN_LENGTHS[country]:
         return None
-    if not re.search(r"\d", iban[4:]):
+    if not _DIGIT.search(iban[4:]):
         return None  # a word that happens to start like an IBAN
     rearranged = iban[4:] + iban[:4]
     number = "".join(str(int(ch, 36)) for ch in rearranged)  # A=10 … Z=35
@@ -170,24 +181,24 @@ def normalize_iban(raw: str) -> str | None:
 def _from_link(token: str, host: str) -> Identifier | None:
     """A link or bare domain → the account it names (Telegram, WhatsApp's phone, Instagram)
     or else its registrable domain. IP addresses and links without a host are no identifier."""
-    if not host or host.startswith("[") or re.fullmatch(r"[\d.]+", host):
+    if not host or host.startswith("[") or _DOTTED_DIGITS.fullmatch(host):
         return None
     if "@" in token.split("/", 1)[0] and "://" not in token:
         host = token.rsplit("@", 1)[-1]  # an e-mail address: its domain is what can be reported
-        host = re.split(r"[/?#]", host, maxsplit=1)[0]
+        host = _PATH_START.split(host, maxsplit=1)[0]
     domain = registrable_domain(host.removeprefix("www."))
     _, _, rest = token.partition(host) if host in token else ("", "", "")
-    path = re.split(r"[?#]", rest, maxsplit=1)[0].strip("/").split("/")
+    path = _QUERY_START.split(rest, maxsplit=1)[0].strip("/").split("/")
     query = rest.partition("?")[2]
     if domain in _TG_LINK_HOSTS or host in _TG_LINK_HOSTS:
         name = path[0].lower() if path else ""
-        if re.fullmatch(_TG_NAME, name) and name not in _TG_RESERVED:
+        if _TG_NAME_RE.fullmatch(name) and name not in _TG_RESERVED:
             return _telegram(name)
         return None  # an invite link ("t.me/+AbC…", "t.me/joinchat/…") names no account
     if host in _WA_HOSTS or domain in _WA_HOSTS:
         digits = path[0] if host == "wa.me" and path else ""
         if not digits:
-            phone_param = re.search(r"(?:^|&)phone=\+?(\d{7,15})", query)
+            phone_param = _WA_PHONE_PARAM.search(query)
             digits = phone_param.group(1) if phone_param else ""
         return parse_phone("+" + digits) if digits.isdigit() else None
     if domain in _IG_HOSTS:
