@@ -1,4 +1,10 @@
-"""Command line: `python -m bot run|check|eval|eval-intents|accuracy|bench|bench-broadcast|bench-ocr|loadtest|healthcheck|download-model`."""
+"""Command line: `python -m bot run|healthcheck|check|eval|eval-intents|accuracy|download-model`, and the
+development commands `loadtest|soak|bench|bench-broadcast|bench-inputs|bench-ocr`.
+
+`bot.devtools` (the emulator, the demo page, the benches) is imported only inside the commands
+that need it, and by `run` only when there is no BOT_TOKEN (the local demo): the deployed bot
+never loads it (tests/app/test_product_imports.py).
+"""
 
 from __future__ import annotations
 

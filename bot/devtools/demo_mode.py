@@ -41,9 +41,10 @@ async def demo_page(emulator: BotAPIEmulator, host: str, port: int) -> AsyncIter
 
 async def serve_demo(settings: Settings, dp: Dispatcher, deps: Deps, stop: asyncio.Event) -> None:
     """The emulator, the page and the bot polling the emulator, until ``stop``."""
-    async with BotAPIEmulator() as emulator, demo_page(emulator, settings.telegram.demo_host, settings.telegram.demo_port), \
+    host, port = settings.telegram.demo_host, settings.telegram.demo_port
+    async with BotAPIEmulator() as emulator, demo_page(emulator, host, port), \
             running_bot(settings, deps, dp, emulator.base_url, DEMO_TOKEN) as bot:
-        print(f"SaqBol demo: open http://{settings.telegram.demo_host}:{settings.telegram.demo_port} in a browser "
+        print(f"SaqBol demo: open http://{host}:{port} in a browser "
               "(no BOT_TOKEN set, so the bot talks to a local Telegram emulator). Ctrl+C stops it.", flush=True)
         await bot.until(stop)
 

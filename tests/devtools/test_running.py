@@ -21,8 +21,8 @@ async def test_the_bot_sets_its_command_menu_in_kazakh_and_in_russian(live):
     assert live.emulator.my_commands() == ru  # apps in other languages get the Russian menu
 
 
-@pytest.mark.parametrize(("language", "text", "words"), [("kk", SCAM_KK, "банк"), ("ru", SCAM_RU, "службы безопасности банка")],
-                         ids=["kk", "ru"])
+@pytest.mark.parametrize(("language", "text", "words"),
+                         [("kk", SCAM_KK, "банк"), ("ru", SCAM_RU, "службы безопасности банка")], ids=["kk", "ru"])
 async def test_an_answer_still_on_its_way_when_the_bot_stops_reaches_the_user(settings, classifier, tmp_path,
                                                                                 language, text, words):
     user = 52001
@@ -34,8 +34,9 @@ async def test_an_answer_still_on_its_way_when_the_bot_stops_reaches_the_user(se
         emulator.delay("sendMessage", 1.0, chat_id=user, in_transit=True)
         emulator.send_text(user, text)
         await emulator.wait_until(lambda: emulator.in_transit == 1, timeout=30)
-    verdicts = [m.get("text", "") for m in emulator.bot_messages(user) if m.get("text", "").startswith(("🔴", "🟠"))]
-    assert len(verdicts) == 1 and words in verdicts[0], emulator.bot_messages(user)
+    texts = [m.get("text", "") for m in emulator.bot_messages(user)]
+    verdicts = [t for t in texts if t.startswith(("🔴", "🟠"))]
+    assert len(verdicts) == 1 and words in verdicts[0], texts
 
 
 def test_the_load_test_answers_every_message_of_its_kazakh_and_russian_users(settings):
