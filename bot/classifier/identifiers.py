@@ -133,6 +133,10 @@ def locate_identifiers(norm: str) -> list[tuple[int, Identifier]]:
         if phone:
             found.append((run.start, phone))
     for hit in find_hosts(norm):
+        if hit.kind == "email":
+            # An address names a mailbox, not a site: its domain is a mail provider's far too often
+            # (mail.ru, gmail.com) to be reported as the fraudster's.
+            continue
         if any(a < hit.end and hit.start < b for a, b in taken):
             continue
         ident = _from_link(norm[hit.start:hit.end], hit.host)
@@ -183,9 +187,6 @@ def _from_link(token: str, host: str) -> Identifier | None:
     or else its registrable domain. IP addresses and links without a host are no identifier."""
     if not host or host.startswith("[") or _DOTTED_DIGITS.fullmatch(host):
         return None
-    if "@" in token.split("/", 1)[0] and "://" not in token:
-        host = token.rsplit("@", 1)[-1]  # an e-mail address: its domain is what can be reported
-        host = _PATH_START.split(host, maxsplit=1)[0]
     domain = registrable_domain(host.removeprefix("www."))
     _, _, rest = token.partition(host) if host in token else ("", "", "")
     path = _QUERY_START.split(rest, maxsplit=1)[0].strip("/").split("/")
