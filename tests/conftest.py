@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import logging
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 
 import pytest
 
@@ -15,6 +16,20 @@ from bot.devtools.screenshots import FontMissing, font_path
 from bot.ocr.tesseract import Installation
 from bot.replies.verdict import ReplyRenderer
 from tests.support.livebot import LiveBot, live_bot
+
+
+@pytest.fixture(autouse=True)
+def root_logging_restored() -> Iterator[None]:
+    """A test that runs the command line in this process (`bot.cli.main`) configures logging as
+    the bot does: a handler on stderr, which for a test is pytest's capture of that one test,
+    closed after it. Left in place, that handler fails every later log line of the session and
+    its level changes what later tests see; so the root logger is put back after each test."""
+    root = logging.getLogger()
+    handlers, level, filters = list(root.handlers), root.level, list(root.filters)
+    yield
+    root.handlers[:] = handlers
+    root.setLevel(level)
+    root.filters[:] = filters
 
 
 @pytest.fixture(scope="session")

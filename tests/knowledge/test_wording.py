@@ -17,7 +17,7 @@ from babel.messages.pofile import read_po
 
 ROOT = Path(__file__).resolve().parents[2]
 KNOWLEDGE = ROOT / "knowledge"
-LOCALES = ROOT / "bot" / "locales"
+LOCALES = ROOT / "bot" / "i18n" / "locales"
 
 # wrong form -> what a native reader writes instead
 KAZAKH_FIXES = {
