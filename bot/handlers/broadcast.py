@@ -15,10 +15,9 @@ from aiogram import F, Router
 from aiogram.filters import Command, CommandObject, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
-from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
+from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
-from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.alerts import Broadcast
 from bot.i18n import current_lang
@@ -26,6 +25,7 @@ from bot.knowledge import KnowledgeBase
 from bot.knowledge.schema import Lang
 from bot.services.alerts import AlertService, Problem
 from bot.storage.subscriptions import NATIONAL
+from bot.telegram import keyboards
 from bot.telegram.callbacks import ApproveCb, BroadcastCb
 from bot.telegram.filters import restrict_router
 
@@ -42,44 +42,6 @@ class Compose(StatesGroup):
 
 class Reject(StatesGroup):
     reason = State()
-
-
-# --- keyboards ------------------------------------------------------------------------------
-
-def _regions_keyboard(knowledge: KnowledgeBase, lang: Lang, chosen: list[str]) -> InlineKeyboardMarkup:
-    builder = InlineKeyboardBuilder()
-    builder.button(text=_("🇰🇿 Whole country"), callback_data=BroadcastCb(action="national"))
-    for region in knowledge.regions.values():
-        mark = "✅ " if region.id in chosen else ""
-        builder.button(text=mark + region.name.get(lang), callback_data=BroadcastCb(action="region", value=region.id))
-    builder.adjust(1, *([2] * 10))
-    builder.row(InlineKeyboardButton(text=_("Done"), callback_data=BroadcastCb(action="regions_done").pack()))
-    return builder.as_markup()
-
-
-def _schemes_keyboard(knowledge: KnowledgeBase, lang: Lang) -> InlineKeyboardMarkup:
-    builder = InlineKeyboardBuilder()
-    for scheme in knowledge.schemes.values():
-        builder.button(text=scheme.title.get(lang), callback_data=BroadcastCb(action="scheme", value=scheme.id))
-    builder.button(text=_("No tag"), callback_data=BroadcastCb(action="scheme", value="-"))
-    builder.adjust(1)
-    return builder.as_markup()
-
-
-def _decision_keyboard(broadcast_id: int) -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup(inline_keyboard=[[
-        InlineKeyboardButton(text=_("✅ Approve and send"),
-                             callback_data=ApproveCb(broadcast_id=broadcast_id, approve=True).pack()),
-        InlineKeyboardButton(text=_("✖️ Reject"),
-                             callback_data=ApproveCb(broadcast_id=broadcast_id, approve=False).pack()),
-    ]])
-
-
-def _submit_keyboard() -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup(inline_keyboard=[[
-        InlineKeyboardButton(text=_("📨 Submit for approval"), callback_data=BroadcastCb(action="submit").pack()),
-        InlineKeyboardButton(text=_("Cancel"), callback_data=BroadcastCb(action="cancel").pack()),
-    ]])
 
 
 def _target_text(knowledge: KnowledgeBase, regions: tuple[str, ...] | list[str], lang: Lang) -> str:
@@ -147,7 +109,7 @@ async def got_text_ru(message: Message, state: FSMContext, alerts: AlertService,
     await state.update_data(text_ru=text, regions=[])
     await state.set_state(Compose.regions)
     await message.answer(_("Step 3 of 4: who gets it? The whole country, or tap regions and press Done."),
-                         reply_markup=_regions_keyboard(knowledge, current_lang(i18n), []))
+                         reply_markup=keyboards.alert_regions(knowledge, current_lang(i18n), []))
 
 
 async def region_button(query: CallbackQuery, callback_data: BroadcastCb, state: FSMContext,
@@ -158,7 +120,7 @@ async def region_button(query: CallbackQuery, callback_data: BroadcastCb, state:
         chosen = sorted(set(chosen) ^ {callback_data.value})
         await state.update_data(regions=chosen)
         await query.answer()
-        await query.message.edit_reply_markup(reply_markup=_regions_keyboard(knowledge, lang, chosen))
+        await query.message.edit_reply_markup(reply_markup=keyboards.alert_regions(knowledge, lang, chosen))
         return
     if callback_data.action == "national":
         chosen = [NATIONAL]
@@ -170,7 +132,7 @@ async def region_button(query: CallbackQuery, callback_data: BroadcastCb, state:
     await query.answer()
     await query.message.edit_text(_("Target: {target}.").format(target=_target_text(knowledge, chosen, lang)))
     await query.message.answer(_("Step 4 of 4: which scheme is it about? (optional)"),
-                               reply_markup=_schemes_keyboard(knowledge, lang))
+                               reply_markup=keyboards.alert_schemes(knowledge, lang))
 
 
 async def scheme_button(query: CallbackQuery, callback_data: BroadcastCb, state: FSMContext,
@@ -189,7 +151,7 @@ async def scheme_button(query: CallbackQuery, callback_data: BroadcastCb, state:
     await query.message.answer(
         _("Target: {target}. Scheme: {scheme}. Subscribers now: {n}.\nSubmit it for approval by a second officer?")
         .format(target=_target_text(knowledge, data["regions"], lang), scheme=tag, n=audience),
-        reply_markup=_submit_keyboard(),
+        reply_markup=keyboards.alert_submit(),
     )
 
 
@@ -219,7 +181,7 @@ async def _ask_approval(query: CallbackQuery, approver: int, broadcast: Broadcas
     try:
         await query.bot.send_message(approver, text)
         await query.bot.send_message(approver, broadcast.text_kk)
-        await query.bot.send_message(approver, broadcast.text_ru, reply_markup=_decision_keyboard(broadcast.id))
+        await query.bot.send_message(approver, broadcast.text_ru, reply_markup=keyboards.alert_decision(broadcast.id))
     except Exception as exc:  # noqa: BLE001 - one unreachable approver must not stop the others
         log.warning("could not ask %s to approve broadcast %s: %s", approver, broadcast.id, exc)
 
