@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import pytest
 
+from tests.support.questions import FAQ_QUESTIONS
+
 from tests.support.livebot import live_bot
 from tests.handlers.test_bot import button_data, buttons
 
@@ -105,16 +107,7 @@ async def test_what_if_he_calls_again_gets_the_bank_schemes_advice_not_the_polic
 
 # --- plain questions ---------------------------------------------------------------------------
 
-@pytest.mark.parametrize(("lang", "text", "faq_id"), [
-    ("ru", "номер полиции какой", "police_number"),
-    ("kk", "полицияның нөмірі қандай", "police_number"),
-    ("kk", "kaida habarlasu kerek", "report"),
-    ("ru", "куда обратиться", "report"),
-    ("ru", "какой номер у каспи банка", "bank_number"),
-    ("kk", "каспи банктің нөмірі қандай", "bank_number"),
-    ("ru", "у меня взломали ватсап что делать", "hacked_account"),
-    ("kk", "ватсабымды бұзып алды не істеймін", "hacked_account"),
-])
+@pytest.mark.parametrize(("lang", "text", "faq_id"), FAQ_QUESTIONS)
 async def test_a_plain_question_gets_its_faq_answer_not_a_verdict(live, knowledge, lang, text, faq_id):
     (answer,) = await talk(live, lang, text)
     entry = next(e for e in knowledge.help.faq if e.id == faq_id)

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import pytest
 
+from tests.support.questions import FAQ_QUESTIONS
+
 from bot.classifier.service import ClassifierService
 from bot.classifier.intents import IntentGuess, IntentReader
 from bot.services.conversation import CONTEXT_LINE, Conversation, Plan, Reply, visible_kind
@@ -165,16 +167,7 @@ async def test_the_context_expires_after_the_memory_window(knowledge, reader, cl
 
 # --- plain questions: the FAQ ------------------------------------------------------------------
 
-@pytest.mark.parametrize(("lang", "text", "faq_id"), [
-    ("ru", "номер полиции какой", "police_number"),
-    ("kk", "полицияның нөмірі қандай", "police_number"),
-    ("kk", "kaida habarlasu kerek", "report"),
-    ("ru", "куда обратиться", "report"),
-    ("ru", "какой номер у каспи банка", "bank_number"),
-    ("kk", "каспи банктің нөмірі қандай", "bank_number"),
-    ("ru", "у меня взломали ватсап что делать", "hacked_account"),
-    ("kk", "ватсабымды бұзып алды не істеймін", "hacked_account"),
-])
+@pytest.mark.parametrize(("lang", "text", "faq_id"), FAQ_QUESTIONS)
 async def test_a_plain_question_gets_its_faq_answer(conversation, knowledge, lang, text, faq_id):
     reply = await say(conversation, text, user_id=USER, lang=lang)
     entry = next(e for e in knowledge.help.faq if e.id == faq_id)
