@@ -69,3 +69,13 @@ class BroadcastCb(CallbackData, prefix="bc"):
 class ApproveCb(CallbackData, prefix="apr"):
     broadcast_id: RowId
     approve: bool
+
+
+class ReviewCb(CallbackData, prefix="rv"):
+    """A decision on one item of the officers' review queue (officers only; the role is read on
+    every press). ``label``: for ``action="label"``, a scheme id, ``benign`` or ``fraud_warning``;
+    one that is not in the knowledge base (forged) is refused as out of date."""
+
+    item_id: RowId
+    action: Literal["label", "confirm", "clear", "skip"]
+    label: str = Field(default="-", pattern=r"^(-|[a-z][a-z0-9_]{0,39})$")
