@@ -12,8 +12,8 @@ from bot.privacy.redaction import redact
 from bot.storage import Repositories
 from bot.telegram.filters import restrict_router
 
-ADMIN_COMMANDS = ("grant", "revoke", "officers", "broadcast", "cancel_broadcast", "stats")
-ADMIN_CALLBACK_PREFIXES = ("bc:", "apr:")
+ADMIN_COMMANDS = ("grant", "revoke", "officers", "broadcast", "cancel_broadcast", "stats", "review")
+ADMIN_CALLBACK_PREFIXES = ("bc:", "apr:", "rv:")
 
 
 def _target(command: CommandObject) -> int | None:
