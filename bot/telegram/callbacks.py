@@ -79,3 +79,14 @@ class ReviewCb(CallbackData, prefix="rv"):
     item_id: RowId
     action: Literal["label", "confirm", "clear", "skip"]
     label: str = Field(default="-", pattern=r"^(-|[a-z][a-z0-9_]{0,39})$")
+
+
+class ReportCb(CallbackData, prefix="rep"):
+    """A person reports a fraudster's identifier: ``open`` shows one button per candidate of an
+    offer, ``pick`` reports the candidate at ``index``. The candidates stay in memory
+    (`bot.services.reports.Reports`), keyed by the user and the offer's random id: the button
+    carries no identifier, and a forged or expired one finds nothing."""
+
+    action: Literal["open", "pick"]
+    offer: Annotated[int, Field(ge=1, le=2**40)]
+    index: Annotated[int, Field(ge=0, le=15)] = 0
