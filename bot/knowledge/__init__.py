@@ -1,10 +1,11 @@
 """The knowledge base: schemes, examples, contacts, signals, links, help texts and regions, loaded from YAML."""
 
-from bot.knowledge.loader import KnowledgeError, load_knowledge
+from bot.knowledge.loader import KnowledgeError, load_knowledge, write_reviewed
 from bot.knowledge.schema import (
     BENIGN,
     FRAUD_WARNING,
     NOT_FRAUD,
+    NOT_FRAUD_LABEL,
     AlreadyPaid,
     Contact,
     Example,
@@ -15,6 +16,7 @@ from bot.knowledge.schema import (
     Localized,
     Region,
     RegionsFile,
+    ReviewedText,
     Scheme,
     WarningExample,
 )
@@ -23,6 +25,7 @@ __all__ = [
     "BENIGN",
     "FRAUD_WARNING",
     "NOT_FRAUD",
+    "NOT_FRAUD_LABEL",
     "AlreadyPaid",
     "Contact",
     "Example",
@@ -34,7 +37,9 @@ __all__ = [
     "Localized",
     "Region",
     "RegionsFile",
+    "ReviewedText",
     "Scheme",
     "WarningExample",
     "load_knowledge",
+    "write_reviewed",
 ]

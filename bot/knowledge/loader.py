@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -29,15 +30,21 @@ from bot.knowledge.schema import (
     HelpFile,
     IntentFile,
     KnowledgeBase,
+    KnowledgeError,
     LinksFile,
     Localized,
     LocalizedList,
     RegionsFile,
     RepliesFile,
+    ReviewedFile,
+    ReviewedText,
     Scheme,
     SignalsFile,
     WarningExample,
     WarningsFile,
+    dedup_key,
+    knowledge_label,
+    officer_label,
 )
 
 DEFAULT_DIR = Path(__file__).resolve().parents[2] / "knowledge"
@@ -48,10 +55,6 @@ M = TypeVar("M", bound=BaseModel)
 _DATE = re.compile(r"\b\d{1,2}\.\d{1,2}\.\d{2,4}\b")
 _YEAR = re.compile(r"\b(?:19|20)\d\d\b")
 _NUMBER = re.compile(r"\+?\d[\d\s\-()]*\d")
-
-
-class KnowledgeError(ValueError):
-    """The knowledge base is invalid. The message says where and how to fix it."""
 
 
 def _read_yaml(path: Path, root: Path) -> Any:
@@ -161,14 +164,10 @@ def _fingerprint(files: list[Path]) -> str:
     return digest.hexdigest()[:16]
 
 
-def _dedup_key(text: str) -> str:
-    return " ".join(text.casefold().split())
-
-
 def _check_examples(pairs: list[tuple[str, Example, str]]) -> None:
     seen: dict[str, tuple[str, str]] = {}
     for label, example, where in pairs:
-        key = _dedup_key(example.text)
+        key = dedup_key(example.text)
         if key in seen:
             other_label, other_where = seen[key]
             what = "twice" if other_label == label else f"with two labels ({other_label}, {label})"
@@ -194,7 +193,7 @@ def _load_intents(files: list[Path], root: Path, schemes: dict[str, Scheme]) -> 
                     f"{where}: examples.{number}.previous: unknown scheme '{ex.previous}' "
                     f"(a scheme id from knowledge/schemes/, or {BENIGN})"
                 )
-            key = _dedup_key(ex.text)
+            key = dedup_key(ex.text)
             if key in seen:
                 raise KnowledgeError(f"{where}: the example «{ex.text[:80]}» is also in {seen[key]}. Keep one.")
             seen[key] = where
@@ -234,6 +233,66 @@ def _load_channels(path: Path, root: Path, schemes: dict[str, Scheme], contacts:
                     f"'{step.channel}' (known: {', '.join(channels)})"
                 )
     return channels
+
+
+def _load_reviewed(files: list[Path], root: Path, schemes: dict[str, Scheme],
+                   written: set[str]) -> dict[str, list[ReviewedText]]:
+    """knowledge/reviewed/<label>.yaml: the officers' labelled texts, one file per label (a
+    scheme id, not_fraud, fraud_warning). A text in two files is an error (which label is
+    right?); a text the written examples already hold is left out (the analysts' label stays)."""
+    reviewed: dict[str, list[ReviewedText]] = {}
+    seen: dict[str, str] = {}
+    for path in files:
+        where = _rel(path, root)
+        try:
+            label = knowledge_label(path.stem, schemes)
+        except KnowledgeError as exc:
+            raise KnowledgeError(f"{where}: {exc}; the file's name is its label") from None
+        part = _validate(ReviewedFile, _read_yaml(path, root), path, root)
+        for number, ex in enumerate(part.examples):
+            key = dedup_key(ex.text)
+            if key in seen:
+                raise KnowledgeError(
+                    f"{where}: examples.{number}: the text «{ex.text[:80]}» is also in {seen[key]}. Keep it under "
+                    "the label that is right, or export the reviewed examples again (`python -m bot export-reviewed`)"
+                )
+            seen[key] = where
+            if key not in written:
+                reviewed.setdefault(label, []).append(ex)
+    return reviewed
+
+
+def write_reviewed(folder: Path | str, examples: Iterable[tuple[str, str, str]],
+                   knowledge: KnowledgeBase) -> list[Path]:
+    """Writes ``(label, text, lang)`` examples (an officer's label, oldest first) as
+    knowledge/reviewed/<label>.yaml, one file per label, in the format `load_knowledge` reads;
+    the files of labels that have no example any more are removed. Raises `KnowledgeError`
+    for an unknown label before anything is written. Returns the files written."""
+    folder = Path(folder)
+    by_label: dict[str, list[dict[str, str]]] = {}
+    seen: set[str] = set()
+    for label, text, lang in reversed(list(examples)):  # the newest label of a text wins
+        key = dedup_key(text)
+        if key in seen:
+            continue
+        seen.add(key)
+        ReviewedText(text=text, lang=lang)  # type: ignore[arg-type]  # an invalid one fails here, not at start
+        name = officer_label(knowledge_label(label, knowledge.schemes))
+        by_label.setdefault(name, []).insert(0, {"text": text, "lang": lang})
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name in sorted(by_label):
+        path = folder / f"{name}.yaml"
+        body = yaml.safe_dump({"examples": by_label[name]}, allow_unicode=True, sort_keys=False, width=1000)
+        tmp = path.with_name(path.name + ".tmp")
+        tmp.write_text(f"# written by `python -m bot export-reviewed`: officers' labels of texts ({name})\n{body}",
+                       encoding="utf-8")
+        tmp.replace(path)
+        written.append(path)
+    for stale in folder.glob("*.yaml"):
+        if stale not in written:
+            stale.unlink()
+    return written
 
 
 def load_knowledge(root: Path | str = DEFAULT_DIR) -> KnowledgeBase:
@@ -294,6 +353,8 @@ def load_knowledge(root: Path | str = DEFAULT_DIR) -> KnowledgeBase:
         warnings.extend(part.examples)
         pairs.extend((FRAUD_WARNING, ex, _rel(path, root)) for ex in part.examples)
     _check_examples(pairs)
+    reviewed_files = sorted((root / "reviewed").glob("*.yaml"))
+    reviewed = _load_reviewed(reviewed_files, root, schemes, {dedup_key(ex.text) for _, ex, _ in pairs})
 
     signals = _validate(SignalsFile, _read_yaml(single["signals"], root), single["signals"], root)
     links = _validate(LinksFile, _read_yaml(single["links"], root), single["links"], root)
@@ -327,7 +388,7 @@ def load_knowledge(root: Path | str = DEFAULT_DIR) -> KnowledgeBase:
     intents = _load_intents(sorted((root / "intents").glob("*.yaml")), root, schemes)
     channels = _load_channels(root / "channels.yaml", root, schemes, contacts, verified_numbers)
 
-    files = scheme_files + benign_files + warning_files + list(single.values())
+    files = scheme_files + benign_files + warning_files + reviewed_files + list(single.values())
     return KnowledgeBase(
         schemes=schemes,
         benign=benign,
@@ -342,4 +403,5 @@ def load_knowledge(root: Path | str = DEFAULT_DIR) -> KnowledgeBase:
         fingerprint=_fingerprint(files),
         intents=intents,
         channels=channels,
+        reviewed=reviewed,
     )

@@ -7,8 +7,10 @@ analyst is caught at load time instead of silently dropping a text.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import re
-from typing import Annotated, Literal
+from collections.abc import Iterable
+from typing import Annotated, Literal, get_args
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -19,6 +21,15 @@ BENIGN = "benign"
 # but close to it in every word, so the classifier learns them as a negative kind of their own.
 FRAUD_WARNING = "fraud_warning"
 NOT_FRAUD = (BENIGN, FRAUD_WARNING)
+# An officer's label for a genuine text (knowledge/reviewed/not_fraud.yaml): the knowledge
+# base's own `benign`. The officers' other labels are a scheme id and `fraud_warning`.
+NOT_FRAUD_LABEL = "not_fraud"
+# The language a reviewed text was detected in when it was checked: "other" too.
+ReviewedLang = Literal["kk", "ru", "mixed", "kk_latn", "other"]
+
+
+class KnowledgeError(ValueError):
+    """The knowledge base is invalid. The message says where and how to fix it."""
 
 
 class Strict(BaseModel):
@@ -73,6 +84,19 @@ class Scheme(Strict):
             if count < 12:
                 raise ValueError(f"needs at least 12 '{lang}' examples, has {count}")
         return self
+
+
+class ReviewedText(Example):
+    """A text an officer labelled (knowledge/reviewed/<label>.yaml, written by
+    `python -m bot export-reviewed`): what a user sent, redacted. Always a message: it is what
+    someone forwarded to the bot; its language is the one detected then."""
+
+    lang: ReviewedLang  # type: ignore[assignment]  # wider than a written example's: "other" too
+    kind: Literal["message"] = "message"
+
+
+class ReviewedFile(Strict):
+    examples: list[ReviewedText] = Field(min_length=1)
 
 
 class BenignFile(Strict):
@@ -320,12 +344,12 @@ class RepliesFile(Strict):
     # words that name the bank's own number in a step: a short answer names each contact once
     bank_mentions: LocalizedList
     # why a verdict is hedged, one line per reason the classifier gives
-    why: dict[Literal["two_schemes_close", "unlike_known_examples", "no_risk_signal"], Localized]
+    why: dict[Literal["two_schemes_close", "unlike_known_examples", "no_risk_signal", "reviewed_by_officer"], Localized]
 
     @field_validator("why")
     @classmethod
     def _every_reason(cls, value: dict[str, Localized]) -> dict[str, Localized]:
-        missing = {"two_schemes_close", "unlike_known_examples", "no_risk_signal"} - set(value)
+        missing = {"two_schemes_close", "unlike_known_examples", "no_risk_signal", "reviewed_by_officer"} - set(value)
         if missing:
             raise ValueError(f"add a kk/ru line for each reason: missing {', '.join(sorted(missing))}")
         return value
@@ -622,9 +646,85 @@ class KnowledgeBase(Strict):
     intents: list[IntentFile] = Field(default_factory=list)  # knowledge/intents/, in file order
     channels: dict[str, Channel] = Field(default_factory=dict)  # knowledge/channels.yaml, in file order
 
+    # Officers' labelled texts (knowledge/reviewed/, then `with_examples`), by the knowledge
+    # base's label (a scheme id, benign, fraud_warning), each text once.
+    reviewed: dict[str, list[ReviewedText]] = Field(default_factory=dict)
+
     def labelled_examples(self) -> list[tuple[str, Example]]:
-        """(label, example) pairs for every example, schemes first, in a stable order."""
+        """(label, example) pairs for every example, schemes first, in a stable order; the
+        reviewed examples last, so the written ones keep their places when reviews come."""
         pairs = [(sid, ex) for sid, scheme in self.schemes.items() for ex in scheme.examples]
         pairs.extend((BENIGN, ex) for ex in self.benign)
         pairs.extend((FRAUD_WARNING, ex) for ex in self.warnings)
+        pairs.extend((label, ex) for label, examples in self.reviewed.items() for ex in examples)
         return pairs
+
+    def written_examples(self) -> list[Example]:
+        """The examples analysts wrote in knowledge/schemes, benign and warnings."""
+        return [*(ex for scheme in self.schemes.values() for ex in scheme.examples), *self.benign, *self.warnings]
+
+    def review_labels(self) -> list[str]:
+        """The labels an officer may give a text: every scheme id, not_fraud, fraud_warning."""
+        return [*self.schemes, NOT_FRAUD_LABEL, FRAUD_WARNING]
+
+    def knowledge_label(self, label: str) -> str:
+        """The knowledge base's label for an officer's: a scheme id stays, ``not_fraud`` (or
+        ``benign``) is benign, ``fraud_warning`` stays. Raises `KnowledgeError` for anything
+        else, saying what the labels are."""
+        return knowledge_label(label, self.schemes)
+
+    def with_examples(self, examples: Iterable[tuple[str, str, str]]) -> KnowledgeBase:
+        """A copy with more labelled examples, ``(label, text, lang)`` each (an officer's label,
+        see `knowledge_label`), and its own fingerprint, so the model cache and the embedding
+        cache keep the two apart.
+
+        Each text counts once (compared as the loader compares: case and spaces aside): a
+        later label of the same text replaces an earlier reviewed one (an officer changed
+        their mind), and a text the knowledge base already holds as a written example is left
+        as written (the analysts' label stays; the exact-match answer still gives the
+        officer's). Raises `KnowledgeError` for an unknown label or language."""
+        written = {dedup_key(ex.text) for ex in self.written_examples()}
+        chosen: dict[str, tuple[str, ReviewedText]] = {
+            dedup_key(ex.text): (label, ex) for label, examples in self.reviewed.items() for ex in examples}
+        digest = hashlib.sha256(self.fingerprint.encode())
+        for number, (label, text, lang) in enumerate(examples):
+            ours = self.knowledge_label(label)
+            try:
+                example = ReviewedText(text=text, lang=lang)  # type: ignore[arg-type]  # checked here
+            except ValueError as exc:
+                raise KnowledgeError(
+                    f"reviewed example {number} («{text[:40]}», lang '{lang}'): not a labelled text; the text "
+                    f"must not be empty and the language is one of {', '.join(get_args(ReviewedLang))}") from exc
+            digest.update(f"{ours}\0{text}\0{lang}\n".encode())
+            key = dedup_key(text)
+            if key not in written:
+                chosen.pop(key, None)  # a new label goes last, where the newest examples are
+                chosen[key] = (ours, example)
+        reviewed: dict[str, list[ReviewedText]] = {}
+        for ours, example in chosen.values():
+            reviewed.setdefault(ours, []).append(example)
+        return self.model_copy(update={"reviewed": reviewed, "fingerprint": digest.hexdigest()[:16]})
+
+
+def knowledge_label(label: str, schemes: Iterable[str]) -> str:
+    """See `KnowledgeBase.knowledge_label`; ``schemes``: the scheme ids."""
+    schemes = list(schemes)
+    if label in schemes or label == FRAUD_WARNING:
+        return label
+    if label in (NOT_FRAUD_LABEL, BENIGN):
+        return BENIGN
+    raise KnowledgeError(
+        f"unknown label '{label}': an officer's label is a scheme id from knowledge/schemes/ "
+        f"({', '.join(schemes)}), {NOT_FRAUD_LABEL} or {FRAUD_WARNING}. If the scheme was renamed "
+        "or removed, relabel its reviewed examples (or move them to the file of the label that fits now)"
+    )
+
+
+def officer_label(label: str) -> str:
+    """The officers' name of a knowledge-base label: benign is ``not_fraud``, others stay."""
+    return NOT_FRAUD_LABEL if label == BENIGN else label
+
+
+def dedup_key(text: str) -> str:
+    """When two examples are one text: case and runs of spaces aside."""
+    return " ".join(text.casefold().split())

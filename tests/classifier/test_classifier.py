@@ -155,17 +155,22 @@ def test_a_cached_model_answers_kazakh_and_russian_exactly_as_the_fitted_one(sma
     assert cached.thresholds == fitted.thresholds and cached.report.auc == fitted.report.auc
 
 
-def test_a_changed_knowledge_base_is_fitted_again_and_its_old_cache_removed(small_kb, tmp_path, caplog):
+def test_a_changed_knowledge_base_is_fitted_again_and_only_the_newest_caches_stay(small_kb, tmp_path, caplog):
+    """The written knowledge base and the last retrains stay (a restart loads both); older go."""
+    from bot.classifier.classifier import KEEP_MODELS
+
     caplog.set_level("INFO", logger="bot.classifier.classifier")
     _build(small_kb, tmp_path)
-    old = set(tmp_path.glob("classifier-lexical-*.pkl"))
-    extra = small_kb.benign[0].model_copy(update={"text": "Ертең жиналыс сағат онда / Завтра собрание в десять"})
-    changed = small_kb.model_copy(update={"benign": [*small_kb.benign, extra], "fingerprint": "changed"})
-    caplog.clear()
-    refitted = _build(changed, tmp_path)
-    assert not any("loaded from" in r.getMessage() for r in caplog.records)
-    new = set(tmp_path.glob("classifier-lexical-*.pkl"))
-    assert len(new) == 1 and new != old
+    (first,) = tmp_path.glob("classifier-lexical-*.pkl")
+    lines = ["Ертең жиналыс сағат онда", "Завтра собрание в десять", "Кешке дүкенге барамын", "Вечером зайду в магазин"]
+    for number, line in enumerate(lines[:KEEP_MODELS]):
+        extra = small_kb.benign[0].model_copy(update={"text": line})
+        changed = small_kb.model_copy(update={"benign": [*small_kb.benign, extra], "fingerprint": f"changed-{number}"})
+        caplog.clear()
+        refitted = _build(changed, tmp_path)
+        assert not any("loaded from" in r.getMessage() for r in caplog.records)
+    kept = set(tmp_path.glob("classifier-lexical-*.pkl"))
+    assert len(kept) == KEEP_MODELS and first not in kept
     assert refitted.report.examples == small_kb.labelled_examples().__len__() + 1
     assert [refitted.classify(t).language for t in CACHE_TEXTS] == ["kk", "ru"]
 
