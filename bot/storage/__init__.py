@@ -4,10 +4,14 @@ group, and `Repositories`, all of them built once per open database."""
 from bot.storage.checks import ChecksRepo, Feedback, Medium
 from bot.storage.conversation import ConversationRepo, Memory, VerdictNote
 from bot.storage.database import Database
+from bot.storage.notices import Notice, NoticesRepo
+from bot.storage.reports import ExportRow, ReportsRepo, Standing
 from bot.storage.repositories import Repositories
+from bot.storage.reviews import IdentifierItem, Labelled, ReviewedExample, ReviewsRepo, TextItem
 from bot.storage.users import UserRecord, UsersRepo
 
 __all__ = [
-    "ChecksRepo", "ConversationRepo", "Database", "Feedback", "Medium", "Memory", "Repositories", "UserRecord",
-    "UsersRepo", "VerdictNote",
+    "ChecksRepo", "ConversationRepo", "Database", "ExportRow", "Feedback", "IdentifierItem", "Labelled", "Medium",
+    "Memory", "Notice", "NoticesRepo", "ReportsRepo", "Repositories", "ReviewedExample", "ReviewsRepo", "Standing",
+    "TextItem", "UserRecord", "UsersRepo", "VerdictNote",
 ]

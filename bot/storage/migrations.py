@@ -160,4 +160,97 @@ MIGRATIONS: tuple[str, ...] = (
         VALUES (NEW.officer_id, 'identifier_' || NEW.status, NEW.kind || ':' || NEW.value, NEW.decided_at);
     END;
     """,
+    # 7: the officers' review queue, their labels of texts, and the notices telling users (issue 14).
+    # A queue item is a text to label (one of the checks holding it: one item per text, whoever
+    # asked) or an identifier past the crowd's threshold. A label is kept per text (its hash) as a
+    # reviewed example: redacted, linked to nobody, the knowledge base grows by it. A notice tells
+    # each user who checked a labelled text; `users.noticed_at` keeps it to one a day.
+    # Every officer decision (a label, a skip) is written to the audit trail by a trigger, in the
+    # statement that makes it, as migration 6 does: no transaction has to span an await on the
+    # shared connection, and neither the decision nor its audit row can be kept without the other.
+    # The label's trigger also empties the queue of that text and creates its notices, so a label
+    # is one statement: whatever fails, nothing half-done stays.
+    """
+    ALTER TABLE users ADD COLUMN noticed_at REAL;   -- the last notice sent: at most one a day
+    -- Every check of one text: who asked (the askers, the notices) without scanning the checks.
+    CREATE INDEX checks_text_hash ON checks(text_hash, user_id, created_at);
+    CREATE TABLE review_items (                     -- the officers' queue
+        id         INTEGER PRIMARY KEY,
+        check_id   INTEGER UNIQUE REFERENCES checks(id) ON DELETE CASCADE,  -- a text item, or NULL
+        kind       TEXT,                            -- an identifier item: its kind and normal value, or NULL
+        value      TEXT,
+        reason     TEXT NOT NULL CHECK (reason IN ('disputed', 'low_confidence', 'reported')),
+        created_at REAL NOT NULL,
+        skipped_at REAL,                            -- an officer skipped it: it goes to the back
+        skipped_by INTEGER,                         -- who skipped it (the audit trigger's actor)
+        CHECK ((check_id IS NULL) != (kind IS NULL)),
+        CHECK ((kind IS NULL) = (value IS NULL)),
+        CHECK ((kind IS NULL) = (reason != 'reported')),
+        UNIQUE (kind, value)
+    );
+    -- The queue's order (bot/storage/reviews.py, next_item): not skipped first, then by reason, then oldest.
+    CREATE INDEX review_items_queue ON review_items(
+        skipped_at, (CASE reason WHEN 'disputed' THEN 0 WHEN 'reported' THEN 1 ELSE 2 END), created_at);
+    CREATE TRIGGER review_items_audit_skip AFTER UPDATE OF skipped_at ON review_items
+    WHEN NEW.skipped_at IS NOT NULL AND NEW.skipped_by IS NOT NULL BEGIN
+        INSERT INTO audit (actor_id, action, detail, created_at)
+        VALUES (NEW.skipped_by, 'review_skip',
+                coalesce(NEW.kind || ':' || NEW.value,
+                         'text:' || substr((SELECT text_hash FROM checks WHERE id = NEW.check_id), 1, 12)),
+                NEW.skipped_at);
+    END;
+    -- An identifier reviewed by any path (the queue or not) leaves the queue in the same statement.
+    CREATE TRIGGER identifier_reviews_dequeue_insert AFTER INSERT ON identifier_reviews BEGIN
+        DELETE FROM review_items WHERE kind = NEW.kind AND value = NEW.value;
+    END;
+    CREATE TRIGGER identifier_reviews_dequeue_update AFTER UPDATE ON identifier_reviews BEGIN
+        DELETE FROM review_items WHERE kind = NEW.kind AND value = NEW.value;
+    END;
+    CREATE TABLE reviewed_examples (                -- officers' labels of texts: the examples the knowledge base grows by
+        text_hash     TEXT PRIMARY KEY,             -- checks.text_hash (sha256 of the redacted text)
+        text_redacted TEXT NOT NULL,
+        label         TEXT NOT NULL CHECK (label != ''),  -- a scheme id | not_fraud | fraud_warning
+        language      TEXT NOT NULL,
+        officer_id    INTEGER NOT NULL,
+        decided_at    REAL NOT NULL
+    ) WITHOUT ROWID;
+    CREATE TABLE notices (                          -- "your message of 12 November was reviewed", pending or sent
+        user_id    INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        text_hash  TEXT NOT NULL,
+        asked_at   REAL NOT NULL,                   -- when the user checked the text (their latest check of it)
+        label      TEXT NOT NULL,
+        created_at REAL NOT NULL,
+        sent_at    REAL,                            -- NULL: pending
+        PRIMARY KEY (user_id, text_hash)
+    ) WITHOUT ROWID;
+    -- What the notice sender polls every few seconds: only the pending notices, per user, oldest first.
+    CREATE INDEX notices_pending ON notices(user_id, created_at) WHERE sent_at IS NULL;
+    CREATE TRIGGER notices_sent AFTER UPDATE OF sent_at ON notices WHEN NEW.sent_at IS NOT NULL BEGIN
+        UPDATE users SET noticed_at = max(coalesce(noticed_at, 0), NEW.sent_at) WHERE id = NEW.user_id;
+    END;
+    -- A label (first or changed): audited, the text leaves the queue, and every user who checked
+    -- it gets a pending notice (again, when the label changed since the one they were told).
+    CREATE TRIGGER reviewed_examples_label_insert AFTER INSERT ON reviewed_examples BEGIN
+        INSERT INTO audit (actor_id, action, detail, created_at)
+        VALUES (NEW.officer_id, 'label', NEW.label || ':' || substr(NEW.text_hash, 1, 12), NEW.decided_at);
+        DELETE FROM review_items WHERE check_id IN (SELECT id FROM checks WHERE text_hash = NEW.text_hash);
+        INSERT INTO notices (user_id, text_hash, asked_at, label, created_at)
+        SELECT user_id, text_hash, max(created_at), NEW.label, NEW.decided_at
+        FROM checks WHERE text_hash = NEW.text_hash GROUP BY user_id
+        ON CONFLICT (user_id, text_hash) DO UPDATE SET label = excluded.label, asked_at = excluded.asked_at,
+            created_at = excluded.created_at, sent_at = NULL
+        WHERE notices.label != excluded.label;
+    END;
+    CREATE TRIGGER reviewed_examples_label_update AFTER UPDATE ON reviewed_examples BEGIN
+        INSERT INTO audit (actor_id, action, detail, created_at)
+        VALUES (NEW.officer_id, 'label', NEW.label || ':' || substr(NEW.text_hash, 1, 12), NEW.decided_at);
+        DELETE FROM review_items WHERE check_id IN (SELECT id FROM checks WHERE text_hash = NEW.text_hash);
+        INSERT INTO notices (user_id, text_hash, asked_at, label, created_at)
+        SELECT user_id, text_hash, max(created_at), NEW.label, NEW.decided_at
+        FROM checks WHERE text_hash = NEW.text_hash GROUP BY user_id
+        ON CONFLICT (user_id, text_hash) DO UPDATE SET label = excluded.label, asked_at = excluded.asked_at,
+            created_at = excluded.created_at, sent_at = NULL
+        WHERE notices.label != excluded.label;
+    END;
+    """,
 )

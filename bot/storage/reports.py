@@ -27,12 +27,14 @@ from __future__ import annotations
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import aiosqlite
 
-from bot.classifier.identifiers import Identifier, IdentifierKind, unique
 from bot.storage.database import Database
+
+if TYPE_CHECKING:
+    from bot.classifier.identifiers import Identifier, IdentifierKind
 
 Review = Literal["confirmed", "cleared"]
 
@@ -42,6 +44,12 @@ MIN_ACCOUNT_AGE_DAYS = 7.0
 # SQLite allows 32 766 bound parameters; a text has a handful of identifiers, a lookup more than
 # this is a mistake worth an error rather than a silent cut.
 MAX_LOOKUP = 500
+# How an officer's review is written, by `ReportsRepo` and by the queue (`ReviewsRepo`): one
+# review per identifier, the latest decision standing (the triggers audit each one).
+REVIEW_UPSERT = (
+    "ON CONFLICT (kind, value) DO UPDATE SET status = excluded.status, "
+    "officer_id = excluded.officer_id, decided_at = excluded.decided_at"
+)
 
 
 @dataclass(frozen=True)
@@ -58,6 +66,18 @@ class Standing:
     reviewed_by: int | None
     reviewed_at: float | None
     past_threshold: bool  # the crowd rule above: enough seasoned reporters and not cleared
+
+
+@dataclass(frozen=True)
+class ExportRow:
+    """One confirmed identifier as the authorities get it (one CSV line)."""
+
+    kind: IdentifierKind
+    value: str  # the normal form: E.164, card digits, IBAN, registrable domain, account name
+    reporters: int  # distinct users who reported it (forgotten users still count, anonymously)
+    first_seen: float  # unix time: the first report, or the officer's decision if earlier (or none)
+    last_seen: float  # the last report, or the decision if later
+    status: Review
 
 
 class UnknownReporter(LookupError):
@@ -82,6 +102,8 @@ class ReportsRepo:
     async def report(self, user_id: int, identifiers: Iterable[Identifier], region: str | None) -> int:
         """Store that ``user_id`` confirmed these identifiers as the fraudster's; returns how many
         are new for this user (a repeated report counts once and keeps its first time)."""
+        from bot.classifier.identifiers import unique  # imported here: see bot/storage/reviews.py
+
         now = time.time()
         rows = [(ident.kind, ident.value, region, now, now, user_id) for ident in unique(list(identifiers))]
         if not rows:
@@ -101,6 +123,8 @@ class ReportsRepo:
     async def reputation(self, identifiers: Sequence[Identifier]) -> list[Standing]:
         """The standing of each identifier, in the order given, in one query over the
         `reports_identifier` covering index and the reviews' primary key."""
+        from bot.classifier.identifiers import unique
+
         wanted = unique(list(identifiers))
         if not wanted:
             return []
@@ -146,9 +170,33 @@ class ReportsRepo:
         kept without the other and no transaction spans an await on the shared connection.
         Whether ``officer_id`` is an officer is the caller's check (the officers' role filter)."""
         await self.conn.execute(
-            "INSERT INTO identifier_reviews (kind, value, status, officer_id, decided_at) VALUES (?, ?, ?, ?, ?) "
-            "ON CONFLICT (kind, value) DO UPDATE SET status = excluded.status, "
-            "officer_id = excluded.officer_id, decided_at = excluded.decided_at",
+            f"INSERT INTO identifier_reviews (kind, value, status, officer_id, decided_at) VALUES (?, ?, ?, ?, ?) "
+            f"{REVIEW_UPSERT}",
             (identifier.kind, identifier.value, status, officer_id, time.time()),
         )
+
+    async def export(self, since: float) -> list[ExportRow]:
+        """The identifiers officers confirmed, with their crowd counts, that were seen (reported
+        or confirmed) at or after ``since`` (unix time): what `python -m bot export-identifiers`
+        gives an operator or the Anti-fraud Centre. Only confirmed ones: a count alone is the
+        crowd's word, not enough to suspend a number or block a payee. Ordered by kind and value,
+        so two exports compare line by line. One query over the reviews (a few thousand rows at
+        most) and the `reports_identifier` index."""
+        rows = await self.conn.execute_fetchall(
+            "SELECT v.kind, v.value, v.status, v.decided_at, count(r.created_at) AS reporters, "
+            "min(r.created_at) AS first, max(r.created_at) AS last "
+            "FROM identifier_reviews AS v LEFT JOIN reports AS r ON r.kind = v.kind AND r.value = v.value "
+            "WHERE v.status = 'confirmed' GROUP BY v.kind, v.value "
+            "HAVING max(v.decided_at, coalesce(max(r.created_at), v.decided_at)) >= ? ORDER BY v.kind, v.value",
+            (since,),
+        )
+        return [
+            ExportRow(
+                kind=row["kind"], value=row["value"], reporters=row["reporters"],
+                first_seen=min(row["decided_at"], row["first"] if row["first"] is not None else row["decided_at"]),
+                last_seen=max(row["decided_at"], row["last"] if row["last"] is not None else row["decided_at"]),
+                status=row["status"],
+            )
+            for row in rows
+        ]
 

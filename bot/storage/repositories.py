@@ -16,6 +16,9 @@ from dataclasses import dataclass
 from bot.storage.checks import ChecksRepo
 from bot.storage.conversation import ConversationRepo
 from bot.storage.database import Database
+from bot.storage.notices import NoticesRepo
+from bot.storage.reports import ReportsRepo
+from bot.storage.reviews import ReviewsRepo
 from bot.storage.roles import RolesRepo
 from bot.storage.stats import StatsRepo
 from bot.storage.subscriptions import SubscriptionsRepo
@@ -30,11 +33,15 @@ class Repositories:
     subscriptions: SubscriptionsRepo  # which regions' police alerts each subscriber gets
     stats: StatsRepo  # the officers' numbers: subscribers, checks per scheme per day
     conversation: ConversationRepo  # each user's last verdict and intent, for follow-ups
+    reports: ReportsRepo  # users' reports of fraudsters' identifiers, officers' reviews of them
+    reviews: ReviewsRepo  # the officers' review queue and their labels of texts (reviewed examples)
+    notices: NoticesRepo  # "your message was reviewed": pending and sent notices, one a day
 
     @classmethod
     def of(cls, db: Database, *, superadmins: frozenset[int], conversation_ttl: float) -> Repositories:
         """``superadmins``: the ADMIN_IDS (they are not stored); ``conversation_ttl``: seconds a
         conversation's memory stays fresh."""
+        reports = ReportsRepo(db)
         return cls(
             users=UsersRepo(db),
             checks=ChecksRepo(db),
@@ -42,4 +49,7 @@ class Repositories:
             subscriptions=SubscriptionsRepo(db),
             stats=StatsRepo(db),
             conversation=ConversationRepo(db, ttl=conversation_ttl),
+            reports=reports,
+            reviews=ReviewsRepo(db, reports=reports),  # one crowd rule for the queue and the answers
+            notices=NoticesRepo(db),
         )

@@ -50,15 +50,28 @@ class UsersRepo:
 
     async def forget(self, user_id: int) -> None:
         """Delete the user and, through ON DELETE CASCADE, their checks, feedback,
-        subscriptions and the conversation's memory; take them out of their reports (the
-        identifier's count stays, anonymous); empty the detail of their audit rows that
-        held what they typed (a refused command, a rejection reason), keeping only that the
-        action happened; then
+        subscriptions, the conversation's memory, their notices and the review queue's items
+        of their checks; take them out of their reports (the identifier's count stays,
+        anonymous); empty the detail of their audit rows that held what they typed (a refused
+        command, a rejection reason), keeping only that the action happened; then
         checkpoint the WAL, so that no older copy of the deleted rows stays in the -wal file
-        (secure_delete overwrites them in the database file itself)."""
+        (secure_delete overwrites them in the database file itself).
+
+        A queued text that others checked too stays in the queue, moved to another asker's
+        check (one item per text stands for everyone who asked it): it goes only with its last
+        asker. Reviewed examples stay: redacted texts an officer labelled, linked to nobody."""
         await self.conn.execute("DELETE FROM conversations WHERE user_id = ?", (user_id,))  # also cascades
         # Their reports of fraudsters' identifiers stay as anonymous counts (bot/storage/reports.py).
         await self.conn.execute("UPDATE reports SET user_id = NULL, region = NULL WHERE user_id = ?", (user_id,))
+        await self.conn.execute(
+            "UPDATE review_items SET check_id = ("
+            " SELECT other.id FROM checks AS mine JOIN checks AS other ON other.text_hash = mine.text_hash"
+            " WHERE mine.id = review_items.check_id AND other.user_id != ?1 ORDER BY other.created_at DESC LIMIT 1) "
+            "WHERE check_id IN (SELECT id FROM checks WHERE user_id = ?1) AND EXISTS ("
+            " SELECT 1 FROM checks AS mine JOIN checks AS other ON other.text_hash = mine.text_hash"
+            " WHERE mine.id = review_items.check_id AND other.user_id != ?1)",
+            (user_id,),
+        )
         await self.conn.execute("DELETE FROM users WHERE id = ?", (user_id,))
         await self.conn.execute(
             "UPDATE audit SET detail = CASE action WHEN 'reject' THEN substr(detail, 1, instr(detail || ':', ':') - 1) "

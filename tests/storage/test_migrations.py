@@ -17,7 +17,8 @@ from bot.storage.database import Database, DatabaseUnavailable
 from bot.storage.migrations import MIGRATIONS
 
 TABLES = {"users", "checks", "feedback", "officers", "audit", "subscriptions", "broadcasts", "deliveries",
-          "handled_updates", "conversations", "reports", "identifier_reviews"}
+          "handled_updates", "conversations", "reports", "identifier_reviews", "review_items", "reviewed_examples",
+          "notices"}
 
 # The released migrations, by content. A release has put each of these into somebody's file, so
 # editing one would leave those files with a schema this code does not describe: add a migration.
@@ -27,6 +28,7 @@ RELEASED = {  # version: the first 16 hex digits of the sha256 of its text
     3: "5ad3fd1ed1c3c498",  # the inbox's handled updates
     4: "a361c8225f1c7f69",  # the conversation's memory
     5: "0cfdcde5c864bc2c",  # what the detail buttons need: channel, alternative, why
+    6: "947f2d183e472644",  # reports of identifiers and officers' reviews of them (migration 7 builds on it)
 }
 
 
