@@ -14,6 +14,7 @@ from bot.classifier.identifiers import parse_phone
 from bot.privacy.redaction import redact
 from bot.storage import ChecksRepo, ConversationRepo, Database, UserRecord, UsersRepo, VerdictNote
 from bot.storage.reports import ReportsRepo
+from bot.storage.reviews import ReviewsRepo
 from bot.storage.roles import RolesRepo
 from bot.storage.subscriptions import SubscriptionsRepo
 from tests.storage.verdicts import verdict
@@ -24,6 +25,9 @@ TEXTS = {
     "kk": "Анам ауруханада жатыр, шұғыл түрде 50 000 теңге аудара аласың ба? Картам 4400 4301 2345 6789",
     "ru": "Мама в больнице, срочно переведи 50 000 тенге, вот моя карта 5169 4931 1122 3344",
 }
+# A police prevention post both users checked; an officer labels it, and each is to be told.
+SHARED = "Полиция ескертеді: SMS-кодты ешкімге айтпаңыз. Полиция предупреждает: никому не называйте код из SMS."
+OFFICER = 9001
 # What each typed where only officers may type: a refused command and a rejection's reason.
 REFUSED = {"kk": "/grant мен мұнда әкімшімін", "ru": "/grant я здесь администратор"}
 REASONS = {"kk": "мәтін тым ұзын, қысқартыңыз", "ru": "текст слишком длинный, сократите"}
@@ -82,6 +86,8 @@ async def everything_about(db: Database, user_id: int) -> dict[str, int]:
         "conversations": "SELECT count(*) FROM conversations WHERE user_id = ?",
         "deliveries": "SELECT count(*) FROM deliveries WHERE user_id = ?",
         "reports": "SELECT count(*) FROM reports WHERE user_id = ?",
+        "notices": "SELECT count(*) FROM notices WHERE user_id = ?",
+        "review_items": "SELECT count(*) FROM review_items JOIN checks ON checks.id = check_id WHERE user_id = ?",
         "typed in the audit": "SELECT count(*) FROM audit WHERE actor_id = ? AND ("
                               "(action = 'denied' AND detail != '') OR (action = 'reject' AND detail LIKE '%:%'))",
     }
@@ -112,9 +118,9 @@ async def test_every_table_that_refers_to_a_user_is_among_those_forget_is_checke
 
 
 async def live_a_little(db: Database, user_id: int, verdict: Verdict) -> None:
-    """What a user leaves behind: a check with feedback, subscriptions, the conversation's
-    memory, an alert delivered, a fraudster's number reported, refused admin commands and a
-    rejection they wrote."""
+    """What a user leaves behind: a check with feedback (disputed: in the review queue),
+    subscriptions, the conversation's memory, an alert delivered, a fraudster's number
+    reported, a check of the shared text, refused admin commands and a rejection they wrote."""
     users, checks = UsersRepo(db), ChecksRepo(db)
     await users.touch(user_id)
     await users.set_language(user_id, LANG_OF[user_id])
@@ -129,15 +135,28 @@ async def live_a_little(db: Database, user_id: int, verdict: Verdict) -> None:
     await db.conn.execute("INSERT INTO deliveries (broadcast_id, user_id, language, status) VALUES (1, ?, ?, 'sent')",
                           (user_id, LANG_OF[user_id]))
     await ReportsRepo(db).report(user_id, [parse_phone("+77011234567")], "almaty_city")
+    await ReviewsRepo(db).enqueue_check(check_id, "disputed")  # their own text waits for an officer
+    await ReviewsRepo(db).enqueue_check(await checks.add(user_id, SHARED, "forward", verdict), "low_confidence")
     roles = RolesRepo(db, frozenset())
     await roles.audit(user_id, "denied", REFUSED[LANG_OF[user_id]])
     await roles.audit(user_id, "reject", f"broadcast 1: {REASONS[LANG_OF[user_id]]}")
     await roles.audit(user_id, "submit", "broadcast 1")
 
 
+async def officer_labels_the_shared_text(db: Database) -> None:
+    """Both users checked SHARED: the label gives each a pending notice."""
+    reviews = ReviewsRepo(db)
+    item = await reviews.next_item()
+    while item is not None and item.text_redacted != redact(SHARED):
+        await reviews.skip(OFFICER, item.id)
+        item = await reviews.next_item()
+    assert item is not None and (await reviews.label(OFFICER, item.id, "fraud_warning")).noticed == 2
+
+
 async def test_forget_deletes_everything_about_the_user_in_every_table_and_nothing_of_others(db):
     for user in (ASEL, IVAN):
         await live_a_little(db, user, verdict(LANG_OF[user], scheme="relative_emergency"))
+    await officer_labels_the_shared_text(db)
     before = await everything_about(db, IVAN)
     assert set(before.values()) == {1, 2} and before["typed in the audit"] == 2
 
@@ -154,6 +173,7 @@ async def test_forget_deletes_everything_about_the_user_in_every_table_and_nothi
 async def test_after_forget_the_users_words_are_in_neither_the_file_nor_the_wal(db, on_disk):
     for user in (ASEL, IVAN):
         await live_a_little(db, user, verdict(LANG_OF[user], scheme="relative_emergency"))
+    await officer_labels_the_shared_text(db)
     forgotten, kept = ((redact(TEXTS[lang]), REFUSED[lang], REASONS[lang]) for lang in ("kk", "ru"))
     raw = on_disk()
     assert all(words.encode() in raw for words in forgotten + kept)  # the search sees them while stored
