@@ -232,7 +232,7 @@ class ClassifierService:
                 log.info("retrain with %d reviewed examples stopped: a newer request came", len(request.examples))
                 continue
             except Exception as exc:  # noqa: BLE001 - any failure keeps the classifier in use
-                cause = f"{type(exc).__name__}: {str(exc)[:300]}"
+                cause = f"{type(exc).__name__}: {str(exc)[:1000]}"
                 log.error("retrain with %d reviewed examples failed (%s); the classifier in use stays",
                           len(request.examples), cause)
                 error = RetrainFailed(f"the retrain failed ({cause}); the classifier in use stays")
