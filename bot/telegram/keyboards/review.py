@@ -1,0 +1,49 @@
+"""The officers' review queue: a label for a text, or a decision on an identifier; skip."""
+
+from __future__ import annotations
+
+import re
+
+from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
+from aiogram.utils.i18n import gettext as _
+
+from bot.knowledge import FRAUD_WARNING, KnowledgeBase, Lang
+from bot.knowledge.schema import NOT_FRAUD_LABEL
+from bot.telegram.callbacks import ReviewCb
+from bot.telegram.keyboards.layout import phone_rows
+
+
+def short_title(title: str) -> str:
+    """A scheme's title up to its first colon or comma ("Фальшивая посылка: Казпочта, курьер,
+    таможня" → "Фальшивая посылка"): what an officer needs to tell the buttons apart."""
+    return re.split(r"[:,]", title, maxsplit=1)[0].strip() or title
+
+
+def review_text_item(item_id: int, knowledge: KnowledgeBase, lang: Lang) -> InlineKeyboardMarkup:
+    """Each scheme (short titles, two to a row where they fit a phone), then not fraud, a
+    warning about fraud, and skip."""
+    schemes = [InlineKeyboardButton(text=short_title(scheme.title.get(lang)),
+                                    callback_data=ReviewCb(item_id=item_id, action="label", label=scheme.id).pack())
+               for scheme in knowledge.schemes.values()]
+    rows = phone_rows(schemes)
+    rows.append([InlineKeyboardButton(text=_("Not fraud"),
+                                      callback_data=ReviewCb(item_id=item_id, action="label", label=NOT_FRAUD_LABEL).pack())])
+    rows.append([InlineKeyboardButton(text=_("A warning about fraud"),
+                                      callback_data=ReviewCb(item_id=item_id, action="label",
+                                                             label=FRAUD_WARNING).pack())])
+    rows.append([_skip(item_id)])
+    return InlineKeyboardMarkup(inline_keyboard=rows)
+
+
+def review_identifier_item(item_id: int) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(inline_keyboard=[
+        [InlineKeyboardButton(text=_("🚫 Confirm: the fraudster's"),
+                              callback_data=ReviewCb(item_id=item_id, action="confirm").pack())],
+        [InlineKeyboardButton(text=_("✅ Clear: not a fraudster's"),
+                              callback_data=ReviewCb(item_id=item_id, action="clear").pack())],
+        [_skip(item_id)],
+    ])
+
+
+def _skip(item_id: int) -> InlineKeyboardButton:
+    return InlineKeyboardButton(text=_("Skip"), callback_data=ReviewCb(item_id=item_id, action="skip").pack())
