@@ -1,5 +1,6 @@
-"""Command line: `python -m bot run|healthcheck|check|eval|eval-intents|accuracy|download-model`, and the
-development commands `loadtest|soak|bench|bench-broadcast|bench-inputs|bench-ocr`.
+"""Command line: `python -m bot run|healthcheck|check|eval|eval-intents|accuracy|download-model`, the
+officers' exports `export-reviewed|export-identifiers`, and the development commands
+`loadtest|soak|bench|bench-broadcast|bench-inputs|bench-ocr`.
 
 `bot.devtools` (the emulator, the demo page, the benches) is imported only inside the commands
 that need it, and by `run` only when there is no BOT_TOKEN (the local demo): the deployed bot
@@ -210,6 +211,81 @@ def cmd_bench_ocr(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _existing_database(settings: Settings) -> Path | None:
+    """The bot's database file for an export; None, after saying what to set, when it is absent
+    (opening it would create an empty one and export nothing)."""
+    path = settings.storage.database_path
+    if not path.is_file():
+        print(f"no database at {path}: set DATABASE_PATH to the bot's database file", file=sys.stderr)
+        return None
+    return path
+
+
+def cmd_export_reviewed(args: argparse.Namespace, settings: Settings) -> int:
+    import asyncio
+
+    from bot.knowledge import load_knowledge
+    from bot.services.exports import export_reviewed
+    from bot.storage import Database
+
+    path = _existing_database(settings)
+    if path is None:
+        return 2
+    folder = args.out or settings.classifier.knowledge_dir / "reviewed"
+    knowledge = load_knowledge(settings.classifier.knowledge_dir)
+
+    async def export():
+        db = await Database.open(path)
+        try:
+            return await export_reviewed(db, knowledge, folder)
+        finally:
+            await db.close()
+
+    done = asyncio.run(export())
+    if not done.examples:
+        print(f"no reviewed examples in {path} yet: nothing written to {folder}")
+        return 0
+    print(f"{done.examples} reviewed examples written to {folder}: {', '.join(f.name for f in done.files)}")
+    return 0
+
+
+def cmd_export_identifiers(args: argparse.Namespace, settings: Settings) -> int:
+    import asyncio
+
+    from bot.services.exports import confirmed_identifiers, write_identifiers_csv
+    from bot.storage import Database
+
+    path = _existing_database(settings)
+    if path is None:
+        return 2
+
+    async def export():
+        db = await Database.open(path)
+        try:
+            return await confirmed_identifiers(db, args.since)
+        finally:
+            await db.close()
+
+    rows = asyncio.run(export())
+    if args.out is None:
+        write_identifiers_csv(rows, sys.stdout)
+    else:
+        with args.out.open("w", encoding="utf-8", newline="") as out:
+            write_identifiers_csv(rows, out)
+    print(f"{len(rows)} confirmed identifiers seen since {args.since} (Kazakhstan time)"
+          + (f" written to {args.out}" if args.out else ""), file=sys.stderr)
+    return 0
+
+
+def _day(text: str) -> "datetime.date":
+    import datetime
+
+    try:
+        return datetime.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r}: expected a day as YYYY-MM-DD, for example 2026-11-01") from None
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m bot", description="SaqBol: fraud checks in Kazakh and Russian")
     sub = p.add_subparsers(dest="command", required=True)
@@ -289,6 +365,17 @@ def parser() -> argparse.ArgumentParser:
     bo.add_argument("--runs", type=int, default=3, help="timing runs (medians are reported)")
     bo.add_argument("--pictures", type=int, default=40, help="screenshots timed per run")
     bo.set_defaults(func=cmd_bench_ocr)
+
+    xr = sub.add_parser("export-reviewed", help="write the officers' labelled texts to knowledge/reviewed/<label>.yaml")
+    xr.add_argument("--out", type=Path, help="the folder (default: KNOWLEDGE_DIR/reviewed)")
+    xr.set_defaults(func=cmd_export_reviewed)
+
+    xi = sub.add_parser("export-identifiers",
+                        help="CSV of the identifiers officers confirmed, for an operator or the Anti-fraud Centre")
+    xi.add_argument("--since", type=_day, required=True,
+                    help="YYYY-MM-DD: those reported or confirmed on or after this day (Kazakhstan time)")
+    xi.add_argument("--out", type=Path, help="the CSV file (default: standard output)")
+    xi.set_defaults(func=cmd_export_identifiers)
 
     dl = sub.add_parser("download-model", help="download MODEL into models/ (needs the internet)")
     dl.set_defaults(func=cmd_download_model)

@@ -26,11 +26,9 @@ def review_text_item(item_id: int, knowledge: KnowledgeBase, lang: Lang) -> Inli
                                     callback_data=ReviewCb(item_id=item_id, action="label", label=scheme.id).pack())
                for scheme in knowledge.schemes.values()]
     rows = phone_rows(schemes)
-    rows.append([InlineKeyboardButton(text=_("Not fraud"),
-                                      callback_data=ReviewCb(item_id=item_id, action="label", label=NOT_FRAUD_LABEL).pack())])
-    rows.append([InlineKeyboardButton(text=_("A warning about fraud"),
-                                      callback_data=ReviewCb(item_id=item_id, action="label",
-                                                             label=FRAUD_WARNING).pack())])
+    for text, label in ((_("Not fraud"), NOT_FRAUD_LABEL), (_("A warning about fraud"), FRAUD_WARNING)):
+        rows.append([InlineKeyboardButton(text=text, callback_data=ReviewCb(item_id=item_id, action="label",
+                                                                            label=label).pack())])
     rows.append([_skip(item_id)])
     return InlineKeyboardMarkup(inline_keyboard=rows)
 
