@@ -30,6 +30,11 @@ from bot.classifier.intents import IntentReader
 from bot.config import Settings
 from bot.services.alerts import AlertService
 from bot.services.conversation import Conversation
+from bot.services.reports import Reports
+from bot.services.reputation import Reputation
+from bot.services.learning import Learning
+from bot.services.notices import NoticeSender
+from bot.services.review import ReviewService
 from bot.classifier.faq import FaqMatcher
 from bot.handlers import setup_routers
 from bot.i18n import LANGUAGES, N_, both, create_i18n
@@ -37,6 +42,7 @@ from bot.telegram.inbox import Inbox, InboxMiddleware
 from bot.knowledge import KnowledgeBase, load_knowledge
 from bot.telegram.middlewares import LanguageMiddleware, StorageMiddleware, ThrottlingMiddleware
 from bot.ocr import OcrService
+from bot.replies.reputation import ReputationReplies
 from bot.replies.verdict import ReplyRenderer
 from bot.services.verdicts import Verdicts
 from bot.storage import Database, Repositories
@@ -45,7 +51,7 @@ from bot.telegram.retry import RetryMiddleware
 
 log = logging.getLogger(__name__)
 
-COMMANDS = ("start", "help", "paid", "faq", "language", "region", "subscribe", "unsubscribe", "forget")
+COMMANDS = ("start", "help", "paid", "faq", "report", "language", "region", "subscribe", "unsubscribe", "forget")
 HEARTBEAT_EVERY = 30.0
 ENGINE_GRACE = 5.0  # seconds broadcasts get to write their sends in flight when the bot stops
 
@@ -67,6 +73,11 @@ class Deps:
     conversation: Conversation
     repos: Repositories
     verdicts: Verdicts
+    notices: NoticeSender
+    review: ReviewService
+    learning: Learning
+    reputation: Reputation
+    reports: Reports
 
 
 @contextlib.asynccontextmanager
@@ -79,7 +90,7 @@ async def open_deps(settings: Settings, classifier: Classifier | None = None,
     knowledge = load_knowledge(settings.classifier.knowledge_dir)
     checker = ClassifierService.in_thread(classifier) if classifier else ClassifierService.in_process(settings.classifier, settings.log_level)
     ocr = OcrService(settings.ocr)
-    db = None
+    db = learning = None
     try:
         await checker.warm_up()
         db = await Database.open(settings.storage.database_path)
@@ -88,12 +99,22 @@ async def open_deps(settings: Settings, classifier: Classifier | None = None,
         renderer, faq = ReplyRenderer(knowledge), FaqMatcher(knowledge)
         repos = Repositories.of(db, superadmins=frozenset(settings.telegram.admin_ids),
                                 conversation_ttl=settings.storage.conversation_memory_minutes * 60)
+        i18n = create_i18n()
+        reputation = Reputation(knowledge, repos.reports)
+        reports = Reports(repos, reputation)
         conversation = Conversation(knowledge, intents or IntentReader(knowledge), checker, faq, renderer,
-                                    repos.conversation)
-        verdicts = Verdicts(checker, repos.checks, conversation)
-        yield Deps(settings, knowledge, renderer, checker, faq, db, create_i18n(), ocr, inbox, conversation, repos,
-                   verdicts)
+                                    repos.conversation, reputation=reputation,
+                                    lookups=ReputationReplies(knowledge, i18n))
+        verdicts = Verdicts(checker, repos, conversation, reports, knowledge)
+        notices = NoticeSender(repos.notices, i18n, knowledge)
+        learning = Learning(checker, repos.reviews)
+        review = ReviewService(repos, learning, knowledge, notices)
+        await learning.at_start()  # officers' labels in the database: retrained in the background
+        yield Deps(settings, knowledge, renderer, checker, faq, db, i18n, ocr, inbox, conversation, repos,
+                   verdicts, notices, review, learning, reputation, reports)
     finally:
+        if learning is not None:
+            learning.close()  # a retrain waiting or running stops; the classifier closes next
         checker.close()
         ocr.close()
         if db is not None:
@@ -116,7 +137,8 @@ def workflow_data(deps: Deps) -> HandlerData:
     """The long-lived services handlers may ask for by name; the per-update ones (`repos`,
     `user_record`, `language_known`) come from the middlewares."""
     return HandlerData(knowledge=deps.knowledge, renderer=deps.renderer, conversation=deps.conversation,
-                       verdicts=deps.verdicts, ocr=deps.ocr, i18n=deps.i18n)
+                       verdicts=deps.verdicts, ocr=deps.ocr, i18n=deps.i18n, review=deps.review,
+                       reputation=deps.reputation, reports=deps.reports)
 
 
 def create_dispatcher(settings: Settings, deps: Deps) -> Dispatcher:
@@ -153,6 +175,7 @@ async def set_commands(bot: Bot, i18n: I18n) -> None:
         "help": N_("How to use the bot"),
         "paid": N_("I already sent money: what to do now"),
         "faq": N_("Questions: where to call, how to block a card"),
+        "report": N_("Report a fraudster's number, card or link"),
         "language": N_("Change the language"),
         "region": N_("Change the region"),
         "subscribe": N_("Get police alerts"),
@@ -197,6 +220,18 @@ async def broadcasting(settings: Settings, deps: Deps, dp: Dispatcher, bot: Bot,
     finally:
         await stop_engine(engine, resume)
         await engine_bot.session.close()
+
+
+@contextlib.asynccontextmanager
+async def noticing(deps: Deps, bot: Bot) -> AsyncIterator[NoticeSender]:
+    """The notices telling people that an officer reviewed their text, sent in the background
+    through ``bot`` while the bot runs (`bot.services.notices`); a send in flight at the stop is
+    cut and its notice stays pending for the next start."""
+    deps.notices.start(bot)
+    try:
+        yield deps.notices
+    finally:
+        await deps.notices.stop()
 
 
 async def stop_engine(engine: DeliveryEngine, resume: asyncio.Task[None], grace: float = ENGINE_GRACE) -> None:

@@ -1,7 +1,11 @@
 """The buttons under a verdict: the user's judgement is stored for later review, and the
 button does what it says (the urgent steps, how to report, a thank-you). Under a scam's short
 answer, three more open its details (every step, where to report, why the bot thinks so),
-rebuilt from the stored check: ids only, so a detail never needs the user's words."""
+rebuilt from the stored check: ids only, so a detail never needs the user's words.
+
+A *dispute* ("this is not fraud" under a scam, "I think this is fraud" under a calm verdict)
+puts the check in the officers' review queue; their label comes back to the user as a notice
+and to everyone who sends the same text as the verdict."""
 
 from __future__ import annotations
 
@@ -15,6 +19,7 @@ from bot.telegram.callbacks import CheckCb, DetailCb
 from bot.i18n import current_lang
 from bot.replies.verdict import Explained, ReplyRenderer
 from bot.storage import Repositories
+from bot.storage.database import best_effort
 
 REPORT_FAQ = "report"
 
@@ -23,6 +28,8 @@ async def check_button(
     query: CallbackQuery, callback_data: CheckCb, repos: Repositories, renderer: ReplyRenderer, i18n: I18n
 ) -> None:
     stored = await repos.checks.add_feedback(callback_data.check_id, query.from_user.id, callback_data.action)
+    if stored and callback_data.action in ("not_scam", "is_scam"):
+        await best_effort(repos.reviews.enqueue_check(callback_data.check_id, "disputed"), "review queue")
     await query.answer(_("Saved") if stored else None)
     if query.message is None:
         return
@@ -39,12 +46,12 @@ async def check_button(
                 await query.message.answer(answer)
         case "not_scam":
             await query.message.answer(_(
-                "Thank you! I noted that this is not fraud; our analysts will look at it. "
-                "Still, never tell anyone the codes from SMS."))
+                "Thank you! A police officer will look at this message, and I will tell you what they decide. "
+                "Until then, never tell anyone the codes from SMS."))
         case "is_scam":
             await query.message.answer(_(
-                "Thank you! I noted that this is fraud; it helps to improve the checks. "
-                "Do not answer the sender and do not open their links."))
+                "Thank you! A police officer will look at this message, and I will tell you what they decide. "
+                "Until then, do not answer the sender and do not open their links."))
 
 
 async def detail_button(

@@ -3,8 +3,10 @@
 The service (`bot/services/conversation.py`) decides what the text needs: a fraud check (a pasted,
 forwarded or told message), the urgent steps (the money, a code, an app, card details already
 given away), a FAQ answer, an answer in the context of the last verdict, or a short friendly
-word. The handler only translates: Telegram message in, a `Reply` from the service, the
-answer out (`bot/telegram/answers.py`).
+word; a number, card or link sent alone is looked up (what is known of it). The handler
+only translates: Telegram message in, a `Reply` from the service, the answer out
+(`bot/telegram/answers.py`); under a verdict or a lookup with something to report, the
+candidates are offered (`bot/services/reports.py`) for the "report the fraudster" button.
 
 A verdict's check is stored redacted before the answer goes out, so the buttons under it can
 point at it (`bot/services/verdicts.py`); storage never decides whether the user gets the
@@ -27,6 +29,7 @@ from aiogram.utils.i18n import gettext as _
 from bot.i18n import current_lang
 from bot.replies.verdict import ReplyRenderer
 from bot.services.conversation import Conversation
+from bot.services.reports import Reports
 from bot.services.verdicts import Verdicts
 from bot.storage import UserRecord
 from bot.telegram.answers import ask_language, medium_of, origin_notes, send_reply, send_verdict, typing_if_slow
@@ -54,6 +57,7 @@ async def answer_text(
     language_known: bool,
     state: FSMContext,
     user_record: UserRecord | None,
+    reports: Reports,
 ) -> None:
     text = message.text if message.text is not None else message.caption or ""
     user_id = message.from_user.id if message.from_user is not None else None
@@ -64,6 +68,13 @@ async def answer_text(
     if reply.verdict is not None:
         checked = await verdicts.keep(user_id, text, medium_of(message), reply.verdict)
         await send_verdict(message, checked, reply.lang, partial(origin_notes, message), renderer=renderer, i18n=i18n)
+        await reply.settle()  # answer first, remember after
+        if checked.verdict is not reply.verdict:  # an officer's label of this text: the follow-up knows it
+            await verdicts.remember(user_id, checked.verdict)
+        return
+    if reply.route == "lookup":
+        offer = reports.offer(user_id, reports.reportable(reply.findings)) if user_id is not None else None
+        await send_reply(message, reply, renderer=renderer, i18n=i18n, report_offer=offer)
     elif not (fresh and reply.route in ("social", "other")):  # else the language question was the greeting
         await send_reply(message, reply, renderer=renderer, i18n=i18n)
     await reply.settle()  # answer first, remember after

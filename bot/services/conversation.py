@@ -13,6 +13,8 @@ then answered by the path that fits:
 - a question: its FAQ answer, or the list of questions the bot can answer;
 - a follow-up: the last verdict's scheme, its own steps, and an answer to what was said;
 - a greeting, thanks or an emoji: a short friendly answer saying what the bot can do;
+- a number, card, IBAN, link or account sent alone: a lookup, not a check (there is no message
+  to judge): what is known of it (official, confirmed by an officer, reported by people);
 - anything else: "I don't understand" and what the bot can do.
 
 No Telegram here: text in, a `Reply` out; the handler sends it, then lets the reply store what
@@ -37,7 +39,9 @@ from bot.classifier.normalize import fold, normalize
 from bot.replies.conversation import ConversationReplies, FollowupKind, NotYetObject
 from bot.classifier.faq import FaqMatcher
 from bot.knowledge import KnowledgeBase
+from bot.replies.reputation import ReputationReplies
 from bot.replies.verdict import ReplyRenderer
+from bot.services.reputation import Finding, Reputation
 from bot.storage.conversation import ConversationRepo, Memory, VerdictNote
 from bot.storage.database import best_effort
 
@@ -46,7 +50,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-Route = Literal["check", "paid", "faq", "no_faq", "followup", "social", "other", "empty"]
+Route = Literal["check", "paid", "faq", "no_faq", "followup", "social", "other", "empty", "lookup"]
 Keyboard = Literal["faq_list", "back_to_faq"]
 PAID_KINDS = ("money", "code", "app", "card")
 # Longer than this is a pasted message or a long story: checked as it always was, without
@@ -58,6 +62,11 @@ CONTEXT_LINE = 200
 # The order in which the words of what was (not) given away are tried: card data before codes
 # ("CVV-код"), codes before money ("отправила код").
 OBJECT_ORDER: tuple[NotYetObject, ...] = ("card", "code", "app", "money")
+# A number or link sent alone is short; longer is a message that happens to hold one.
+LOOKUP_LIMIT = 200
+# Characters that make a word part of an identifier: digits, and what links and accounts are
+# written with ("kaspi-bonus.top/x", "@name", "https://").
+IDENTIFIER_MARKS = frozenset("@./:")
 
 
 class IntentReading(Protocol):
@@ -76,6 +85,7 @@ class Reply:
     verdict: Verdict | None = None
     keyboard: Keyboard | None = None
     store: Callable[[], Awaitable[object]] | None = None  # what to remember, once the answer is out
+    findings: tuple[Finding, ...] = ()  # a lookup: what is known of each identifier (the report buttons)
 
     async def settle(self) -> None:
         """Remember this turn (best effort); call it after the answer is sent."""
@@ -111,6 +121,17 @@ def visible_kind(text: str) -> Literal["empty", "symbols", "words"]:
     return "symbols"
 
 
+def only_identifiers(norm: str) -> bool:
+    """Whether a normalised text is nothing but numbers, links and accounts ("+7 701 123 45 67",
+    "kaspi-bonus.top", "@helper_kz"): every word holds a digit or a link's or account's mark,
+    or no letter at all ("—", "?"). "Проверьте номер 8 701…" has words: it is a message."""
+    words = norm.split()
+    return bool(words) and all(
+        any(ch.isdigit() or ch in IDENTIFIER_MARKS for ch in word) or not any(ch.isalpha() for ch in word)
+        for word in words
+    )
+
+
 def is_emoji(text: str) -> bool:
     """An emoji or pictograph anywhere in a text of symbols (👍, 🙏, ❤️, :) is punctuation)."""
     return any(unicodedata.category(ch) == "So" for ch in text)
@@ -118,8 +139,13 @@ def is_emoji(text: str) -> bool:
 
 class Conversation:
     def __init__(self, knowledge: KnowledgeBase, reader: IntentReading, checker: ClassifierService, faq: FaqMatcher,
-                 renderer: ReplyRenderer, memory: ConversationRepo) -> None:
+                 renderer: ReplyRenderer, memory: ConversationRepo, *, reputation: Reputation | None = None,
+                 lookups: ReputationReplies | None = None) -> None:
+        """``reputation`` and ``lookups`` (its texts): a number or link sent alone is looked up;
+        without them it is read like any other text."""
         self.knowledge = knowledge
+        self.reputation = reputation
+        self.lookups = lookups
         self.reader = reader
         self.checker = checker
         self.faq = faq
@@ -182,6 +208,10 @@ class Conversation:
             reply_lang = lang or "ru"
             return Reply("empty", reply_lang, "other",
                          text=_esc(self.knowledge.replies.empty_input.get(reply_lang)))
+        if not forwarded and shown == "words" and len(text) <= LOOKUP_LIMIT:
+            looked_up = await self._lookup(text, lang)
+            if looked_up is not None:
+                return looked_up
         memory = await self._recall(user_id)
         if forwarded or len(text) > READ_LIMIT:
             plan = Plan("check", "message")
@@ -193,7 +223,8 @@ class Conversation:
         if plan.route == "check":
             return await self._check(text, plan, memory, user_id=user_id, lang=lang, forwarded=forwarded)
         reply_lang = lang or detect_language(normalize(text)).reply_lang
-        return replace(self._render(plan, memory, reply_lang), store=self._memo(user_id, memory, plan))
+        return await self._with_reputation(
+            replace(self._render(plan, memory, reply_lang), store=self._memo(user_id, memory, plan)), text)
 
     async def _check(self, text: str, plan: Plan, memory: Memory | None, *, user_id: int | None,
                      lang: Lang | None, forwarded: bool) -> Reply:
@@ -208,13 +239,41 @@ class Conversation:
             # "я ему еще не говорила код" checks calm on its own; inside a scam it is a reply to the
             # bot, and a green banner now would reassure the person in the middle of the scam.
             follow = self._followup_plan(text, memory)
-            return replace(self._render(follow, memory, reply_lang), store=self._memo(user_id, memory, follow))
+            return await self._with_reputation(
+                replace(self._render(follow, memory, reply_lang), store=self._memo(user_id, memory, follow)), text)
         store = None
         if user_id is not None:
             note = note_of(verdict)
             store = lambda: best_effort(self.memory.remember(user_id, plan.intent, verdict=note),  # noqa: E731
                                         "conversation memory")
         return Reply("check", reply_lang, plan.intent, verdict=verdict, store=store)
+
+    async def _lookup(self, text: str, lang: Lang | None) -> Reply | None:
+        """The answer to a number, card, IBAN, link or account sent alone; None for any other
+        text (or when this conversation has no reputation to look up)."""
+        if self.reputation is None or self.lookups is None:
+            return None
+        norm = normalize(text).text
+        if not only_identifiers(norm):
+            return None
+        findings = await self.reputation.lookup(text)
+        if not findings:
+            return None
+        reply_lang = lang or detect_language(normalize(text)).reply_lang
+        return Reply("lookup", reply_lang, "lookup", text=self.lookups.lookup(findings, reply_lang),
+                     findings=tuple(findings))
+
+    async def _with_reputation(self, reply: Reply, text: str) -> Reply:
+        """A reply that is not a verdict (the urgent steps, a follow-up, a FAQ answer...) to a
+        text holding a number or link something is known of says it too: "I sent money to
+        8 701…" learns that an officer confirmed that number is a fraudster's."""
+        if self.reputation is None or self.lookups is None or len(text) > READ_LIMIT:
+            return reply
+        findings = await self.reputation.lookup(text)
+        known = self.lookups.known(findings, reply.lang) if findings else None
+        if not known:
+            return reply
+        return replace(reply, text=f"{reply.text}\n\n{known}" if reply.text else known, findings=tuple(findings))
 
     async def remember_check(self, user_id: int, verdict: Verdict) -> None:
         """For a verdict given outside `answer` (a screenshot): the next follow-up has its context."""

@@ -1,5 +1,6 @@
-"""Answers more than one router sends: a verdict with its buttons, a conversation's reply,
-the language question, the urgent steps and the FAQ list.
+"""Answers more than one router sends: a verdict with its buttons and what is known of its
+numbers and links, a conversation's reply, the language question, the urgent steps and the FAQ
+list.
 
 Telegram-side only: what the text says comes from the services and `bot/replies`; here it is
 split to Telegram's limit, given its buttons, and sent in the answer's language.
@@ -28,6 +29,7 @@ from aiogram.utils.i18n import gettext as _
 
 from bot.classifier import EmptyText, Verdict
 from bot.i18n import Lang, both, current_lang
+from bot.replies.reputation import ReputationReplies
 from bot.replies.verdict import ReplyRenderer
 from bot.services.conversation import Reply
 from bot.services.verdicts import Checked, Verdicts
@@ -98,8 +100,11 @@ async def typing_if_slow(message: Message) -> AsyncIterator[None]:
         typing.cancel()
 
 
-def compose(verdict: Verdict, lang: Lang, renderer: ReplyRenderer, notes: list[str]) -> str:
+def compose(verdict: Verdict, lang: Lang, renderer: ReplyRenderer, notes: list[str], known: str | None = None) -> str:
+    """The notes, the verdict, then what is known of the text's numbers and links (``known``)."""
     parts = [*notes, renderer.render(verdict, lang, html=True)]
+    if known:
+        parts.append(known)
     if verdict.truncated:
         parts.append(_("The message is very long: I checked only its beginning."))
     return "\n\n".join(parts)
@@ -107,15 +112,25 @@ def compose(verdict: Verdict, lang: Lang, renderer: ReplyRenderer, notes: list[s
 
 async def send_verdict(message: Message, checked: Checked, lang: Lang, notes: Notes, *,
                        renderer: ReplyRenderer, i18n: I18n) -> None:
-    """The verdict, split to Telegram's limit, the buttons under its last part (only when the
-    check was stored: they point at it)."""
+    """The verdict and what is known of the text's identifiers, split to Telegram's limit, the
+    buttons under its last part: the check's (only when it was stored: they point at it) and
+    "report the fraudster" when something in it can be reported."""
     verdict, check_id = checked.verdict, checked.check_id
+    # Built per answer: a few attribute reads (babel caches its locale data).
+    known = ReputationReplies(renderer.knowledge, i18n).known(checked.findings, lang) if checked.findings else None
     with i18n.use_locale(lang):
-        parts = split_message(compose(verdict, lang, renderer, notes()))
+        parts = split_message(compose(verdict, lang, renderer, notes(), known))
         for n, part in enumerate(parts, 1):
-            last = n == len(parts)
-            markup = keyboards.check_actions(check_id, verdict.is_scam) if last and check_id is not None else None
+            markup = verdict_markup(checked) if n == len(parts) else None
             await message.answer(part, reply_markup=markup)
+
+
+def verdict_markup(checked: Checked) -> InlineKeyboardMarkup | None:
+    if checked.check_id is not None:
+        return keyboards.check_actions(checked.check_id, checked.verdict.is_scam, checked.report_offer)
+    if checked.report_offer is not None:  # the check was not stored; a report needs only the offer
+        return keyboards.report_offer(checked.report_offer)
+    return None
 
 
 async def check_and_answer(message: Message, text: str, medium: Medium, notes: Notes, *, verdicts: Verdicts,
@@ -147,10 +162,13 @@ def reply_markup(reply: Reply, renderer: ReplyRenderer) -> InlineKeyboardMarkup 
     return None
 
 
-async def send_reply(message: Message, reply: Reply, *, renderer: ReplyRenderer, i18n: I18n) -> None:
-    """A conversation's reply that is not a verdict: ready HTML and its keyboard, if any."""
+async def send_reply(message: Message, reply: Reply, *, renderer: ReplyRenderer, i18n: I18n,
+                     report_offer: int | None = None) -> None:
+    """A conversation's reply that is not a verdict: ready HTML and its keyboard, if any (a
+    lookup's: "report the fraudster", when ``report_offer`` is given)."""
     with i18n.use_locale(reply.lang):
-        await message.answer(reply.text or "", reply_markup=reply_markup(reply, renderer))
+        markup = keyboards.report_offer(report_offer) if report_offer is not None else reply_markup(reply, renderer)
+        await message.answer(reply.text or "", reply_markup=markup)
 
 
 async def ask_language(message: Message, i18n: I18n) -> None:

@@ -31,6 +31,9 @@ from bot.ocr import OcrService
 from bot.replies.verdict import ReplyRenderer
 from bot.services.alerts import AlertService
 from bot.services.conversation import Conversation
+from bot.services.reports import Reports
+from bot.services.reputation import Reputation
+from bot.services.review import ReviewService
 from bot.services.verdicts import Verdicts
 from bot.storage import Repositories, UserRecord
 from bot.storage.roles import Role
@@ -50,6 +53,12 @@ class HandlerData(MiddlewareData, I18nData, total=False):
     """A text the person wants checked → its verdict, kept as a stored check."""
     ocr: OcrService
     """The text in a picture (Tesseract worker processes)."""
+    reputation: Reputation
+    """What is known of the numbers, cards and links in a text: official, confirmed, reported."""
+    reports: Reports
+    """A person reports a fraudster's number, card or link: the offered candidates, the report."""
+    review: ReviewService
+    """The officers' review queue: the next item, a label of a text, a decision on an identifier, skip."""
     i18n: I18n
     """The translations (also set per update by `LanguageMiddleware`, with the user's locale)."""
     engine: DeliveryEngine

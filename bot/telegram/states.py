@@ -13,3 +13,9 @@ from aiogram.fsm.state import State, StatesGroup
 
 class StartOver(StatesGroup):
     fresh = State()  # /forget done: the next text starts over with the language question
+
+
+class ReportFlow(StatesGroup):
+    """/report: the next text is read for the fraudster's number, card, IBAN, link or account."""
+
+    waiting = State()
