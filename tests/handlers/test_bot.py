@@ -135,7 +135,7 @@ async def test_ordinary_text_gets_a_calm_answer(live, knowledge, lang, text):
     answer = await live.reply_to(USER_OF[lang], text)
     assert answer["text"].startswith(("🟢", "🟡"))
     assert knowledge.replies.calm_advice.get(lang)[0] in answer["text"]
-    assert buttons(answer)[-1]["text"] == {"kk": "Бұл алаяқтық", "ru": "Это мошенничество"}[lang]
+    assert buttons(answer)[-1]["text"] == {"kk": "Меніңше, бұл алаяқтық", "ru": "Мне кажется, это мошенничество"}[lang]
 
 
 @pytest.mark.parametrize(("lang", "note"), [
