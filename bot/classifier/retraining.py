@@ -48,11 +48,13 @@ class RetrainReport:
     scheme_accuracy: float
     from_cache: bool  # the model cache already held this very knowledge base
 
-    def line(self) -> str:
-        return (f"classifier retrained with {self.reviewed} reviewed examples ({self.examples} in all, "
-                f"{self.backend}, {self.fingerprint}) in {self.seconds:.1f} s, fit {self.fit_seconds:.1f} s"
-                f"{' from the model cache' if self.from_cache else ''}; OOF recall {self.recall:.3f}, "
-                f"FPR {self.fpr:.3f}, scheme {self.scheme_accuracy:.3f}")
+    def log(self, logger: logging.Logger) -> None:
+        """One line; the figures go as log arguments, which the logs' redaction keeps readable
+        (a number inside the message itself would be masked like a code)."""
+        logger.info("classifier retrained with %d reviewed examples (%d in all, %s, %s) in %.1f s, fit %.1f s%s; "
+                    "OOF recall %.3f, FPR %.3f, scheme %.3f", self.reviewed, self.examples, self.backend,
+                    self.fingerprint, self.seconds, self.fit_seconds, " from the model cache" if self.from_cache else "",
+                    self.recall, self.fpr, self.scheme_accuracy)
 
 
 class RetrainFailed(RuntimeError):

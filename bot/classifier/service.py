@@ -240,7 +240,7 @@ class ClassifierService:
                     if not waiter.done():
                         waiter.set_exception(error)
                 continue
-            log.info("%s", report.line())
+            report.log(log)
             for waiter in request.waiters:
                 if not waiter.done():
                     waiter.set_result(report)
