@@ -47,16 +47,15 @@ class NoticesRepo:
         """Notices to send now, oldest first: at most one per user (their oldest pending), only
         to users told nothing in the day before ``now`` and who have not blocked the bot.
 
-        A user who never chose a language is told in the language of the text they asked about
-        (Kazakh for a Kazakh text, written in Cyrillic or Latin; Russian otherwise, the bot's
-        default)."""
+        A user who never chose a language is told in the language of the text they asked about:
+        Kazakh for a Kazakh text, Russian (the bot's default) for any other (Russian, mixed)."""
         if limit < 1:
             return []
         # min() with bare columns: SQLite takes the other columns from the row holding the
         # minimum, i.e. each user's oldest pending notice.
         rows = await self.conn.execute_fetchall(
             "SELECT n.user_id, n.text_hash, n.label, n.asked_at, min(n.created_at) AS created, "
-            "coalesce(u.language, (SELECT CASE WHEN c.language IN ('kk', 'kk_latn') THEN 'kk' ELSE 'ru' END "
+            "coalesce(u.language, (SELECT CASE c.language WHEN 'kk' THEN 'kk' ELSE 'ru' END "
             "                      FROM checks AS c WHERE c.text_hash = n.text_hash AND c.user_id = n.user_id "
             "                      ORDER BY c.created_at DESC LIMIT 1), 'ru') AS language "
             "FROM notices AS n JOIN users AS u ON u.id = n.user_id "

@@ -93,7 +93,7 @@ class ReviewedExample:
 
     text: str  # redacted
     label: str  # a scheme id | not_fraud | fraud_warning
-    language: str  # the language the classifier saw: kk | ru | mixed | kk_latn
+    language: str  # the check's language as the classifier detected it: kk | ru | mixed | other
     decided_at: float
 
 

@@ -11,7 +11,7 @@ import pytest
 
 from bot.classifier.identifiers import find_identifiers, parse_phone
 from bot.storage import Database, UsersRepo
-from bot.storage.reports import DAY, ReportsRepo, UnknownReporter
+from bot.storage.reports import DAY, ExportRow, ReportsRepo, UnknownReporter
 
 TEXTS = {
     "kk": "Сәлем, Kaspi қауіпсіздік қызметі. Кодты мына нөмірге жіберіңіз: 8 701 123 45 67, сайт kaspi-bonus.kz",
@@ -172,3 +172,46 @@ async def test_a_lookup_is_one_query_over_the_covering_index_and_the_reviews_key
 async def test_a_threshold_that_could_never_be_met_is_refused():
     with pytest.raises(ValueError, match="min_reporters"):
         ReportsRepo(None, min_reporters=0)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("lang", ["kk", "ru"])
+async def test_the_export_gives_only_confirmed_identifiers_with_their_counts_and_first_and_last_seen(db, lang):
+    reports = ReportsRepo(db, min_reporters=2, min_account_age_days=0)
+    start = time.time()
+    phone, site = find_identifiers(TEXTS[lang])
+    [card] = find_identifiers("4400 4301 2345 6789")
+    for reporter in (1, 2, 3):
+        await reports.report(await user(db, reporter), [phone, site], "almaty_city")
+    await reports.report(await user(db, 4), [HONEST], None)  # reported, never reviewed: not exported
+    await reports.confirm(OFFICER, phone)
+    await reports.clear(OFFICER, site)  # cleared: not exported
+    await reports.confirm(OFFICER, card)  # confirmed though nobody reported it
+    [standing] = await reports.reputation([phone])
+
+    rows = await reports.export(since=start)
+
+    [(card_decided,)] = await db.conn.execute_fetchall("SELECT decided_at FROM identifier_reviews WHERE kind = 'card'")
+    assert rows == [
+        ExportRow("card", card.value, 0, card_decided, card_decided, "confirmed"),
+        ExportRow("phone", phone.value, 3, standing.first_reported, standing.reviewed_at, "confirmed"),
+    ]
+    assert await reports.export(since=time.time() + 1) == []
+
+
+async def test_the_export_since_a_date_leaves_out_what_was_last_seen_before_it(db):
+    reports = ReportsRepo(db)
+    old, active = PHONE, HONEST
+    for reporter in (1, 2):
+        await reports.report(await user(db, reporter), [old, active], None)
+    await reports.confirm(OFFICER, old)
+    await reports.confirm(OFFICER, active)
+    # Everything about both happened 60 days ago; then somebody reports `active` again today.
+    await db.conn.execute("UPDATE reports SET created_at = created_at - 60 * 86400")
+    await db.conn.execute("UPDATE identifier_reviews SET decided_at = decided_at - 60 * 86400")
+    await reports.report(await user(db, 3), [active], None)
+
+    [row] = await reports.export(since=time.time() - 30 * DAY)
+
+    assert (row.value, row.reporters) == (active.value, 3)
+    assert row.first_seen < time.time() - 59 * DAY and row.last_seen > time.time() - 60
+    assert [r.value for r in await reports.export(since=time.time() - 90 * DAY)] == sorted([active.value, old.value])  # by kind and value
