@@ -166,13 +166,14 @@ class NoticeSender:
         return await waiter
 
     async def run(self, bot: Bot) -> None:
-        """Rounds until cancelled. After a 429 the next round waits as Telegram asked; after a
-        round that failed (Telegram or storage), the pause doubles up to `MAX_BACKOFF`."""
+        """Rounds until cancelled: every `every` seconds, or at once when woken. After a 429 the
+        next round comes when Telegram's ``retry_after`` has passed; after rounds that failed
+        (Telegram or storage) the pause doubles, up to `MAX_BACKOFF`. Neither wait is cut short
+        by a wake."""
         failures = 0
         while True:
             self._wake.clear()
             waiters, self._waiters = self._waiters, []
-            wait = self.every
             try:
                 result = await self.send_due(bot)
             except asyncio.CancelledError:
@@ -190,12 +191,13 @@ class NoticeSender:
                     if not waiter.done():
                         waiter.set_result(result)
                 retry_after = result.retry_after
-            if failures or retry_after is not None:
-                await asyncio.sleep(max(wait, retry_after or 0.0, min(MAX_BACKOFF, self.every * 2 ** failures)
-                                        if failures else 0.0))
+            if retry_after is not None:  # the notices left wait exactly as long as Telegram asked
+                await asyncio.sleep(retry_after)
+            elif failures:
+                await asyncio.sleep(min(MAX_BACKOFF, self.every * 2 ** failures))
             else:
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), wait)
+                    await asyncio.wait_for(self._wake.wait(), self.every)
 
     def start(self, bot: Bot) -> asyncio.Task[None]:
         """`run` in the background, sending through ``bot``; `stop` ends it."""
