@@ -168,3 +168,33 @@ async def test_a_migration_that_fails_halfway_leaves_the_file_at_the_version_bef
         assert await db.schema_version() == len(MIGRATIONS)
     finally:
         await db.close()
+
+
+@pytest.mark.parametrize("lang", ["kk", "ru"])
+async def test_checks_stored_before_the_review_queue_existed_can_be_queued_labelled_and_noticed(tmp_path, lang):
+    """Migration 7 on a file release 6 filled: the old check is queued, labelled, and its asker
+    (who has never been told anything: noticed_at NULL) is due a notice."""
+    from bot.storage.notices import NoticesRepo
+    from bot.storage.reviews import ReviewsRepo
+
+    path = tmp_path / "v6.db"
+    at_version(path, 6)
+    conn = sqlite3.connect(path, isolation_level=None)
+    text = {"kk": "картаңыз бұғатталды, кодты айтыңыз", "ru": "ваша карта заблокирована, назовите код"}[lang]
+    conn.execute("INSERT INTO users (id, language, created_at, seen_at) VALUES (7, ?, 1.0, 2.0)", (lang,))
+    conn.execute("INSERT INTO checks (user_id, source, text_redacted, text_hash, risk, scheme, scam_probability, "
+                 "flags, language, backend, created_at) VALUES (7, 'text', ?, 'h6', 'low', NULL, 0.3, '', ?, "
+                 "'lexical', 3.0)", (text, lang))
+    conn.close()
+
+    db = await Database.open(path)
+    try:
+        reviews = ReviewsRepo(db)
+        await reviews.enqueue_check(1, "disputed")
+        item = await reviews.next_item()
+        assert (item.text_redacted, item.askers, item.asked_at) == (text, 1, 3.0)
+        assert (await reviews.label(1, item.id, "bank_security_call")).noticed == 1
+        [notice] = await NoticesRepo(db).due(10.0, limit=5)
+        assert (notice.user_id, notice.language, notice.text_hash, notice.asked_at) == (7, lang, "h6", 3.0)
+    finally:
+        await db.close()
