@@ -26,7 +26,8 @@ from aiogram import Bot, Dispatcher
 from aiogram.webhook.aiohttp_server import setup_application
 from aiohttp import web
 
-from bot.app.dispatcher import Deps, broadcasting, create_bot, create_dispatcher, heartbeat, open_deps, set_commands
+from bot.app.dispatcher import (Deps, broadcasting, create_bot, create_dispatcher, heartbeat, noticing, open_deps,
+                                set_commands)
 from bot.config import Settings
 from bot.telegram.inbox import HANDLER_GRACE, Inbox, Poller, SafeRequestHandler
 
@@ -150,7 +151,7 @@ async def serve_telegram(settings: Settings, dp: Dispatcher, deps: Deps, stop: a
     token = settings.telegram.token.get_secret_value()
     bot = create_bot(settings, token)
     try:
-        async with broadcasting(settings, deps, dp, bot, token):
+        async with broadcasting(settings, deps, dp, bot, token), noticing(deps, bot):
             await set_commands(bot, deps.i18n)
             if settings.telegram.webhook_url:
                 await _webhook(bot, dp, settings, stop)

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 from aiogram import Bot, Dispatcher
 
-from bot.app.dispatcher import Deps, broadcasting, create_bot, set_commands
+from bot.app.dispatcher import Deps, broadcasting, create_bot, noticing, set_commands
 from bot.app.runner import poll, until_stopped
 from bot.config import Settings
 
@@ -46,7 +46,7 @@ async def running_bot(settings: Settings, deps: Deps, dp: Dispatcher, api_url: s
     then the alert engine writes its sends in flight and stops."""
     bot = create_bot(settings, token, api_url=api_url)
     try:
-        async with broadcasting(settings, deps, dp, bot, token, api_url):
+        async with broadcasting(settings, deps, dp, bot, token, api_url), noticing(deps, bot):
             await set_commands(bot, deps.i18n)
             stop = asyncio.Event()
             polling = asyncio.create_task(poll(bot, dp, deps.inbox, stop), name="polling the emulator")

@@ -62,7 +62,8 @@ def sender(repos, knowledge) -> NoticeSender:
     return NoticeSender(repos.notices, create_i18n(), knowledge, pause=0)
 
 
-async def labelled(repos: Repositories, classifier, text: str, label: str, *users: int, asked_at: float = NOV_12) -> None:
+async def labelled(repos: Repositories, classifier, text: str, label: str, *users: int,
+                   asked_at: float = NOV_12) -> None:
     """Each user checked ``text`` at ``asked_at``; an officer labels it (which creates the notices)."""
     check_ids = [await repos.checks.add(user, text, "text", classifier.classify(text)) for user in users]
     await repos.checks.conn.execute(f"UPDATE checks SET created_at = ? WHERE id IN ({','.join('?' * len(check_ids))})",
