@@ -27,6 +27,8 @@ JOB_KK = "Қайырлы кеш, мен кадр іріктеу менеджер
 JOB_SCHEME = "easy_earnings_job"
 JOB_TITLE = {"kk": "Оңай табыс уәдесі, жалған жұмыс", "ru": "Обещание лёгкого заработка, фальшивая работа"}
 NEIGHBOUR_RU = "Здравствуйте! Собрание по ремонту детской площадки во дворе будет в субботу в 11 часов"
+BANK_WARNING_RU = "Уважаемые клиенты! Сотрудники банка никогда не просят код из SMS. Не сообщайте его никому"
+NEIGHBOUR_KK = "Сәлем! Біздің ауладағы балалар алаңын жөндеуге жиналыс сенбі күні сағат 11-де болады"
 
 OFFICERS_ONLY = {"kk": "Бұл пәрмен тек полиция қызметкерлеріне арналған.",
                  "ru": "Эта команда только для сотрудников полиции."}
@@ -60,19 +62,29 @@ def buttons(message: dict) -> list[dict]:
 
 
 async def ask(live: LiveBot, user_id: int, text: str) -> dict:
-    """The user sends a text to check; returns the bot's answer (the verdict), once stored."""
-    answer = await live.reply_to(user_id, text)
-    count = len(await live.rows("SELECT id FROM checks WHERE user_id = ?", user_id))
-    await live.emulator.wait_until(lambda: bool(buttons(live.emulator.bot_messages(user_id)[-1])))
-    assert count >= 1, "the check was not stored"
+    """The user sends a text to check; returns the bot's answer (the verdict) with its buttons
+    (a notice that arrived in between is passed over: `notices_to` reads those)."""
+    live.emulator.send_text(user_id, text)
+    answer = await live.emulator.next_message(user_id)
+    while is_notice(answer["text"]):
+        answer = await live.emulator.next_message(user_id)
+    assert buttons(answer), f"the verdict came without its buttons (not stored?): {answer['text']!r}"
     return answer
 
 
-async def dispute(live: LiveBot, user_id: int) -> int:
-    """The user says the verdict on their last check is wrong; returns the check's id."""
-    [(check_id,)] = await live.rows("SELECT max(id) FROM checks WHERE user_id = ?", user_id)
-    await live.deps.repos.reviews.enqueue_check(check_id, "disputed")
-    return check_id
+async def dispute(live: LiveBot, user_id: int, verdict: dict) -> str:
+    """The user presses the last button under the verdict, the one that disagrees with it ("I
+    think this is fraud" under a calm verdict, "this is not fraud" under a scam); returns its
+    label once the check is in the officers' queue."""
+    disagree = buttons(verdict)[-1]
+    live.emulator.press(user_id, verdict["message_id"], disagree["callback_data"])
+    await live.emulator.next_message(user_id)  # the thank-you
+    check_id = int(disagree["callback_data"].rsplit(":", 1)[1])
+    [(queued,)] = await live.rows("SELECT count(*) FROM review_items AS r JOIN checks AS c ON c.id = r.check_id "
+                                  "WHERE r.reason = 'disputed' AND c.text_hash = "
+                                  "(SELECT text_hash FROM checks WHERE id = ?)", check_id)
+    assert queued == 1, "the dispute did not reach the queue"
+    return disagree["text"]
 
 
 async def open_review(live: LiveBot, officer: int) -> dict:
@@ -87,17 +99,21 @@ async def press(live: LiveBot, officer: int, item: dict, data: str) -> dict:
     return await live.emulator.next_message(officer)
 
 
+def is_notice(text: str) -> bool:
+    return text.startswith("Ваше сообщение от ") or "күні тексеруге жіберген хабарламаңыз" in text
+
+
 def notices_to(live: LiveBot, user_id: int) -> list[str]:
     """The notices the user got ("your message of …: a police officer …")."""
-    return [m["text"] for m in live.emulator.bot_messages(user_id)
-            if m["text"].startswith("Ваше сообщение от ") or "күні тексеруге жіберген хабарламаңыз" in m["text"]]
+    return [m["text"] for m in live.emulator.bot_messages(user_id) if is_notice(m["text"])]
 
 
 @pytest.mark.parametrize("text", [JOB_KK, JOB_RU], ids=["kk-text", "ru-text"])
 async def test_a_disputed_text_is_labelled_and_everyone_who_asked_is_told_in_their_language(live, text):
     before = {user: await ask(live, user, text) for user in (KK_USER, RU_USER)}
     assert all(JOB_TITLE[USER_LANG[u]] not in before[u]["text"] for u in before)
-    await dispute(live, RU_USER)
+    assert await dispute(live, RU_USER, before[RU_USER]) == (
+        "Мне кажется, это мошенничество" if text == JOB_RU else "Это не мошенничество")  # calm, or the wrong scam
 
     item = await open_review(live, OFFICER_KK)
     assert "Тексеру: кезекте" in item["text"] and "пайдаланушы боттың жауабымен келіспейді" in item["text"]
@@ -134,22 +150,21 @@ async def test_a_disputed_text_is_labelled_and_everyone_who_asked_is_told_in_the
 
 
 async def test_not_fraud_and_a_warning_are_labels_too_and_the_person_is_told_so(live):
-    await ask(live, RU_USER, NEIGHBOUR_RU)
-    await dispute(live, RU_USER)
-    await ask(live, KK_USER, JOB_KK)
-    await dispute(live, KK_USER)
+    assert await dispute(live, KK_USER, await ask(live, KK_USER, NEIGHBOUR_KK)) == "Меніңше, бұл алаяқтық"
+    assert await dispute(live, RU_USER, await ask(live, RU_USER, BANK_WARNING_RU)) == "Мне кажется, это мошенничество"
     first = await open_review(live, OFFICER_RU)
-    assert "пользователь не согласен с ответом бота" in first["text"]
+    assert "пользователь не согласен с ответом бота" in first["text"] and redact(NEIGHBOUR_KK) in first["text"]
     first_id = ReviewCb.unpack(buttons(first)[0]["callback_data"]).item_id
     second = await press(live, OFFICER_RU, first, ReviewCb(item_id=first_id, action="label", label="not_fraud").pack())
+    assert "Отмечено: Не мошенничество." in live.emulator.bot_messages(OFFICER_RU)[-2]["text"]
     second_id = ReviewCb.unpack(buttons(second)[0]["callback_data"]).item_id
     last = await press(live, OFFICER_RU, second,
                        ReviewCb(item_id=second_id, action="label", label="fraud_warning").pack())
     assert last["text"] == EMPTY["ru"]
     await live.emulator.wait_until(lambda: bool(notices_to(live, RU_USER)) and bool(notices_to(live, KK_USER)))
-    assert notices_to(live, RU_USER)[0].endswith("сотрудник полиции проверил — это не мошенничество.")
-    [kk_notice] = notices_to(live, KK_USER)
-    assert "полиция қызметкері тексерді — бұл алаяқтықтың өзі емес, алаяқтық туралы ескерту" in kk_notice
+    [kk_notice], [ru_notice] = notices_to(live, KK_USER), notices_to(live, RU_USER)
+    assert kk_notice.endswith("күні тексеруге жіберген хабарламаңыз: полиция қызметкері тексерді — бұл алаяқтық емес.")
+    assert "сотрудник полиции проверил — это предупреждение о мошенничестве" in ru_notice
     labels = await live.rows("SELECT label FROM reviewed_examples ORDER BY decided_at")
     assert labels == [("not_fraud",), ("fraud_warning",)]
 
@@ -185,8 +200,7 @@ async def test_an_identifier_reported_by_seasoned_users_is_confirmed_or_cleared_
 
 
 async def test_an_item_another_officer_decided_is_out_of_date_and_the_next_one_comes(live):
-    await ask(live, RU_USER, JOB_RU)
-    await dispute(live, RU_USER)
+    await dispute(live, RU_USER, await ask(live, RU_USER, JOB_RU))
     seen_kk, seen_ru = await open_review(live, OFFICER_KK), await open_review(live, OFFICER_RU)
     item_id = ReviewCb.unpack(buttons(seen_kk)[0]["callback_data"]).item_id
     await press(live, OFFICER_KK, seen_kk, ReviewCb(item_id=item_id, action="label", label=JOB_SCHEME).pack())
@@ -201,10 +215,8 @@ async def test_an_item_another_officer_decided_is_out_of_date_and_the_next_one_c
 
 
 async def test_a_skipped_item_goes_to_the_back_of_the_queue(live):
-    await ask(live, RU_USER, JOB_RU)
-    await dispute(live, RU_USER)
-    await ask(live, KK_USER, JOB_KK)
-    await dispute(live, KK_USER)
+    await dispute(live, RU_USER, await ask(live, RU_USER, JOB_RU))
+    await dispute(live, KK_USER, await ask(live, KK_USER, JOB_KK))
     first = await open_review(live, OFFICER_KK)
     assert redact(JOB_RU) in first["text"]
     first_id = ReviewCb.unpack(buttons(first)[0]["callback_data"]).item_id
@@ -215,10 +227,8 @@ async def test_a_skipped_item_goes_to_the_back_of_the_queue(live):
 
 
 async def test_forget_takes_the_persons_pending_notice_and_their_queue_item(live):
-    await ask(live, KK_USER, JOB_KK)
-    await dispute(live, KK_USER)
-    await ask(live, RU_USER, JOB_RU)
-    await dispute(live, RU_USER)
+    await dispute(live, KK_USER, await ask(live, KK_USER, JOB_KK))
+    await dispute(live, RU_USER, await ask(live, RU_USER, JOB_RU))
     # Both were told something an hour ago: today's notices wait for tomorrow.
     await live.rows("UPDATE users SET noticed_at = ? WHERE id IN (?, ?)", time.time() - 3600, KK_USER, RU_USER)
     item = await open_review(live, OFFICER_RU)
@@ -244,10 +254,8 @@ async def test_forget_takes_the_persons_pending_notice_and_their_queue_item(live
 
 
 async def test_a_person_is_told_at_most_once_a_day(live):
-    await ask(live, OTHER_RU, JOB_RU)
-    await dispute(live, OTHER_RU)
-    await ask(live, OTHER_RU, NEIGHBOUR_RU)
-    await dispute(live, OTHER_RU)
+    await dispute(live, OTHER_RU, await ask(live, OTHER_RU, JOB_RU))
+    await dispute(live, OTHER_RU, await ask(live, OTHER_RU, NEIGHBOUR_RU))
     item = await open_review(live, OFFICER_RU)
     item_id = ReviewCb.unpack(buttons(item)[0]["callback_data"]).item_id
     second = await press(live, OFFICER_RU, item, ReviewCb(item_id=item_id, action="label", label=JOB_SCHEME).pack())
@@ -263,26 +271,26 @@ async def test_a_person_is_told_at_most_once_a_day(live):
 
 @pytest.mark.parametrize(("citizen", "lang"), [(KK_USER, "kk"), (RU_USER, "ru")])
 async def test_a_citizen_can_neither_reach_review_nor_forge_its_buttons(live, citizen, lang):
-    await ask(live, OTHER_RU, JOB_RU)
-    await dispute(live, OTHER_RU)
+    await dispute(live, OTHER_RU, await ask(live, OTHER_RU, JOB_RU))
     [(item_id,)] = await live.rows("SELECT id FROM review_items")
 
     assert (await live.reply_to(citizen, "/review"))["text"] == OFFICERS_ONLY[lang]
     mine = live.emulator.bot_messages(citizen)[-1]
     forged = (ReviewCb(item_id=item_id, action="label", label="not_fraud").pack(),
               ReviewCb(item_id=item_id, action="skip").pack())
+    answers = live.emulator.callback_answers
+    before = len(answers)
     for number, data in enumerate(forged, start=1):
         live.emulator.press(citizen, mine["message_id"], data, force=True)
-        await live.emulator.wait_until(lambda n=number: len(live.emulator.callback_answers) == n)
-    assert [a.get("text") for a in live.emulator.callback_answers] == [BUTTON_OFFICERS_ONLY[lang]] * 2
+        await live.emulator.wait_until(lambda n=number: len(answers) == before + n)
+    assert [a.get("text") for a in answers[before:]] == [BUTTON_OFFICERS_ONLY[lang]] * 2
     assert await live.rows("SELECT count(*) FROM reviewed_examples") == [(0,)]
     assert await live.rows("SELECT id, skipped_at FROM review_items") == [(item_id, None)]
     assert [a for (a,) in await live.rows("SELECT action FROM audit WHERE actor_id = ?", citizen)] == ["denied"] * 3
 
 
 async def test_a_revoked_officer_cannot_press_the_item_still_on_screen(live):
-    await ask(live, OTHER_RU, JOB_RU)
-    await dispute(live, OTHER_RU)
+    await dispute(live, OTHER_RU, await ask(live, OTHER_RU, JOB_RU))
     item = await open_review(live, OFFICER_KK)
     item_id = ReviewCb.unpack(buttons(item)[0]["callback_data"]).item_id
     await live.reply_to(SUPER, f"/revoke {OFFICER_KK}")
@@ -294,8 +302,7 @@ async def test_a_revoked_officer_cannot_press_the_item_still_on_screen(live):
 
 
 async def test_a_forged_label_from_an_officer_is_out_of_date_and_stores_nothing(live):
-    await ask(live, OTHER_RU, JOB_RU)
-    await dispute(live, OTHER_RU)
+    await dispute(live, OTHER_RU, await ask(live, OTHER_RU, JOB_RU))
     item = await open_review(live, OFFICER_RU)
     item_id = ReviewCb.unpack(buttons(item)[0]["callback_data"]).item_id
     live.emulator.press(OFFICER_RU, item["message_id"], ReviewCb(item_id=item_id, action="label",
