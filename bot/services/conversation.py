@@ -13,8 +13,10 @@ then answered by the path that fits:
 - a question: its FAQ answer, or the list of questions the bot can answer;
 - a follow-up: the last verdict's scheme, its own steps, and an answer to what was said;
 - a greeting, thanks or an emoji: a short friendly answer saying what the bot can do;
-- a number, card, IBAN, link or account sent alone: a lookup, not a check (there is no message
-  to judge): what is known of it (official, confirmed by an officer, reported by people);
+- a number, card, IBAN, account or official site sent alone: a lookup, not a check (there is
+  no message to judge): what is known of it (official, confirmed by an officer, reported by
+  people); any other link sent alone is checked, for the classifier judges the link itself
+  (a look-alike of a bank's site, a risky zone), and its answer says what is known of it too;
 - anything else: "I don't understand" and what the bot can do.
 
 No Telegram here: text in, a `Reply` out; the handler sends it, then lets the reply store what
@@ -132,6 +134,13 @@ def only_identifiers(norm: str) -> bool:
     )
 
 
+def _judged_link(finding: Finding) -> bool:
+    """A site that is not an official one: sent alone it is still checked, since the classifier
+    judges the link itself (a look-alike of a bank, a risky zone), which a count of reports
+    cannot; the check's answer carries what is known of it too."""
+    return finding.identifier.kind == "domain" and not finding.official
+
+
 def is_emoji(text: str) -> bool:
     """An emoji or pictograph anywhere in a text of symbols (👍, 🙏, ❤️, :) is punctuation)."""
     return any(unicodedata.category(ch) == "So" for ch in text)
@@ -208,12 +217,13 @@ class Conversation:
             reply_lang = lang or "ru"
             return Reply("empty", reply_lang, "other",
                          text=_esc(self.knowledge.replies.empty_input.get(reply_lang)))
-        if not forwarded and shown == "words" and len(text) <= LOOKUP_LIMIT:
-            looked_up = await self._lookup(text, lang)
-            if looked_up is not None:
-                return looked_up
+        bare = await self._bare(text) if not forwarded and shown == "words" and len(text) <= LOOKUP_LIMIT else None
+        if bare is not None and self.lookups is not None and not any(_judged_link(f) for f in bare):
+            reply_lang = lang or detect_language(normalize(text)).reply_lang
+            return Reply("lookup", reply_lang, "lookup", text=self.lookups.lookup(bare, reply_lang),
+                         findings=tuple(bare))
         memory = await self._recall(user_id)
-        if forwarded or len(text) > READ_LIMIT:
+        if forwarded or len(text) > READ_LIMIT or bare is not None:  # a bare link: the verdict judges it
             plan = Plan("check", "message")
         elif shown == "symbols":
             plan = Plan("social", "greeting", social="emoji") if is_emoji(text) else Plan("other", "other")
@@ -248,20 +258,12 @@ class Conversation:
                                         "conversation memory")
         return Reply("check", reply_lang, plan.intent, verdict=verdict, store=store)
 
-    async def _lookup(self, text: str, lang: Lang | None) -> Reply | None:
-        """The answer to a number, card, IBAN, link or account sent alone; None for any other
+    async def _bare(self, text: str) -> list[Finding] | None:
+        """What is known of a number, card, IBAN, link or account sent alone; None for any other
         text (or when this conversation has no reputation to look up)."""
-        if self.reputation is None or self.lookups is None:
+        if self.reputation is None or self.lookups is None or not only_identifiers(normalize(text).text):
             return None
-        norm = normalize(text).text
-        if not only_identifiers(norm):
-            return None
-        findings = await self.reputation.lookup(text)
-        if not findings:
-            return None
-        reply_lang = lang or detect_language(normalize(text)).reply_lang
-        return Reply("lookup", reply_lang, "lookup", text=self.lookups.lookup(findings, reply_lang),
-                     findings=tuple(findings))
+        return await self.reputation.lookup(text) or None
 
     async def _with_reputation(self, reply: Reply, text: str) -> Reply:
         """A reply that is not a verdict (the urgent steps, a follow-up, a FAQ answer...) to a

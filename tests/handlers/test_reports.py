@@ -38,7 +38,8 @@ CALM_WITH_NUMBER = {
 }
 REPORT_BUTTON = {"kk": "Алаяқ туралы хабарлау", "ru": "Сообщить о мошеннике"}
 SUBJECT = {"kk": "+7 701 ••• •• 67 нөмірі", "ru": "Номер +7 701 ••• •• 67"}
-CONFIRMED = {"kk": "Полиция қызметкері бұл алаяқтар екенін растады.", "ru": "Сотрудник полиции подтвердил, что это мошенники."}
+CONFIRMED = {"kk": "Полиция қызметкері бұл алаяқтар екенін растады.",
+             "ru": "Сотрудник полиции подтвердил, что это мошенники."}
 NOBODY = {"kk": "Бұл туралы маған әлі ешкім хабарлаған жоқ.", "ru": "Об этом мне пока никто не сообщал."}
 EXPIRED = {"kk": "Бұл түймелер ескірген.", "ru": "Эти кнопки устарели."}
 
@@ -105,7 +106,8 @@ async def test_a_report_from_under_a_risky_verdict_shows_in_the_next_lookup(live
     assert [b["text"] for b in buttons(candidates)] == [FRAUD.shown]
     thanks = await press(live, user, candidates, FRAUD.shown)
     assert thanks["text"].startswith({"kk": "Рақмет!", "ru": "Спасибо!"}[lang])
-    assert {"kk": "Енді бұл туралы 1 адам хабарлады.", "ru": "Теперь об этом сообщил 1 человек."}[lang] in thanks["text"]
+    now = {"kk": "Енді бұл туралы 1 адам хабарлады.", "ru": "Теперь об этом сообщил 1 человек."}[lang]
+    assert now in thanks["text"]
     region = {"kk": "almaty_city", "ru": "kostanay"}[lang]
     assert await live.rows("SELECT kind, value, user_id, region FROM reports") == [("phone", FRAUD.value, user, region)]
     lookup = await live.reply_to(CROWD[0], BARE)
@@ -244,3 +246,28 @@ async def test_an_expired_report_button_says_so_and_stores_nothing(live, lang):
     data = buttons(candidates)[0]["callback_data"]
     assert (await alert_after(live, user, candidates["message_id"], data)).startswith(EXPIRED[lang])
     assert await live.rows("SELECT count(*) FROM reports") == [(0,)]
+
+
+# --- disputes ---------------------------------------------------------------------------------
+
+@pytest.mark.parametrize(("lang", "text", "button"), [
+    ("kk", "Апа, мен үйге жеттім, кешке қоңырау шаламын", "Меніңше, бұл алаяқтық"),
+    ("ru", "Мама, я доехала до дома, вечером позвоню", "Мне кажется, это мошенничество"),
+    ("kk", SCAM_WITH_NUMBER["kk"], "Бұл алаяқтық емес"),
+    ("ru", SCAM_WITH_NUMBER["ru"], "Это не мошенничество"),
+])
+async def test_a_dispute_either_way_puts_the_check_in_the_officers_queue(live, lang, text, button):
+    user = USER_OF[lang]
+    verdict = await live.reply_to(user, text)
+    thanks = await press(live, user, verdict, button)
+    assert thanks["text"].startswith({"kk": "Рақмет! Полиция қызметкері бұл хабарламаны қарайды",
+                                      "ru": "Спасибо! Сотрудник полиции посмотрит это сообщение"}[lang])
+    [(check_id,)] = await live.rows("SELECT id FROM checks WHERE user_id = ?", user)
+    assert await live.rows("SELECT check_id, reason FROM review_items") == [(check_id, "disputed")]
+
+
+@pytest.mark.parametrize("lang", ["kk", "ru"])
+async def test_a_look_alike_link_sent_alone_gets_its_verdict_and_the_report_button(live, lang):
+    answer = await live.reply_to(USER_OF[lang], "kaspi-bonus.top")
+    assert answer["text"].startswith(("🔴", "🟠"))
+    assert REPORT_BUTTON[lang] in [b["text"] for b in buttons(answer)]

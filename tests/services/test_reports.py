@@ -99,7 +99,8 @@ async def test_a_report_is_stored_with_the_region_given_and_counts_the_people(re
     offer = reports.offer(1, [FRAUD])
     done = await reports.report_offered(1, offer, 0, "kostanay")
     assert (done.identifier, done.new, done.reporters, done.to_review) == (FRAUD, True, 1, False)
-    assert await rows(repos, "SELECT kind, value, user_id, region FROM reports") == [("phone", FRAUD.value, 1, "kostanay")]
+    stored = await rows(repos, "SELECT kind, value, user_id, region FROM reports")
+    assert stored == [("phone", FRAUD.value, 1, "kostanay")]
 
 
 async def test_the_same_person_reporting_twice_counts_once(reports, repos):

@@ -9,8 +9,16 @@ import time
 
 import pytest
 
+from bot.classifier.faq import FaqMatcher
 from bot.classifier.identifiers import parse_phone
+from bot.classifier.intents import IntentReader
+from bot.classifier.service import ClassifierService
+from bot.i18n import create_i18n
+from bot.replies.reputation import ReputationReplies
+from bot.replies.verdict import ReplyRenderer
+from bot.services.conversation import Conversation, only_identifiers
 from bot.services.reputation import Reputation
+from bot.storage.conversation import ConversationRepo
 from bot.storage import Database, UsersRepo
 from bot.storage.reports import DAY, ReportsRepo
 
@@ -150,3 +158,74 @@ async def test_when_storage_fails_the_official_findings_still_come_and_the_crowd
 async def test_a_text_without_identifiers_costs_no_lookup(reputation, db):
     await db.close()
     assert await reputation.lookup("Сәлем! Қалайсың? / Привет, как дела?") == []
+
+
+
+# --- in the conversation: a number sent alone is a lookup, not a check --------------------------
+
+@pytest.fixture(scope="module")
+def reader(knowledge) -> IntentReader:
+    return IntentReader(knowledge)
+
+
+@pytest.fixture
+async def conversation(knowledge, reader, classifier, reputation, db):
+    checker = ClassifierService.in_thread(classifier)
+    await checker.warm_up()
+    yield Conversation(knowledge, reader, checker, FaqMatcher(knowledge), ReplyRenderer(knowledge),
+                       ConversationRepo(db, ttl=1800), reputation=reputation,
+                       lookups=ReputationReplies(knowledge, create_i18n()))
+    checker.close()
+
+
+@pytest.mark.parametrize(("text", "alone"), [
+    ("8 701 123 45 67", True), ("+7 (701) 123-45-67?", True), ("4400 4302 1234 5679", True), ("@kaspi_helper", True),
+    ("KZ86 125K ZT50 0410 0100", True), ("kaspi-bonus.top", True), ("1414 — 8 701 123 45 67", True),
+    ("Проверьте номер 8 701 123 45 67", False), ("8 701 123 45 67 кім?", False), ("сәлем", False),
+])
+def test_a_text_is_only_identifiers_when_every_word_is_part_of_one(text, alone):
+    assert only_identifiers(text.lower()) is alone
+
+
+@pytest.mark.parametrize(("lang", "subject", "nobody"), [
+    ("kk", "+7 701 ••• •• 67 нөмірі", "Бұл туралы маған әлі ешкім хабарлаған жоқ."),
+    ("ru", "Номер +7 701 ••• •• 67", "Об этом мне пока никто не сообщал."),
+])
+async def test_a_number_sent_alone_is_looked_up_and_not_checked(conversation, db, lang, subject, nobody):
+    reply = await conversation.answer("8 701 123 45 67", user_id=None, lang=lang)
+    assert (reply.route, reply.verdict) == ("lookup", None)
+    assert subject in reply.text and nobody in reply.text
+    assert [f.identifier for f in reply.findings] == [FRAUD]
+
+
+@pytest.mark.parametrize("lang", ["kk", "ru"])
+async def test_a_reported_number_sent_alone_says_how_many_reported_it(conversation, db, reports, lang):
+    await reported_by(db, reports, 3)
+    reply = await conversation.answer("+7 701 123 45 67", user_id=None, lang=lang)
+    assert {"kk": "3 адам бұл алаяқтар деп хабарлады", "ru": "3 человека сообщили"}[lang] in reply.text
+
+
+@pytest.mark.parametrize("lang", ["kk", "ru"])
+async def test_a_look_alike_link_sent_alone_is_still_checked_for_the_link_itself(conversation, lang):
+    reply = await conversation.answer("kaspi-bonus.top", user_id=None, lang=lang)
+    assert reply.route == "check" and reply.verdict.is_scam
+    assert "link_lookalike" in {f.id for f in reply.verdict.red_flags}
+
+
+@pytest.mark.parametrize("lang", ["kk", "ru"])
+async def test_a_message_holding_a_number_is_checked_not_looked_up(conversation, lang):
+    reply = await conversation.answer(fraud_texts()[lang], user_id=None, lang=lang)
+    assert reply.route == "check"
+
+
+@pytest.mark.parametrize(("lang", "text"), [
+    ("kk", "Мен 8 701 123 45 67 нөміріне ақша аударып жібердім"),
+    ("ru", "Я уже перевела деньги на номер 8 701 123 45 67"),
+])
+async def test_the_urgent_steps_say_what_is_known_of_the_number_too(conversation, db, reports, lang, text):
+    await reported_by(db, reports, 1)
+    await reports.confirm(OFFICER, FRAUD)
+    reply = await conversation.answer(text, user_id=None, lang=lang)
+    assert reply.route == "paid"
+    assert {"kk": "Полиция қызметкері бұл алаяқтар екенін растады.",
+            "ru": "Сотрудник полиции подтвердил, что это мошенники."}[lang] in reply.text
