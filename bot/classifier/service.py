@@ -34,9 +34,8 @@ from collections.abc import Awaitable, Callable, Sequence
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from functools import partial
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from bot.classifier import Classifier, Verdict
 from bot.classifier.retraining import (
     Example,
     RetrainFailed,
@@ -49,6 +48,13 @@ from bot.classifier.retraining import (
 from bot.classifier.settings import ClassifierSettings
 from bot.workers.pool import WorkerPool
 
+if TYPE_CHECKING:
+    # Imported where used: a worker process imports this module to find its initializer, and
+    # the model's libraries (numpy, scikit-learn: a second of CPU) should load in the
+    # initializer, on the low-priority thread of a worker a retrain starts.
+    from bot.classifier.classifier import Classifier
+    from bot.classifier.verdict import Verdict
+
 log = logging.getLogger(__name__)
 
 MAX_BATCH = 32
@@ -57,7 +63,7 @@ SHORT_TEXT = 1000  # texts this short always join the next batch
 CLOSE_TIMEOUT = 3.0  # seconds a worker process gets to exit when the bot stops
 LOG_FORMAT = "%(levelname)s %(name)s [classifier]: %(message)s"
 RETRAIN_TIMEOUT = 1800.0  # seconds a retrain may take, niced on a busy machine, before it counts as failed
-Outcome = Verdict | Exception
+Outcome = "Verdict | Exception"
 Pending = tuple[str, "asyncio.Future[Verdict]"]
 Classify = Callable[[Sequence[str]], list[Outcome]]
 T = TypeVar("T")
@@ -92,6 +98,7 @@ def _build_in_worker(settings: ClassifierSettings, log_level: str, examples: Seq
     crosses into it). ``quietly``: a worker started by a retrain loads (or, with no model
     cache, fits) its classifier on a low-priority thread, beside the worker answering now."""
     global _worker_classifier  # noqa: PLW0603 - the documented per-process worker state
+    from bot.classifier.classifier import Classifier
     from bot.knowledge import load_knowledge
 
     logging.basicConfig(level=log_level, format=LOG_FORMAT)
