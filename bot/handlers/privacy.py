@@ -14,6 +14,7 @@ from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message, ReplyKeyboardRemove
 from aiogram.utils.i18n import gettext as _
 
+from bot.services.reports import Reports
 from bot.storage import Repositories
 from bot.telegram import keyboards
 from bot.telegram.callbacks import ForgetCb
@@ -29,13 +30,14 @@ async def forget_command(message: Message) -> None:
 
 
 async def forget_confirmed(query: CallbackQuery, callback_data: ForgetCb, repos: Repositories,
-                           state: FSMContext) -> None:
+                           state: FSMContext, reports: Reports) -> None:
     await query.answer()
     if not callback_data.confirm:
         if query.message:
             await query.message.edit_text(_("OK, nothing was deleted."))
         return
     await repos.users.forget(query.from_user.id)
+    reports.forget(query.from_user.id)  # the numbers and links offered from their texts, in memory
     await state.clear()
     await state.set_state(StartOver.fresh)
     if query.message:

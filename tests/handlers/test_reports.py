@@ -211,6 +211,8 @@ async def test_a_number_sent_alone_is_looked_up_not_checked(live, lang):
 async def test_forget_takes_the_person_out_of_their_reports_and_the_count_stays(live, lang):
     user = USER_OF[lang]
     await report_by_hand(live, user)
+    verdict = await live.reply_to(user, SCAM_WITH_NUMBER[lang])
+    candidates = await press(live, user, verdict, REPORT_BUTTON[lang])  # offered, not yet tapped
     question = await live.reply_to(user, "/forget")
     yes = next(b for b in buttons(question) if b["text"] == {"kk": "Иә, өшіру", "ru": "Да, удалить"}[lang])
     live.emulator.press(user, question["message_id"], yes["callback_data"])
@@ -218,6 +220,8 @@ async def test_forget_takes_the_person_out_of_their_reports_and_the_count_stays(
         {"kk": "Дайын", "ru": "Готово"}[lang]))
     assert await live.rows("SELECT user_id, region FROM reports") == [(None, None)]
     assert reported_by(1, "ru") in (await live.reply_to(CROWD[0], BARE))["text"]
+    data = buttons(candidates)[0]["callback_data"]  # nothing offered from their texts is left either
+    assert (await alert_after(live, user, candidates["message_id"], data)).startswith(EXPIRED[lang])
 
 
 # --- buttons that must not work -------------------------------------------------------------
