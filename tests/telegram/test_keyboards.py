@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 
 from bot.telegram import keyboards
-from bot.telegram.callbacks import RegionCb
+from bot.telegram.callbacks import RegionCb, ReviewCb
 from bot.i18n import create_i18n
 
 HALF_WIDTH_CHARS = 20
@@ -73,3 +73,16 @@ def test_alert_region_toggles_fit_a_phone_with_their_tick_in_kazakh_and_russian(
                 if len(b.text) > (HALF_WIDTH_CHARS if len(row) > 1 else FULL_WIDTH_CHARS)]
     assert too_long == []
     assert sum(b.text.startswith("✅ ") for row in rows for b in row) == len(knowledge.regions)
+
+
+@pytest.mark.parametrize("lang", ["kk", "ru"])
+def test_the_review_labels_fit_a_phone_and_offer_every_scheme_then_not_fraud_a_warning_and_skip(knowledge, i18n,
+                                                                                                  lang):
+    with i18n.context(), i18n.use_locale(lang):
+        rows = keyboards.review_text_item(2**63 - 1, knowledge, lang).inline_keyboard
+    too_long = [b.text for row in rows for b in row
+                if len(b.text) > (HALF_WIDTH_CHARS if len(row) > 1 else FULL_WIDTH_CHARS)]
+    assert too_long == [] and all(len(row) <= 2 for row in rows)
+    packed = [ReviewCb.unpack(b.callback_data) for row in rows for b in row]
+    assert [(cb.action, cb.label) for cb in packed] == [
+        *(("label", s) for s in knowledge.schemes), ("label", "not_fraud"), ("label", "fraud_warning"), ("skip", "-")]
