@@ -24,6 +24,8 @@ SEASONED = (7101, 7102, 7103)
 # officer knows the wave and labels them "easy earnings, a fake job".
 JOB_RU = "Добрый вечер, я менеджер по подбору персонала, у нас есть вакансия с гибким графиком, интересно?"
 JOB_KK = "Қайырлы кеш, мен кадр іріктеу менеджерімін, бізде икемді кестемен бос орын бар, қызық па?"
+SIMILAR = {JOB_RU: "Добрый день, я менеджер по подбору персонала, есть вакансия с гибким графиком, вам интересно?",
+           JOB_KK: "Сәлеметсіз бе, мен кадр іріктеу менеджерімін, икемді кестемен бос орын бар, қызықтырады ма?"}
 JOB_SCHEME = "easy_earnings_job"
 JOB_TITLE = {"kk": "Оңай табыс уәдесі, жалған жұмыс", "ru": "Обещание лёгкого заработка, фальшивая работа"}
 NEIGHBOUR_RU = "Здравствуйте! Собрание по ремонту детской площадки во дворе будет в субботу в 11 часов"
@@ -142,8 +144,9 @@ async def test_a_disputed_text_is_labelled_and_everyone_who_asked_is_told_in_the
     await live.deps.learning.wait_idle()  # the retrain the label scheduled, swapped in
     assert live.deps.learning.last is not None and live.deps.learning.last.reviewed == 1
     assert (await live.deps.checker.check(text)).scheme == JOB_SCHEME  # the classifier itself learnt it
-    after = await ask(live, OTHER_RU, text)
-    assert JOB_TITLE["ru"] in after["text"]
+    similar = await ask(live, OTHER_RU, SIMILAR[text])  # not the same text: no exact match, the retrain answers
+    assert JOB_TITLE["ru"] in similar["text"]
+    assert await live.rows("SELECT count(*) FROM reviewed_examples") == [(1,)]
     assert await live.rows("SELECT label, officer_id FROM reviewed_examples") == [(JOB_SCHEME, OFFICER_KK)]
     assert await live.rows("SELECT count(*) FROM notices WHERE sent_at IS NOT NULL") == [(2,)]
     assert ("label",) in await live.rows("SELECT action FROM audit WHERE actor_id = ?", OFFICER_KK)
