@@ -70,6 +70,8 @@ class Step(Localized):
 class Scheme(Strict):
     id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
     title: Localized
+    # A name for a button half a phone's width wide (the officers' /review labels, two to a row).
+    short_title: Localized | None = None
     summary: Localized
     how_it_works: Localized
     red_flags: list[Localized] = Field(min_length=3, max_length=6)
@@ -84,6 +86,11 @@ class Scheme(Strict):
             if count < 12:
                 raise ValueError(f"needs at least 12 '{lang}' examples, has {count}")
         return self
+
+    @field_validator("short_title")
+    @classmethod
+    def _short_enough(cls, value: Localized | None) -> Localized | None:
+        return None if value is None else _plain(value, SHORT_TITLE_LIMIT)
 
 
 class ReviewedText(Example):
@@ -358,6 +365,7 @@ class RepliesFile(Strict):
 # --- help.yaml: what to do after paying a fraudster, and the FAQ ---------------------------
 
 BUTTON_LIMIT = 32
+SHORT_TITLE_LIMIT = 20  # a half-width inline button on a 412-px phone shows about 20 characters
 ANSWER_LIMIT = 900
 # Help texts go to Telegram as plain text: markup would show as stray characters.
 _MARKUP = (

@@ -83,6 +83,7 @@ def test_the_review_labels_fit_a_phone_and_offer_every_scheme_then_not_fraud_a_w
     too_long = [b.text for row in rows for b in row
                 if len(b.text) > (HALF_WIDTH_CHARS if len(row) > 1 else FULL_WIDTH_CHARS)]
     assert too_long == [] and all(len(row) <= 2 for row in rows)
+    assert len(rows) == (len(knowledge.schemes) + 1) // 2 + 3  # every scheme's short title shares a row
     packed = [ReviewCb.unpack(b.callback_data) for row in rows for b in row]
     assert [(cb.action, cb.label) for cb in packed] == [
         *(("label", s) for s in knowledge.schemes), ("label", "not_fraud"), ("label", "fraud_warning"), ("skip", "-")]

@@ -7,22 +7,25 @@ import re
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
 
-from bot.knowledge import FRAUD_WARNING, KnowledgeBase, Lang
+from bot.knowledge import FRAUD_WARNING, KnowledgeBase, Lang, Scheme
 from bot.knowledge.schema import NOT_FRAUD_LABEL
 from bot.telegram.callbacks import ReviewCb
 from bot.telegram.keyboards.layout import phone_rows
 
 
-def short_title(title: str) -> str:
-    """A scheme's title up to its first colon or comma ("Фальшивая посылка: Казпочта, курьер,
-    таможня" → "Фальшивая посылка"): what an officer needs to tell the buttons apart."""
+def short_title(scheme: Scheme, lang: Lang) -> str:
+    """The scheme's button name: its `short_title` (at most 20 characters, two buttons to a
+    phone's row), else its title up to the first colon or comma ("Фальшивая посылка: Казпочта,
+    курьер, таможня" → "Фальшивая посылка"), which may need a row of its own."""
+    if scheme.short_title is not None:
+        return scheme.short_title.get(lang)
+    title = scheme.title.get(lang)
     return re.split(r"[:,]", title, maxsplit=1)[0].strip() or title
 
 
 def review_text_item(item_id: int, knowledge: KnowledgeBase, lang: Lang) -> InlineKeyboardMarkup:
-    """Each scheme (short titles, two to a row where they fit a phone), then not fraud, a
-    warning about fraud, and skip."""
-    schemes = [InlineKeyboardButton(text=short_title(scheme.title.get(lang)),
+    """Each scheme (short titles, two to a row), then not fraud, a warning about fraud, and skip."""
+    schemes = [InlineKeyboardButton(text=short_title(scheme, lang),
                                     callback_data=ReviewCb(item_id=item_id, action="label", label=scheme.id).pack())
                for scheme in knowledge.schemes.values()]
     rows = phone_rows(schemes)
