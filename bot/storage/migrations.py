@@ -164,7 +164,7 @@ MIGRATIONS: tuple[str, ...] = (
     # A queue item is a text to label (one of the checks holding it: one item per text, whoever
     # asked) or an identifier past the crowd's threshold. A label is kept per text (its hash) as a
     # reviewed example: redacted, linked to nobody, the knowledge base grows by it. A notice tells
-    # each user who checked a labelled text; `users.noticed_at` keeps it to one a day.
+    # each user who checked a labelled text, one a day (`notices.due_at`, `users.noticed_at`).
     # Every officer decision (a label, a skip) is written to the audit trail by a trigger, in the
     # statement that makes it, as migration 6 does: no transaction has to span an await on the
     # shared connection, and neither the decision nor its audit row can be kept without the other.
@@ -220,13 +220,23 @@ MIGRATIONS: tuple[str, ...] = (
         asked_at   REAL NOT NULL,                   -- when the user checked the text (their latest check of it)
         label      TEXT NOT NULL,
         created_at REAL NOT NULL,
+        due_at     REAL NOT NULL,                   -- when it may be sent: at once, or a day after the user's last notice
         sent_at    REAL,                            -- NULL: pending
         PRIMARY KEY (user_id, text_hash)
     ) WITHOUT ROWID;
-    -- What the notice sender polls every few seconds: only the pending notices, per user, oldest first.
-    CREATE INDEX notices_pending ON notices(user_id, created_at) WHERE sent_at IS NULL;
+    -- What the notice sender polls every few seconds: the pending notices already due, oldest
+    -- first, read off the index up to the batch's size however many wait for their day.
+    CREATE INDEX notices_due ON notices(due_at, created_at) WHERE sent_at IS NULL;
+    -- A notice sent starts the user's day: their other pending notices wait until it is over.
     CREATE TRIGGER notices_sent AFTER UPDATE OF sent_at ON notices WHEN NEW.sent_at IS NOT NULL BEGIN
         UPDATE users SET noticed_at = max(coalesce(noticed_at, 0), NEW.sent_at) WHERE id = NEW.user_id;
+        UPDATE notices SET due_at = max(due_at, NEW.sent_at + 86400) WHERE user_id = NEW.user_id AND sent_at IS NULL;
+    END;
+    -- A user who blocked the bot (a 403 to a broadcast or a notice) is told nothing: their pending
+    -- notices go, and a label while they block it creates none for them.
+    CREATE TRIGGER users_blocked_drop_notices AFTER UPDATE OF blocked_at ON users
+    WHEN NEW.blocked_at IS NOT NULL BEGIN
+        DELETE FROM notices WHERE user_id = NEW.id AND sent_at IS NULL;
     END;
     -- A label (first or changed): audited, the text leaves the queue, and every user who checked
     -- it gets a pending notice (again, when the label changed since the one they were told).
@@ -234,22 +244,26 @@ MIGRATIONS: tuple[str, ...] = (
         INSERT INTO audit (actor_id, action, detail, created_at)
         VALUES (NEW.officer_id, 'label', NEW.label || ':' || substr(NEW.text_hash, 1, 12), NEW.decided_at);
         DELETE FROM review_items WHERE check_id IN (SELECT id FROM checks WHERE text_hash = NEW.text_hash);
-        INSERT INTO notices (user_id, text_hash, asked_at, label, created_at)
-        SELECT user_id, text_hash, max(created_at), NEW.label, NEW.decided_at
-        FROM checks WHERE text_hash = NEW.text_hash GROUP BY user_id
+        INSERT INTO notices (user_id, text_hash, asked_at, label, created_at, due_at)
+        SELECT c.user_id, c.text_hash, max(c.created_at), NEW.label, NEW.decided_at,
+               max(NEW.decided_at, coalesce(u.noticed_at + 86400, 0))
+        FROM checks AS c JOIN users AS u ON u.id = c.user_id
+        WHERE c.text_hash = NEW.text_hash AND u.blocked_at IS NULL GROUP BY c.user_id
         ON CONFLICT (user_id, text_hash) DO UPDATE SET label = excluded.label, asked_at = excluded.asked_at,
-            created_at = excluded.created_at, sent_at = NULL
+            created_at = excluded.created_at, due_at = excluded.due_at, sent_at = NULL
         WHERE notices.label != excluded.label;
     END;
     CREATE TRIGGER reviewed_examples_label_update AFTER UPDATE ON reviewed_examples BEGIN
         INSERT INTO audit (actor_id, action, detail, created_at)
         VALUES (NEW.officer_id, 'label', NEW.label || ':' || substr(NEW.text_hash, 1, 12), NEW.decided_at);
         DELETE FROM review_items WHERE check_id IN (SELECT id FROM checks WHERE text_hash = NEW.text_hash);
-        INSERT INTO notices (user_id, text_hash, asked_at, label, created_at)
-        SELECT user_id, text_hash, max(created_at), NEW.label, NEW.decided_at
-        FROM checks WHERE text_hash = NEW.text_hash GROUP BY user_id
+        INSERT INTO notices (user_id, text_hash, asked_at, label, created_at, due_at)
+        SELECT c.user_id, c.text_hash, max(c.created_at), NEW.label, NEW.decided_at,
+               max(NEW.decided_at, coalesce(u.noticed_at + 86400, 0))
+        FROM checks AS c JOIN users AS u ON u.id = c.user_id
+        WHERE c.text_hash = NEW.text_hash AND u.blocked_at IS NULL GROUP BY c.user_id
         ON CONFLICT (user_id, text_hash) DO UPDATE SET label = excluded.label, asked_at = excluded.asked_at,
-            created_at = excluded.created_at, sent_at = NULL
+            created_at = excluded.created_at, due_at = excluded.due_at, sent_at = NULL
         WHERE notices.label != excluded.label;
     END;
     """,

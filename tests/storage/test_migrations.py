@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import sqlite3
+import time
 from pathlib import Path
 
 import pytest
@@ -194,7 +195,7 @@ async def test_checks_stored_before_the_review_queue_existed_can_be_queued_label
         item = await reviews.next_item()
         assert (item.text_redacted, item.askers, item.asked_at) == (text, 1, 3.0)
         assert (await reviews.label(1, item.id, "bank_security_call")).noticed == 1
-        [notice] = await NoticesRepo(db).due(10.0, limit=5)
+        [notice] = await NoticesRepo(db).due(time.time(), limit=5)
         assert (notice.user_id, notice.language, notice.text_hash, notice.asked_at) == (7, lang, "h6", 3.0)
     finally:
         await db.close()
