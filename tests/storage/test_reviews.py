@@ -394,3 +394,15 @@ async def test_the_crowd_rule_of_the_queue_is_the_one_it_was_given(db):
     item = await reviews.next_item()
     assert (item.standing.seasoned_reporters, item.standing.past_threshold) == (1, True)
     assert ReviewsRepo(db).reports.min_reporters == 3  # the default rule when none is given
+
+
+async def test_the_repositories_share_one_crowd_rule_between_the_answers_and_the_queue(db):
+    from bot.storage import Repositories
+
+    repos = Repositories.of(db, superadmins=frozenset(), conversation_ttl=60.0)
+    assert repos.reviews.reports is repos.reports
+    assert (repos.reports.min_reporters, repos.reports.min_account_age) == (3, 7 * DAY)  # ReportsRepo's defaults
+    await repos.reviews.enqueue_check(await asked(db, 1, TEXTS["kk"], lang="kk"), "disputed")
+    item = await repos.reviews.next_item()
+    await repos.reviews.label(OFFICER, item.id, "prize_lottery")
+    assert [n.user_id for n in await repos.notices.due(time.time(), limit=5)] == [1]
