@@ -24,7 +24,6 @@ file), the verdict goes out without what needed it, after one log line.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 from dataclasses import dataclass
 
@@ -32,12 +31,11 @@ from bot.classifier import Verdict
 from bot.classifier.service import ClassifierService
 from bot.classifier.verdict import REVIEWED_BY_OFFICER, reviewed_verdict
 from bot.knowledge import KnowledgeBase
-from bot.privacy.redaction import redact
 from bot.services.conversation import Conversation
 from bot.services.reports import Reports
 from bot.services.reputation import Finding
 from bot.storage import Repositories
-from bot.storage.checks import Medium
+from bot.storage.checks import Medium, text_hash
 from bot.storage.database import best_effort
 
 log = logging.getLogger(__name__)
@@ -64,12 +62,6 @@ def low_confidence(verdict: Verdict) -> bool:
 def offers_report(verdict: Verdict) -> bool:
     """Under a risky verdict only: a genuine warning about fraud names no fraudster."""
     return verdict.is_scam and verdict.kind != "fraud_warning"
-
-
-def text_hash(text: str) -> str:
-    """The key of an officer's label: sha256 of the redacted text, as `ChecksRepo.add` stores it
-    in `checks.text_hash` (the same text redacted the same way gives the same key)."""
-    return hashlib.sha256(redact(text).encode()).hexdigest()
 
 
 class Verdicts:

@@ -33,6 +33,18 @@ class StoredCheck:
     why: tuple[str, ...]  # why the verdict was hedged
 
 
+def text_hash(text: str) -> str:
+    """The key of a text in `checks.text_hash` and of an officer's label in
+    `reviewed_examples`: the sha256 of the redacted text, so one scam wave with different
+    numbers in it is one key, and the same text checked again finds its label. One function
+    for both: a hash computed two ways would silently stop the exact-match answers."""
+    return _digest(redact(text))
+
+
+def _digest(redacted: str) -> str:
+    return hashlib.sha256(redacted.encode()).hexdigest()
+
+
 class ChecksRepo:
     def __init__(self, db: Database) -> None:
         self.db = db
@@ -52,7 +64,7 @@ class ChecksRepo:
                 user_id,
                 medium,
                 safe,
-                hashlib.sha256(safe.encode()).hexdigest(),
+                _digest(safe),  # = text_hash(text), with the text redacted once
                 verdict.risk,
                 verdict.scheme,
                 round(verdict.scam_probability, 4),
