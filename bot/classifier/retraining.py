@@ -51,9 +51,9 @@ class RetrainReport:
     def log(self, logger: logging.Logger) -> None:
         """One line; the figures go as log arguments, which the logs' redaction keeps readable
         (a number inside the message itself would be masked like a code)."""
-        logger.info("classifier retrained with %d reviewed examples (%d in all, %s, %s) in %.1f s, fit %.1f s%s; "
+        logger.info("classifier retrained with %d reviewed examples (%d in all, %s) in %.1f s, fit %.1f s%s; "
                     "OOF recall %.3f, FPR %.3f, scheme %.3f", self.reviewed, self.examples, self.backend,
-                    self.fingerprint, self.seconds, self.fit_seconds, " from the model cache" if self.from_cache else "",
+                    self.seconds, self.fit_seconds, " from the model cache" if self.from_cache else "",
                     self.recall, self.fpr, self.scheme_accuracy)
 
 
