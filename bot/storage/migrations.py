@@ -3,6 +3,24 @@ reached is kept in SQLite's `user_version`. Never edit a released migration: add
 
 from __future__ import annotations
 
+# Migration 7's trigger on a label, once for a first label (INSERT) and once for a changed one
+# (UPDATE): SQLite has no trigger on both events, and one text keeps the two from drifting.
+_LABEL_TRIGGER = """\
+    CREATE TRIGGER reviewed_examples_label_{event} AFTER {EVENT} ON reviewed_examples BEGIN
+        INSERT INTO audit (actor_id, action, detail, created_at)
+        VALUES (NEW.officer_id, 'label', NEW.label || ':' || substr(NEW.text_hash, 1, 12), NEW.decided_at);
+        DELETE FROM review_items WHERE check_id IN (SELECT id FROM checks WHERE text_hash = NEW.text_hash);
+        INSERT INTO notices (user_id, text_hash, asked_at, label, created_at, due_at)
+        SELECT c.user_id, c.text_hash, max(c.created_at), NEW.label, NEW.decided_at,
+               max(NEW.decided_at, coalesce(u.noticed_at + 86400, 0))
+        FROM checks AS c JOIN users AS u ON u.id = c.user_id
+        WHERE c.text_hash = NEW.text_hash AND u.blocked_at IS NULL GROUP BY c.user_id
+        ON CONFLICT (user_id, text_hash) DO UPDATE SET label = excluded.label, asked_at = excluded.asked_at,
+            created_at = excluded.created_at, due_at = excluded.due_at, sent_at = NULL
+        WHERE notices.label != excluded.label;
+    END;
+"""
+
 MIGRATIONS: tuple[str, ...] = (
     # 1: users, checks and feedback.
     """
@@ -240,31 +258,8 @@ MIGRATIONS: tuple[str, ...] = (
     END;
     -- A label (first or changed): audited, the text leaves the queue, and every user who checked
     -- it gets a pending notice (again, when the label changed since the one they were told).
-    CREATE TRIGGER reviewed_examples_label_insert AFTER INSERT ON reviewed_examples BEGIN
-        INSERT INTO audit (actor_id, action, detail, created_at)
-        VALUES (NEW.officer_id, 'label', NEW.label || ':' || substr(NEW.text_hash, 1, 12), NEW.decided_at);
-        DELETE FROM review_items WHERE check_id IN (SELECT id FROM checks WHERE text_hash = NEW.text_hash);
-        INSERT INTO notices (user_id, text_hash, asked_at, label, created_at, due_at)
-        SELECT c.user_id, c.text_hash, max(c.created_at), NEW.label, NEW.decided_at,
-               max(NEW.decided_at, coalesce(u.noticed_at + 86400, 0))
-        FROM checks AS c JOIN users AS u ON u.id = c.user_id
-        WHERE c.text_hash = NEW.text_hash AND u.blocked_at IS NULL GROUP BY c.user_id
-        ON CONFLICT (user_id, text_hash) DO UPDATE SET label = excluded.label, asked_at = excluded.asked_at,
-            created_at = excluded.created_at, due_at = excluded.due_at, sent_at = NULL
-        WHERE notices.label != excluded.label;
-    END;
-    CREATE TRIGGER reviewed_examples_label_update AFTER UPDATE ON reviewed_examples BEGIN
-        INSERT INTO audit (actor_id, action, detail, created_at)
-        VALUES (NEW.officer_id, 'label', NEW.label || ':' || substr(NEW.text_hash, 1, 12), NEW.decided_at);
-        DELETE FROM review_items WHERE check_id IN (SELECT id FROM checks WHERE text_hash = NEW.text_hash);
-        INSERT INTO notices (user_id, text_hash, asked_at, label, created_at, due_at)
-        SELECT c.user_id, c.text_hash, max(c.created_at), NEW.label, NEW.decided_at,
-               max(NEW.decided_at, coalesce(u.noticed_at + 86400, 0))
-        FROM checks AS c JOIN users AS u ON u.id = c.user_id
-        WHERE c.text_hash = NEW.text_hash AND u.blocked_at IS NULL GROUP BY c.user_id
-        ON CONFLICT (user_id, text_hash) DO UPDATE SET label = excluded.label, asked_at = excluded.asked_at,
-            created_at = excluded.created_at, due_at = excluded.due_at, sent_at = NULL
-        WHERE notices.label != excluded.label;
-    END;
-    """,
+"""
+    + _LABEL_TRIGGER.format(event="insert", EVENT="INSERT")
+    + _LABEL_TRIGGER.format(event="update", EVENT="UPDATE")
+    + "    ",
 )

@@ -16,28 +16,15 @@ from aiogram.enums import ParseMode
 from bot.devtools.devserver.emulator import BotAPIEmulator
 from bot.i18n import create_i18n
 from bot.services.notices import KZ_TIME, NoticeSender, notice_text
-from bot.storage import Database, Repositories
+from bot.storage import Repositories
+from tests.services.conftest import KK_USER, RU_USER
 from bot.storage.notices import DAY
 
-KK_USER, RU_USER = 7001, 7002
 OFFICER = 9002
 NOV_12 = dt.datetime(2026, 11, 12, 10, 30, tzinfo=KZ_TIME).timestamp()
 JOB_KK = "Қайырлы кеш, мен кадр іріктеу менеджерімін, бізде икемді кестемен бос орын бар, қызық па?"
 JOB_RU = "Добрый вечер, я менеджер по подбору персонала, у нас есть вакансия с гибким графиком, интересно?"
 MEETING_RU = "Здравствуйте! Собрание по ремонту детской площадки во дворе будет в субботу в 11 часов"
-
-
-@pytest.fixture
-async def repos(tmp_path) -> AsyncIterator[Repositories]:
-    db = await Database.open(tmp_path / "saqbol.db")
-    try:
-        repositories = Repositories.of(db, superadmins=frozenset(), conversation_ttl=60)
-        for user, lang in ((KK_USER, "kk"), (RU_USER, "ru")):
-            await repositories.users.touch(user)
-            await repositories.users.set_language(user, lang)
-        yield repositories
-    finally:
-        await db.close()
 
 
 @pytest.fixture

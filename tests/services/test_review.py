@@ -4,7 +4,6 @@ knowledge base, the session's lexical classifier; Kazakh and Russian texts side 
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 
 import pytest
 
@@ -15,27 +14,14 @@ from bot.i18n import create_i18n
 from bot.services.learning import Learning
 from bot.services.notices import NoticeSender
 from bot.services.review import ReviewService
-from bot.storage import Database, Repositories
+from bot.storage import Repositories
+from tests.services.conftest import KK_USER, RU_USER
 from bot.storage.reviews import IdentifierItem, TextItem
 
 OFFICER = 9002
-KK_USER, RU_USER = 7001, 7002
 JOB = {"kk": "Қайырлы кеш, мен кадр іріктеу менеджерімін, бізде икемді кестемен бос орын бар, қызық па?",
        "ru": "Добрый вечер, я менеджер по подбору персонала, у нас есть вакансия с гибким графиком, интересно?"}
 USER = {"kk": KK_USER, "ru": RU_USER}
-
-
-@pytest.fixture
-async def repos(tmp_path) -> AsyncIterator[Repositories]:
-    db = await Database.open(tmp_path / "saqbol.db")
-    try:
-        repositories = Repositories.of(db, superadmins=frozenset(), conversation_ttl=60)
-        for user, lang in ((KK_USER, "kk"), (RU_USER, "ru")):
-            await repositories.users.touch(user)
-            await repositories.users.set_language(user, lang)
-        yield repositories
-    finally:
-        await db.close()
 
 
 @pytest.fixture
