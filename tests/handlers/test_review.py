@@ -37,7 +37,7 @@ OFFICERS_ONLY = {"kk": "Бұл пәрмен тек полиция қызметк
 BUTTON_OFFICERS_ONLY = {"kk": "Бұл түйме тек полиция қызметкерлеріне арналған.",
                         "ru": "Эта кнопка только для сотрудников полиции."}
 OUT_OF_DATE = {"kk": "Бұл жазба ескірді", "ru": "Эта запись устарела"}
-EMPTY = {"kk": "Тексеру кезегі бос. Рахмет!", "ru": "Очередь на проверку пуста. Спасибо!"}
+EMPTY = {"kk": "Тексеру кезегі бос. Рақмет!", "ru": "Очередь на проверку пуста. Спасибо!"}
 USER_LANG = {KK_USER: "kk", RU_USER: "ru", OTHER_RU: "ru"}
 
 
@@ -183,7 +183,7 @@ async def test_an_identifier_reported_by_seasoned_users_is_confirmed_or_cleared_
     assert "Тексеруге: телефон нөмірі" in first["text"] and "+77015551234" in first["text"]
     assert "Хабарлағандар: 3" in first["text"]
     first_id = ReviewCb.unpack(buttons(first)[0]["callback_data"]).item_id
-    assert [b["text"] for b in buttons(first)] == ["🚫 Растау: алаяққа тиесілі", "✅ Күдікті алып тастау",
+    assert [b["text"] for b in buttons(first)] == ["🚫 Растау: алаяққа тиесілі", "✅ Алаяққа тиесілі емес",
                                                    "Өткізіп жіберу"]
     second = await press(live, OFFICER_KK, first, ReviewCb(item_id=first_id, action="confirm").pack())
     assert "Алаяққа тиесілі деп расталды: +77015551234." in live.emulator.bot_messages(OFFICER_KK)[-2]["text"]
@@ -225,7 +225,7 @@ async def test_a_skipped_item_goes_to_the_back_of_the_queue(live):
     first_id = ReviewCb.unpack(buttons(first)[0]["callback_data"]).item_id
     second = await press(live, OFFICER_KK, first, ReviewCb(item_id=first_id, action="skip").pack())
     assert redact(JOB_KK) in second["text"]
-    assert "Өткізілді: кезектің соңына қайтады." in live.emulator.bot_messages(OFFICER_KK)[-2]["text"]
+    assert "Кейінге қалдырылды: кезектің соңына қойылды." in live.emulator.bot_messages(OFFICER_KK)[-2]["text"]
     assert (OFFICER_KK, "review_skip") in await live.rows("SELECT actor_id, action FROM audit")
 
 

@@ -30,7 +30,7 @@ def reported(count: int, *, confirmed: bool = False, since: float = NOV_12, iden
 
 
 @pytest.mark.parametrize(("lang", "line"), [
-    ("kk", "⚠️ 12 қарашадан бері 7 адам бұл алаяқтар деп хабарлады."),
+    ("kk", "⚠️ 12 қарашадан бері 7 адам мұны алаяқтардікі деп хабарлады."),
     ("ru", "⚠️ С 12 ноября 7 человек сообщили, что это мошенники."),
 ])
 def test_a_reported_number_says_how_many_people_and_since_when_in_words(replies, lang, line):
@@ -45,7 +45,7 @@ def test_a_reported_number_says_how_many_people_and_since_when_in_words(replies,
 ])
 def test_russian_numerals_take_their_own_form_and_kazakh_needs_none(replies, count, ru):
     assert ru in replies.known([reported(count)], "ru", now=NOW)
-    assert f"{count} адам бұл алаяқтар деп хабарлады" in replies.known([reported(count)], "kk", now=NOW)
+    assert f"{count} адам мұны алаяқтардікі деп хабарлады" in replies.known([reported(count)], "kk", now=NOW)
 
 
 @pytest.mark.parametrize(("lang", "month", "expected"), [
@@ -69,7 +69,7 @@ def test_a_report_late_in_the_evening_in_kazakhstan_is_dated_that_day(replies):
 
 
 @pytest.mark.parametrize(("lang", "confirmed", "crowd"), [
-    ("kk", "🚫 Полиция қызметкері бұл алаяқтар екенін растады.", "⚠️ 12 қарашадан бері 3 адам"),
+    ("kk", "🚫 Полиция қызметкері мұның алаяқтардікі екенін растады.", "⚠️ 12 қарашадан бері 3 адам"),
     ("ru", "🚫 Сотрудник полиции подтвердил, что это мошенники.", "⚠️ С 12 ноября 3 человека"),
 ])
 def test_an_officers_confirmation_and_the_crowds_count_are_shown_apart(replies, lang, confirmed, crowd):

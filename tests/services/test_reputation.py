@@ -202,7 +202,7 @@ async def test_a_number_sent_alone_is_looked_up_and_not_checked(conversation, db
 async def test_a_reported_number_sent_alone_says_how_many_reported_it(conversation, db, reports, lang):
     await reported_by(db, reports, 3)
     reply = await conversation.answer("+7 701 123 45 67", user_id=None, lang=lang)
-    assert {"kk": "3 адам бұл алаяқтар деп хабарлады", "ru": "3 человека сообщили"}[lang] in reply.text
+    assert {"kk": "3 адам мұны алаяқтардікі деп хабарлады", "ru": "3 человека сообщили"}[lang] in reply.text
 
 
 @pytest.mark.parametrize("lang", ["kk", "ru"])
@@ -227,5 +227,5 @@ async def test_the_urgent_steps_say_what_is_known_of_the_number_too(conversation
     await reports.confirm(OFFICER, FRAUD)
     reply = await conversation.answer(text, user_id=None, lang=lang)
     assert reply.route == "paid"
-    assert {"kk": "Полиция қызметкері бұл алаяқтар екенін растады.",
+    assert {"kk": "Полиция қызметкері мұның алаяқтардікі екенін растады.",
             "ru": "Сотрудник полиции подтвердил, что это мошенники."}[lang] in reply.text
