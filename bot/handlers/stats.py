@@ -10,13 +10,11 @@ from aiogram.filters import Command, CommandObject
 from aiogram.types import BufferedInputFile, Message
 from aiogram.utils.i18n import I18n
 
-from bot.i18n import current_lang
+from bot.i18n import KZ_TIME, current_lang
 from bot.knowledge import KnowledgeBase
 from bot.services.stats import checks_chart, checks_text, subscribers_text
 from bot.storage import Repositories
 from bot.telegram.filters import restrict_router
-
-KZ_TIME = dt.timezone(dt.timedelta(hours=5))
 
 
 async def stats(message: Message, command: CommandObject, repos: Repositories, knowledge: KnowledgeBase,

@@ -8,6 +8,7 @@ can never be silently ignored.
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 from typing import cast
 
@@ -20,6 +21,9 @@ from babel.messages.pofile import read_po
 LOCALES_DIR = Path(__file__).parent / "locales"
 DOMAIN = "messages"
 LANGUAGES: tuple[Lang, ...] = ("kk", "ru")
+KZ_TIME = dt.timezone(dt.timedelta(hours=5))
+"""Kazakhstan's one time zone (UTC+5 since March 2024): the day a date shown to a person or an
+officer falls on, and the day an export's --since starts."""
 
 
 def N_(msgid: str) -> str:

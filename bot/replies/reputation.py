@@ -20,20 +20,16 @@ from __future__ import annotations
 
 import html
 from collections.abc import Sequence
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 from typing import Protocol
 
 from aiogram.utils.i18n import I18n
 from babel import Locale
 
 from bot.classifier.identifiers import Identifier
-from bot.i18n import N_
+from bot.i18n import KZ_TIME, N_
 from bot.knowledge import KnowledgeBase
 from bot.knowledge.schema import Lang
-
-# Kazakhstan has one time zone, UTC+5, since 1 March 2024: a report made at 23:30 in Almaty
-# is dated that day, not the next one as UTC would say.
-KZ_TIME = timezone(timedelta(hours=5))
 
 OFFICIAL, CONFIRMED, REPORTED = "✅", "🚫", "⚠️"
 

@@ -21,13 +21,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
+from bot.i18n import KZ_TIME
 from bot.knowledge import KnowledgeBase
 from bot.knowledge.loader import write_reviewed
 from bot.storage.database import Database
 from bot.storage.reports import ExportRow, ReportsRepo
 from bot.storage.reviews import ReviewsRepo
 
-KZ_TIME = dt.timezone(dt.timedelta(hours=5))
 CSV_COLUMNS = ("kind", "value", "reporters", "first_seen", "last_seen", "status")
 
 

@@ -38,14 +38,13 @@ from aiogram.exceptions import TelegramAPIError, TelegramBadRequest, TelegramFor
 from aiogram.utils.i18n import I18n
 from babel.dates import format_date
 
-from bot.i18n import LANGUAGES, N_
+from bot.i18n import KZ_TIME, LANGUAGES, N_
 from bot.knowledge import BENIGN, FRAUD_WARNING, KnowledgeBase
 from bot.knowledge.schema import NOT_FRAUD_LABEL, Lang
 from bot.storage.notices import Notice, NoticesRepo
 
 log = logging.getLogger(__name__)
 
-KZ_TIME = dt.timezone(dt.timedelta(hours=5))  # Kazakhstan has one time zone, UTC+5, since March 2024
 NOTICE_EVERY = 5.0  # seconds between two rounds
 BATCH = 20  # notices sent in one round at most
 PAUSE = 0.05  # seconds between two sends of a round: 20 a second at most, well under Telegram's 30

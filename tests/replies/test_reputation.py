@@ -12,7 +12,8 @@ import pytest
 
 from bot.classifier.identifiers import Identifier, find_identifiers, parse_phone
 from bot.i18n import create_i18n
-from bot.replies.reputation import KZ_TIME, ReputationReplies
+from bot.i18n import KZ_TIME
+from bot.replies.reputation import ReputationReplies
 from bot.services.reputation import Finding
 
 PHONE = parse_phone("+77011234567")  # made up

@@ -15,7 +15,8 @@ from aiogram.enums import ParseMode
 
 from bot.devtools.devserver.emulator import BotAPIEmulator
 from bot.i18n import create_i18n
-from bot.services.notices import KZ_TIME, NoticeSender, notice_text
+from bot.i18n import KZ_TIME
+from bot.services.notices import NoticeSender, notice_text
 from bot.storage import Repositories
 from tests.services.conftest import KK_USER, RU_USER
 from bot.storage.notices import DAY
