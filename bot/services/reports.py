@@ -36,7 +36,8 @@ OFFER_ID_BITS = 40  # random offer ids: a made-up button hits nothing
 
 @dataclass(frozen=True)
 class Offer:
-    user_id: int
+    """Candidates waiting for a tap; keyed by (user id, offer id) in `Reports`."""
+
     identifiers: tuple[Identifier, ...]
     made_at: float
 
@@ -83,7 +84,7 @@ class Reports:
         while len(self._offers) >= self.capacity:
             self._offers.popitem(last=False)
         offer_id = secrets.randbits(OFFER_ID_BITS) + 1
-        self._offers[(user_id, offer_id)] = Offer(user_id, candidates, now)
+        self._offers[(user_id, offer_id)] = Offer(candidates, now)
         return offer_id
 
     def offered(self, user_id: int, offer_id: int) -> tuple[Identifier, ...] | None:
