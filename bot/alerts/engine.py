@@ -25,8 +25,6 @@ from collections.abc import Awaitable, Callable
 from aiogram import Bot
 from aiogram.exceptions import (
     TelegramAPIError,
-    TelegramBadRequest,
-    TelegramForbiddenError,
     TelegramNetworkError,
     TelegramRetryAfter,
     TelegramServerError,
@@ -37,7 +35,7 @@ from bot.alerts.claims import ClaimQueue
 from bot.alerts.progress import Progress, Tally
 from bot.alerts.ratelimit import Throttle, sleep_unless
 from bot.alerts.repository import Broadcast, BroadcastsRepo, BroadcastStatus, Delivery, DeliveryStatus, Result
-from bot.alerts.sending import AlertSender
+from bot.alerts.sending import AlertSender, recipient_gone
 from bot.storage import Database
 
 log = logging.getLogger(__name__)
@@ -394,12 +392,9 @@ class DeliveryEngine:
 def ended_by(delivery: Delivery, error: TelegramAPIError, attempts: int) -> Result:
     """A definite refusal: the user blocked the bot or deleted their account (403), the chat
     does not exist (400 "chat not found"), or anything else wrong with the request."""
-    if isinstance(error, TelegramForbiddenError):
-        status = DeliveryStatus.BLOCKED
-    elif isinstance(error, TelegramBadRequest) and "chat not found" in error.message.lower():
-        status = DeliveryStatus.NOT_FOUND
-    else:
-        status = DeliveryStatus.FAILED
+    gone = recipient_gone(error)
+    status = (DeliveryStatus.BLOCKED if gone == "blocked" else DeliveryStatus.NOT_FOUND if gone == "not_found"
+              else DeliveryStatus.FAILED)
     return Result(delivery.user_id, status, attempts, error.message)
 
 

@@ -19,11 +19,19 @@ the engine's Bot must have none (see ``create_bot(..., retry=False)``).
 from __future__ import annotations
 
 import asyncio
+from typing import Literal
 from urllib.parse import urlencode
 
 from aiogram import Bot
 from aiogram.client.session.aiohttp import AiohttpSession
-from aiogram.exceptions import ClientDecodeError, TelegramNetworkError, TelegramServerError
+from aiogram.exceptions import (
+    ClientDecodeError,
+    TelegramAPIError,
+    TelegramBadRequest,
+    TelegramForbiddenError,
+    TelegramNetworkError,
+    TelegramServerError,
+)
 from aiogram.methods import SendMessage
 from aiogram.methods.base import Response
 from aiogram.types import LinkPreviewOptions, Message
@@ -34,6 +42,18 @@ from bot.alerts.repository import Broadcast, Delivery
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 PREVIEW_OFF = '{"is_disabled": true}'  # NO_PREVIEW as aiogram's form writes it
+
+
+def recipient_gone(error: TelegramAPIError) -> Literal["blocked", "not_found"] | None:
+    """Whether a refusal says the person can no longer be written to: they blocked the bot or
+    deleted their account (403), or the chat does not exist (400 "chat not found"). None: any
+    other error, which says nothing about the person. Shared by every sender to people (police
+    alerts, review notices), so they agree on whom to stop writing to."""
+    if isinstance(error, TelegramForbiddenError):
+        return "blocked"
+    if isinstance(error, TelegramBadRequest) and "chat not found" in error.message.lower():
+        return "not_found"
+    return None
 
 
 class AlertSender:

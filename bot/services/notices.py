@@ -34,10 +34,11 @@ import time
 from dataclasses import dataclass
 
 from aiogram import Bot
-from aiogram.exceptions import TelegramAPIError, TelegramBadRequest, TelegramForbiddenError, TelegramRetryAfter
+from aiogram.exceptions import TelegramAPIError, TelegramRetryAfter
 from aiogram.utils.i18n import I18n
 from babel.dates import format_date
 
+from bot.alerts.sending import recipient_gone
 from bot.i18n import KZ_TIME, LANGUAGES, N_
 from bot.knowledge import BENIGN, FRAUD_WARNING, KnowledgeBase
 from bot.knowledge.schema import NOT_FRAUD_LABEL, Lang
@@ -128,19 +129,13 @@ class NoticeSender:
                 log.warning("notices: flood control, waiting %s s as Telegram asked", exc.retry_after)
                 result.retry_after = float(exc.retry_after)
                 break
-            except TelegramForbiddenError:
-                await self.notices.drop(notice.user_id)
-                result.dropped += 1
-            except TelegramBadRequest as exc:
-                if "chat not found" in exc.message.lower():
+            except TelegramAPIError as exc:
+                if recipient_gone(exc):  # blocked the bot, or no such chat
                     await self.notices.drop(notice.user_id)
                     result.dropped += 1
-                else:
-                    log.warning("notices: user %s refused (%s); kept for a later round", notice.user_id, exc.message)
+                else:  # a 5xx, the network, another refusal: a later round sends it
+                    log.warning("notices: sending to user %s failed (%s); kept for a later round", notice.user_id, exc)
                     result.failed += 1
-            except TelegramAPIError as exc:  # 5xx, the network: a later round sends it
-                log.warning("notices: sending to user %s failed (%s); kept for a later round", notice.user_id, exc)
-                result.failed += 1
             else:
                 await self.notices.mark_sent(notice.user_id, notice.text_hash, time.time())
                 result.sent += 1
