@@ -120,6 +120,8 @@ class FlatValues(TypedDict, total=False):
     knowledge_dir: Path
     cache_dir: Path
     database_path: Path
+    database_url: str | None
+    redis_url: str | None
     conversation_memory_minutes: float
     broadcast_rate: float
     broadcast_paid: bool
