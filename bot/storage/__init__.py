@@ -3,7 +3,7 @@ group, and `Repositories`, all of them built once per open database."""
 
 from bot.storage.checks import ChecksRepo, Feedback, Medium
 from bot.storage.conversation import ConversationRepo, Memory, VerdictNote
-from bot.storage.database import Database
+from bot.storage.database import Database, SqliteDatabase
 from bot.storage.notices import Notice, NoticesRepo
 from bot.storage.reports import ExportRow, ReportsRepo, Standing
 from bot.storage.repositories import Repositories
@@ -11,7 +11,7 @@ from bot.storage.reviews import IdentifierItem, Labelled, ReviewedExample, Revie
 from bot.storage.users import UserRecord, UsersRepo
 
 __all__ = [
-    "ChecksRepo", "ConversationRepo", "Database", "ExportRow", "Feedback", "IdentifierItem", "Labelled", "Medium",
+    "ChecksRepo", "ConversationRepo", "Database", "SqliteDatabase", "ExportRow", "Feedback", "IdentifierItem", "Labelled", "Medium",
     "Memory", "Notice", "NoticesRepo", "ReportsRepo", "Repositories", "ReviewedExample", "ReviewsRepo", "Standing",
     "TextItem", "UserRecord", "UsersRepo", "VerdictNote",
 ]

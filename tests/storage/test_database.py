@@ -15,7 +15,7 @@ import aiosqlite
 import pytest
 
 from bot.storage import ChecksRepo, Database, UsersRepo
-from bot.storage.database import BUSY_TIMEOUT_MS, DatabaseUnavailable, best_effort
+from bot.storage.database import BUSY_TIMEOUT_MS, DatabaseUnavailable, SqliteDatabase, best_effort
 from tests.storage.verdicts import verdict
 
 
@@ -187,7 +187,7 @@ async def test_best_effort_answers_none_on_a_read_only_connection(db, db_path, c
     writable)."""
     conn = await aiosqlite.connect(f"file:{db_path}?mode=ro", uri=True, isolation_level=None)
     conn.row_factory = aiosqlite.Row
-    read_only = Database(conn, db_path)
+    read_only = SqliteDatabase(conn, db_path)
     try:
         assert await best_effort(UsersRepo(read_only).touch(9), "touch") is None
     finally:
