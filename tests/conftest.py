@@ -16,6 +16,7 @@ from bot.devtools.screenshots import FontMissing, font_path
 from bot.ocr.tesseract import Installation
 from bot.replies.verdict import ReplyRenderer
 from tests.support.livebot import LiveBot, live_bot
+from tests.support.servers import PostgresServer, RedisServer, ServerMissing, migrated_template, unavailable
 
 
 @pytest.fixture(autouse=True)
@@ -74,3 +75,64 @@ async def live(settings, classifier, tmp_path) -> AsyncIterator[LiveBot]:
     async with live_bot(settings, classifier, database_path=tmp_path / "saqbol.db",
                         heartbeat_path=tmp_path / "heartbeat") as running:
         yield running
+
+
+# Real PostgreSQL and Redis (tests/support/servers.py): each started once per session, on the
+# first test that needs it, from the installed binaries in a temporary folder; a missing binary
+# skips those tests saying what to install (fails them under CI).
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    try:
+        server = PostgresServer.start()
+    except ServerMissing as exc:
+        unavailable(str(exc))
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def postgres_template(postgres_server) -> str:
+    """A database migrated to the latest version once, copied for each test."""
+    return migrated_template(postgres_server)
+
+
+@pytest.fixture
+def postgres_url(postgres_server, postgres_template) -> Iterator[str]:
+    """A fresh PostgreSQL database of its own for this test, already migrated (a copy of the
+    template: milliseconds), dropped after it."""
+    name = postgres_server.create_database(template=postgres_template)
+    try:
+        yield postgres_server.url(name)
+    finally:
+        postgres_server.drop_database(name)
+
+
+@pytest.fixture
+def postgres_empty_url(postgres_server) -> Iterator[str]:
+    """A fresh PostgreSQL database with nothing in it, not even the schema: for the migration tests."""
+    name = postgres_server.create_database()
+    try:
+        yield postgres_server.url(name)
+    finally:
+        postgres_server.drop_database(name)
+
+
+@pytest.fixture(scope="session")
+def redis_server() -> Iterator[RedisServer]:
+    try:
+        server = RedisServer.start()
+    except ServerMissing as exc:
+        unavailable(str(exc))
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def redis_url(redis_server) -> str:
+    """The session's Redis, database 0 emptied (FLUSHDB) for this test."""
+    redis_server.flush(0)
+    return redis_server.url(0)
