@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from types import TracebackType
 from typing import Any
 
@@ -33,6 +33,7 @@ from bot.devtools.devserver.params import Params, read_request
 from bot.devtools.devserver.photos import PhotoSize, telegram_sizes
 from bot.devtools.devserver.state import ChangeSignal, ChatState, FileStore, RequestRecord
 from bot.devtools.devserver.updates import UpdateQueue
+from bot.devtools.devserver.webhook import WebhookPusher
 
 TOKEN_SHAPE = re.compile(r"(\d+):[A-Za-z0-9_-]+")
 MAX_UPLOAD_BYTES = 50 * 1024 * 1024  # Telegram's limit for files a bot uploads
@@ -65,7 +66,9 @@ class BotAPIEmulator:
     """One bot's Telegram, in process. Use ``async with BotAPIEmulator() as emulator:``.
 
     ``record_requests=False`` keeps ``requests`` empty, for load tests that would otherwise
-    keep every call in memory.
+    keep every call in memory. ``webhook_replicas`` plays a load balancer in front of several
+    bot processes: once the bot sets a webhook, its updates are POSTed round-robin to these
+    URLs (each replica's own), concurrently but one at a time per chat (`WebhookPusher`).
     """
 
     def __init__(
@@ -75,6 +78,7 @@ class BotAPIEmulator:
         bot_username: str = "saqbol_dev_bot",
         bot_name: str = "SaqBol (dev)",
         record_requests: bool = True,
+        webhook_replicas: Sequence[str] = (),
     ) -> None:
         self.bot_user: dict[str, Any] = {"id": bot_id, "is_bot": True, "first_name": bot_name, "username": bot_username}
         self.token = f"{bot_id}:emulator-dev-token"
@@ -89,6 +93,7 @@ class BotAPIEmulator:
         self._api = BotApi(
             bot_user=self.bot_user, chats=self._chats, files=FileStore(), queue=self._queue, execute=self._execute
         )
+        self._api.webhook_replicas = list(webhook_replicas)
         self.callback_answers: list[dict[str, Any]] = self._api.callback_answers
         self.chat_actions: list[dict[str, Any]] = self._api.chat_actions
         self._last_query_id = 0
@@ -423,6 +428,11 @@ class BotAPIEmulator:
     def webhook_url(self) -> str | None:
         """The URL the bot registered with setWebhook, if any."""
         return self._api.webhook.url if self._api.webhook is not None else None
+
+    @property
+    def webhook(self) -> WebhookPusher | None:
+        """The webhook pusher while one is set: its ``deliveries`` per replica, ``most_in_flight``."""
+        return self._api.webhook
 
     @property
     def is_polling(self) -> bool:

@@ -21,7 +21,7 @@ from bot.devtools.devserver.incoming import document_json, photo_json
 from bot.devtools.devserver.params import Params, Upload
 from bot.devtools.devserver.state import ChatState, FileStore, StoredFile
 from bot.devtools.devserver.updates import PollTerminated, UpdateQueue
-from bot.devtools.devserver.webhook import Execute, WebhookPusher
+from bot.devtools.devserver.webhook import DEFAULT_MAX_CONNECTIONS, MAX_CONNECTIONS_LIMIT, Execute, WebhookPusher
 
 Handler = Callable[[Params], Awaitable[Any]]
 
@@ -89,6 +89,7 @@ class BotApi:
         self.menu_buttons: dict[int | None, dict[str, Any]] = {}
         self.profile_texts: dict[tuple[str, str], str] = {}
         self.webhook: WebhookPusher | None = None
+        self.webhook_replicas: list[str] = []  # set: a load balancer's targets, see `WebhookPusher`
         self._execute = execute
         self.methods: dict[str, Handler] = {
             "getMe": self.get_me,
@@ -326,10 +327,18 @@ class BotApi:
         secret = params.text("secret_token")
         if secret is not None and not SECRET_TOKEN.fullmatch(secret):
             raise ApiError.bad_request("secret token contains unallowed characters")
-        await self._remove_webhook(drop_pending=params.flag("drop_pending_updates"))
+        max_connections = params.integer("max_connections") or DEFAULT_MAX_CONNECTIONS
+        if not 1 <= max_connections <= MAX_CONNECTIONS_LIMIT:
+            raise ApiError.bad_request(f"bad webhook: max_connections must be 1-{MAX_CONNECTIONS_LIMIT}")
         if params.json("allowed_updates") is not None:
             self.queue.set_allowed(params.json("allowed_updates"))
-        self.webhook = WebhookPusher(self.queue, url, secret, self._execute)
+        if params.flag("drop_pending_updates"):
+            self.queue.drop_pending()
+        if self.webhook is not None and self.webhook.same_as(url, secret, max_connections):
+            return True  # as Telegram: "Webhook is already set"; every replica of a bot sets it at start
+        await self._remove_webhook(drop_pending=False)
+        self.webhook = WebhookPusher(self.queue, url, secret, self._execute, replicas=self.webhook_replicas,
+                                     max_connections=max_connections)
         self.webhook.start()
         self.queue.end_polls()
         return True
@@ -349,7 +358,7 @@ class BotApi:
         info: dict[str, Any] = {"url": "", "has_custom_certificate": False, "pending_update_count": len(self.queue)}
         if self.webhook is None:
             return info
-        info.update(url=self.webhook.url, max_connections=40, ip_address="127.0.0.1")
+        info.update(url=self.webhook.url, max_connections=self.webhook.max_connections, ip_address="127.0.0.1")
         if self.webhook.last_error_date is not None:
             info.update(last_error_date=self.webhook.last_error_date, last_error_message=self.webhook.last_error_message)
         if self.queue.allowed is not None:

@@ -9,6 +9,7 @@ bot instances poll the same token.
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from bot.devtools.devserver.state import ChangeSignal
@@ -30,6 +31,7 @@ class UpdateQueue:
         self._poll_generation = 0
         self.waiting_polls = 0
         self.closed = False
+        self.version = 0  # grows with every change to what is queued: a webhook rescans only then
 
     def __len__(self) -> int:
         return len(self._pending)
@@ -39,6 +41,7 @@ class UpdateQueue:
         self._last_update_id += 1
         update = {"update_id": self._last_update_id, kind: payload}
         self._pending.append((kind, update))
+        self.version += 1
         self._signal.fire()
         return update
 
@@ -50,6 +53,7 @@ class UpdateQueue:
     def set_allowed(self, kinds: list[str] | None) -> None:
         """Telegram keeps the last allowed_updates given; an empty list means the default set."""
         self._allowed = frozenset(kinds) if kinds else None
+        self.version += 1
 
     def allows(self, kind: str) -> bool:
         return kind not in OPT_IN_UPDATES if self._allowed is None else kind in self._allowed
@@ -64,10 +68,22 @@ class UpdateQueue:
             while self._pending and self._pending[0][1]["update_id"] < offset:
                 self._pending.popleft()
         if len(self._pending) != before:
+            self.version += 1
             self._signal.fire()
+
+    def remove(self, update_id: int) -> None:
+        """Forgets one update, wherever it is in the queue: a webhook delivering several at once
+        has them accepted out of order."""
+        for index, (_, update) in enumerate(self._pending):
+            if update["update_id"] == update_id:
+                del self._pending[index]
+                self.version += 1
+                self._signal.fire()
+                return
 
     def drop_pending(self) -> None:
         self._pending.clear()
+        self.version += 1
         self._signal.fire()
 
     def deliverable(self) -> bool:
@@ -108,9 +124,13 @@ class UpdateQueue:
             raise PollTerminated
         return self.take(limit)
 
-    async def wait_deliverable(self) -> None:
-        """Waits for an update to push to a webhook."""
-        await self._signal.wait_for(lambda: self.closed or self.deliverable(), None)
+    def deliverable_updates(self) -> Iterator[dict[str, Any]]:
+        """The allowed updates, oldest first, still queued until confirmed or removed."""
+        return (update for kind, update in self._pending if self.allows(kind))
+
+    async def wait(self, predicate: Callable[[], bool]) -> None:
+        """Waits until ``predicate()`` holds or the queue is closed, re-checking on every change."""
+        await self._signal.wait_for(lambda: self.closed or predicate(), None)
 
     def close(self) -> None:
         """Lets every waiting poll return (empty) so that the server can stop at once."""
