@@ -3,7 +3,10 @@
 - BOT_TOKEN set, WEBHOOK_URL unset: long polling against Telegram (`bot.telegram.inbox.Poller`: the
   offset is advanced only after handling, so a crash loses no message).
 - BOT_TOKEN and WEBHOOK_URL set: an aiohttp server receives Telegram's POSTs and answers each
-  only after handling it, so Telegram sends again what a crash interrupted.
+  only after handling it, so Telegram sends again what a crash interrupted. The same server
+  answers GET /healthz (liveness) and GET /readyz (readiness: the database, Redis when set and
+  the classifier answer), for the load balancer and the orchestrator in front of replicas
+  (deploy/).
 - no BOT_TOKEN: the local demo, which is a development tool and lives in
   `bot.devtools.demo_mode`; `bot.cli` starts it, passing its own ``serve`` to `run`. The product
   never imports `bot.devtools`, so a deployment needs neither the emulator nor the demo page.
@@ -34,6 +37,9 @@ from bot.telegram.inbox import HANDLER_GRACE, Inbox, Poller, SafeRequestHandler
 log = logging.getLogger(__name__)
 
 WEBHOOK_PATH = "/telegram/webhook"
+HEALTH_PATH = "/healthz"
+READY_PATH = "/readyz"
+READY_TIMEOUT = 2.0  # seconds each part gets to answer a readiness check
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
 
 
@@ -97,10 +103,67 @@ async def poll(bot: Bot, dp: Dispatcher, inbox: Inbox, stop: asyncio.Event, *, p
         await poller.drain(HANDLER_GRACE)
 
 
-async def _webhook(bot: Bot, dp: Dispatcher, settings: Settings, stop: asyncio.Event) -> None:
+Probe = Callable[[], Awaitable[object]]
+"""One readiness check: returns when the part answers, raises (or returns False) when it does not."""
+
+
+def readiness_probes(deps: Deps) -> dict[str, Probe]:
+    """What must answer before this replica takes updates: the database (``SELECT 1``), Redis
+    when REDIS_URL is set (the replicas' shared state), and the classifier process (one short
+    text through the same queue users' texts take)."""
+    probes: dict[str, Probe] = {
+        "database": lambda: deps.db.fetchval("SELECT 1"),
+        "classifier": lambda: deps.checker.check("SaqBol"),
+    }
+    redis = getattr(deps, "redis", None)
+    if redis is not None:
+        probes["redis"] = redis.ping
+    return probes
+
+
+async def _probe(name: str, probe: Probe, timeout: float) -> str | None:
+    """None when ``probe`` answers within ``timeout``, else a short reason (the details go to the log)."""
+    try:
+        async with asyncio.timeout(timeout):
+            answer = await probe()
+    except TimeoutError:
+        log.warning("readiness: %s did not answer within %.0f s", name, timeout)
+        return f"no answer within {timeout:g} s"
+    except Exception as exc:  # noqa: BLE001 - any failure of a part means "not ready", with its reason
+        log.warning("readiness: %s failed: %s: %s", name, type(exc).__name__, exc)
+        return f"failed ({type(exc).__name__})"
+    if answer is False:
+        return "not answering"
+    return None
+
+
+def add_health_routes(app: web.Application, probes: dict[str, Probe], *, timeout: float = READY_TIMEOUT) -> None:
+    """GET `HEALTH_PATH`: liveness, 200 while the process serves HTTP at all (a container
+    orchestrator restarts it otherwise). GET `READY_PATH`: readiness, 200 when every probe
+    answers within ``timeout`` seconds, else 503 with ``{"ready": false, "failing": {part: reason}}``,
+    so a load balancer sends updates only to replicas that can handle them. Reasons name the
+    kind of failure, never a host or a password: the endpoint is reachable from outside."""
+
+    async def healthz(request: web.Request) -> web.Response:
+        return web.json_response({"alive": True})
+
+    async def readyz(request: web.Request) -> web.Response:
+        names = list(probes)
+        reasons = await asyncio.gather(*(_probe(name, probes[name], timeout) for name in names))
+        failing = {name: reason for name, reason in zip(names, reasons, strict=True) if reason is not None}
+        if failing:
+            return web.json_response({"ready": False, "failing": failing}, status=503)
+        return web.json_response({"ready": True, "checked": names})
+
+    app.router.add_get(HEALTH_PATH, healthz)
+    app.router.add_get(READY_PATH, readyz)
+
+
+async def _webhook(bot: Bot, dp: Dispatcher, deps: Deps, settings: Settings, stop: asyncio.Event) -> None:
     secret = settings.telegram.webhook_secret.get_secret_value() if settings.telegram.webhook_secret else None
     app = web.Application()
     SafeRequestHandler(dp, bot, secret_token=secret).register(app, path=WEBHOOK_PATH)
+    add_health_routes(app, readiness_probes(deps))
     setup_application(app, dp, bot=bot)
     # On stop the server waits HANDLER_GRACE for requests in flight; one cut short is not
     # answered 200, so Telegram sends its update again after the restart.
@@ -154,7 +217,7 @@ async def serve_telegram(settings: Settings, dp: Dispatcher, deps: Deps, stop: a
         async with broadcasting(settings, deps, dp, bot, token), noticing(deps, bot):
             await set_commands(bot, deps.i18n)
             if settings.telegram.webhook_url:
-                await _webhook(bot, dp, settings, stop)
+                await _webhook(bot, dp, deps, settings, stop)
             else:
                 await poll(bot, dp, deps.inbox, stop)
             log.info("stopping the alert engine")
