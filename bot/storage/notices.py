@@ -23,8 +23,6 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
-import aiosqlite
-
 from bot.knowledge.schema import Lang
 from bot.storage.database import Database
 
@@ -44,10 +42,6 @@ class NoticesRepo:
     def __init__(self, db: Database) -> None:
         self.db = db
 
-    @property
-    def conn(self) -> aiosqlite.Connection:
-        return self.db.conn  # read per call: the database may be reopened under a running bot
-
     async def due(self, now: float, limit: int) -> list[Notice]:
         """Notices to send at ``now``, oldest first, at most ``limit``: at most one per user
         (their oldest due), only to users told nothing in the day before ``now`` and who have
@@ -60,7 +54,7 @@ class NoticesRepo:
         while len(found) < limit:
             # A user with several notices due appears once per notice until one is sent: read on
             # past them (rarely more than one page).
-            rows = await self.conn.execute_fetchall(
+            rows = await self.db.fetchall(
                 "SELECT n.user_id, n.text_hash, n.label, n.asked_at, "
                 "coalesce(u.language, (SELECT CASE c.language WHEN 'kk' THEN 'kk' ELSE 'ru' END "
                 "                      FROM checks AS c WHERE c.text_hash = n.text_hash AND c.user_id = n.user_id "
@@ -84,7 +78,7 @@ class NoticesRepo:
         """The notice was delivered: it is no longer pending, and the user's day starts now
         (`users.noticed_at` and their other pending notices' `due_at`, set by the schema's
         trigger in the same statement)."""
-        await self.conn.execute(
+        await self.db.execute(
             "UPDATE notices SET sent_at = ? WHERE user_id = ? AND text_hash = ? AND sent_at IS NULL",
             (now, user_id, text_hash),
         )
@@ -96,7 +90,7 @@ class NoticesRepo:
         try them again every few seconds and later labels create none until they come back.
         Notices already sent stay (they keep a later label of the same text from telling them
         twice)."""
-        await self.conn.execute(
+        await self.db.execute(
             "UPDATE users SET blocked_at = ? WHERE id = ? AND blocked_at IS NULL", (time.time(), user_id))
         # Already marked (by a broadcast's 403) before this notice was created: its notices go too.
-        await self.conn.execute("DELETE FROM notices WHERE user_id = ? AND sent_at IS NULL", (user_id,))
+        await self.db.execute("DELETE FROM notices WHERE user_id = ? AND sent_at IS NULL", (user_id,))

@@ -29,8 +29,6 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
-import aiosqlite
-
 from bot.storage.database import Database
 
 if TYPE_CHECKING:
@@ -95,10 +93,6 @@ class ReportsRepo:
         self.min_reporters = min_reporters
         self.min_account_age = min_account_age_days * DAY
 
-    @property
-    def conn(self) -> aiosqlite.Connection:
-        return self.db.conn  # read per call: the database may be reopened under a running bot
-
     async def report(self, user_id: int, identifiers: Iterable[Identifier], region: str | None) -> int:
         """Store that ``user_id`` confirmed these identifiers as the fraudster's; returns how many
         are new for this user (a repeated report counts once and keeps its first time)."""
@@ -108,17 +102,14 @@ class ReportsRepo:
         rows = [(ident.kind, ident.value, region, now, now, user_id) for ident in unique(list(identifiers))]
         if not rows:
             return 0
-        async with self.conn.execute("SELECT 1 FROM users WHERE id = ?", (user_id,)) as cur:
-            if await cur.fetchone() is None:
-                raise UnknownReporter(f"user {user_id} is not stored: touch the user (UsersRepo.touch) before a report")
-        before = self.conn.total_changes
-        await self.conn.executemany(
+        if await self.db.fetchone("SELECT 1 FROM users WHERE id = ?", (user_id,)) is None:
+            raise UnknownReporter(f"user {user_id} is not stored: touch the user (UsersRepo.touch) before a report")
+        return await self.db.executemany(
             "INSERT INTO reports (kind, value, user_id, region, reporter_age, created_at) "
-            "SELECT ?, ?, id, ?, max(0, ? - created_at), ? FROM users WHERE id = ? "
+            "SELECT ?, ?, id, ?, greatest(0, ? - created_at), ? FROM users WHERE id = ? "
             "ON CONFLICT (kind, value, user_id) DO NOTHING",
             rows,
         )
-        return self.conn.total_changes - before
 
     async def reputation(self, identifiers: Sequence[Identifier]) -> list[Standing]:
         """The standing of each identifier, in the order given, in one query over the
@@ -130,22 +121,24 @@ class ReportsRepo:
             return []
         if len(wanted) > MAX_LOOKUP:
             raise ValueError(f"{len(wanted)} identifiers in one lookup; look up at most {MAX_LOOKUP} at a time")
-        values = ", ".join("(?, ?, ?)" for _ in wanted)
+        # The order is cast: PostgreSQL would take an untyped parameter in VALUES for text (and
+        # sort 10 before 2).
+        values = ", ".join("(CAST(? AS INTEGER), ?, ?)" for _ in wanted)
         params: list[object] = []
         for order, ident in enumerate(wanted):
             params += (order, ident.kind, ident.value)
         sql = (
             f"WITH wanted(ord, kind, value) AS (VALUES {values}) "
             "SELECT w.ord, w.kind, w.value, count(r.created_at) AS reporters, "
-            "coalesce(sum(r.reporter_age >= ?), 0) AS seasoned, min(r.created_at) AS first, max(r.created_at) AS last, "
+            "count(CASE WHEN r.reporter_age >= ? THEN 1 END) AS seasoned, "
+            "min(r.created_at) AS first, max(r.created_at) AS last, "
             "v.status, v.officer_id, v.decided_at "
             "FROM wanted AS w "
             "LEFT JOIN reports AS r ON r.kind = w.kind AND r.value = w.value "
             "LEFT JOIN identifier_reviews AS v ON v.kind = w.kind AND v.value = w.value "
-            "GROUP BY w.ord ORDER BY w.ord"
+            "GROUP BY w.ord, w.kind, w.value, v.status, v.officer_id, v.decided_at ORDER BY w.ord"
         )
-        # execute_fetchall: one hop to aiosqlite's thread instead of two (execute, then fetch).
-        rows = await self.conn.execute_fetchall(sql, (*params, self.min_account_age))
+        rows = await self.db.fetchall(sql, (*params, self.min_account_age))
         return [
             Standing(
                 kind=row["kind"], value=row["value"], reporters=row["reporters"], seasoned_reporters=row["seasoned"],
@@ -169,7 +162,7 @@ class ReportsRepo:
         triggers write each decision (who, what, when) to the audit trail in it, so neither is
         kept without the other and no transaction spans an await on the shared connection.
         Whether ``officer_id`` is an officer is the caller's check (the officers' role filter)."""
-        await self.conn.execute(
+        await self.db.execute(
             f"INSERT INTO identifier_reviews (kind, value, status, officer_id, decided_at) VALUES (?, ?, ?, ?, ?) "
             f"{REVIEW_UPSERT}",
             (identifier.kind, identifier.value, status, officer_id, time.time()),
@@ -182,13 +175,15 @@ class ReportsRepo:
         crowd's word, not enough to suspend a number or block a payee. Ordered by kind and value,
         so two exports compare line by line. One query over the reviews (a few thousand rows at
         most) and the `reports_identifier` index."""
-        rows = await self.conn.execute_fetchall(
+        # Grouped by the reviews' primary key: their other columns depend on it (SQL's rule,
+        # which PostgreSQL checks), and SQLite reads the groups off that key, in order, unsorted.
+        rows = await self.db.fetchall(
             "SELECT v.kind, v.value, v.status, v.decided_at, count(r.created_at) AS reporters, "
             "min(r.created_at) AS first, max(r.created_at) AS last "
             "FROM identifier_reviews AS v LEFT JOIN reports AS r ON r.kind = v.kind AND r.value = v.value "
             "WHERE v.status = 'confirmed' GROUP BY v.kind, v.value "
-            "HAVING max(v.decided_at, coalesce(max(r.created_at), v.decided_at)) >= ? ORDER BY v.kind, v.value",
-            (since,),
+            "HAVING greatest(v.decided_at, max(r.created_at)) >= ? ORDER BY v.kind, v.value",
+            (float(since),),
         )
         return [
             ExportRow(

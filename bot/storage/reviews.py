@@ -34,8 +34,6 @@ import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
-import aiosqlite
-
 from bot.storage.database import Database
 from bot.storage.reports import REVIEW_UPSERT, Review, ReportsRepo, Standing
 
@@ -49,8 +47,9 @@ Reason = Literal["disputed", "low_confidence", "reported"]
 CheckReason = Literal["disputed", "low_confidence"]
 
 # The queue's order, as the `review_items_queue` index spells it (SQLite uses an index on an
-# expression only for the very same expression).
-_QUEUE_ORDER = "skipped_at, CASE reason WHEN 'disputed' THEN 0 WHEN 'reported' THEN 1 ELSE 2 END, created_at"
+# expression only for the very same expression). NULLS FIRST: items never skipped come first, as
+# SQLite sorts NULLs anyway; PostgreSQL sorts them last unless told (its index says it too).
+_QUEUE_ORDER = "skipped_at NULLS FIRST, CASE reason WHEN 'disputed' THEN 0 WHEN 'reported' THEN 1 ELSE 2 END, created_at"
 
 
 @dataclass(frozen=True)
@@ -105,10 +104,6 @@ class ReviewsRepo:
         self.db = db
         self.reports = reports or ReportsRepo(db)
 
-    @property
-    def conn(self) -> aiosqlite.Connection:
-        return self.db.conn  # read per call: the database may be reopened under a running bot
-
     async def enqueue_check(self, check_id: int, reason: CheckReason) -> None:
         """Put the check's text in the queue, unless it is labelled already or queued already
         (by anyone's check of the same text); a dispute upgrades a queued low-confidence text
@@ -119,19 +114,22 @@ class ReviewsRepo:
         if reason not in ("disputed", "low_confidence"):
             raise ValueError(f"a check is queued as 'disputed' or 'low_confidence', not {reason!r}")
         if reason == "disputed":
-            await self.conn.execute(
+            await self.db.execute(
                 "UPDATE review_items SET reason = 'disputed', skipped_at = NULL, skipped_by = NULL "
                 "WHERE reason = 'low_confidence' AND check_id IN ("
                 " SELECT id FROM checks WHERE text_hash = (SELECT text_hash FROM checks WHERE id = ?))",
                 (check_id,),
             )
         # One statement: the two tests and the insert cannot be split by another coroutine's.
-        await self.conn.execute(
+        # (Two replicas on PostgreSQL enqueuing the same check at once: one inserts, the other's
+        # conflict on `check_id` does nothing.)
+        await self.db.execute(
             "INSERT INTO review_items (check_id, reason, created_at) "
             "SELECT c.id, ?, ? FROM checks AS c WHERE c.id = ? "
             "AND NOT EXISTS (SELECT 1 FROM reviewed_examples AS e WHERE e.text_hash = c.text_hash) "
             "AND NOT EXISTS (SELECT 1 FROM checks AS same JOIN review_items AS r ON r.check_id = same.id "
-            "                WHERE same.text_hash = c.text_hash)",
+            "                WHERE same.text_hash = c.text_hash) "
+            "ON CONFLICT DO NOTHING",
             (reason, time.time(), check_id),
         )
 
@@ -139,31 +137,31 @@ class ReviewsRepo:
         """Queue an identifier for an officer (reason 'reported'), once; not when an officer has
         reviewed it already (their decision stands until another officer changes it). Whether
         it passed the crowd's threshold is the caller's test (`Standing.past_threshold`)."""
-        await self.conn.execute(
-            "INSERT INTO review_items (kind, value, reason, created_at) SELECT ?, ?, 'reported', ? "
-            "WHERE NOT EXISTS (SELECT 1 FROM identifier_reviews WHERE kind = ? AND value = ?) "
+        await self.db.execute(
+            "INSERT INTO review_items (kind, value, reason, created_at) SELECT ?1, ?2, 'reported', ?3 "
+            "WHERE NOT EXISTS (SELECT 1 FROM identifier_reviews WHERE kind = ?1 AND value = ?2) "
             "ON CONFLICT (kind, value) DO NOTHING",
-            (identifier.kind, identifier.value, time.time(), identifier.kind, identifier.value),
+            (identifier.kind, identifier.value, time.time()),
         )
 
     async def next_item(self) -> TextItem | IdentifierItem | None:
         """The item an officer should see now (the order is in the module's doc); None when the
         queue is empty."""
-        rows = await self.conn.execute_fetchall(
+        row = await self.db.fetchone(
             "SELECT r.id, r.check_id, r.kind, r.value, r.reason, c.text_redacted, c.text_hash, c.risk, c.scheme "
             "FROM review_items AS r LEFT JOIN checks AS c ON c.id = r.check_id "
             f"WHERE r.id = (SELECT id FROM review_items ORDER BY {_QUEUE_ORDER} LIMIT 1)"
         )
-        if not rows:
+        if row is None:
             return None
-        row = rows[0]
         if row["kind"] is not None:
             identifier = _identifier(row["kind"], row["value"])
             [standing] = await self.reports.reputation([identifier])
             return IdentifierItem(row["id"], identifier, standing)
-        [(askers, asked_at)] = await self.conn.execute_fetchall(  # the checks_text_hash index covers it
+        askers, asked_at = await self.db.fetchone(  # the checks_text_hash index covers it
             "SELECT count(*), max(last) FROM ("
-            " SELECT max(created_at) AS last FROM checks WHERE text_hash = ? GROUP BY user_id)", (row["text_hash"],))
+            " SELECT max(created_at) AS last FROM checks WHERE text_hash = ? GROUP BY user_id) AS per_user",
+            (row["text_hash"],))
         return TextItem(
             id=row["id"], check_id=row["check_id"], text_redacted=row["text_redacted"], text_hash=row["text_hash"],
             risk=row["risk"], scheme=row["scheme"], reason=row["reason"], askers=askers, asked_at=asked_at,
@@ -181,7 +179,7 @@ class ReviewsRepo:
         if not label:
             raise ValueError("a label is a scheme id, not_fraud or fraud_warning; it cannot be empty")
         now = time.time()
-        rows = await self.conn.execute_fetchall(
+        text_hash = await self.db.fetchval(
             "INSERT INTO reviewed_examples (text_hash, text_redacted, label, language, officer_id, decided_at) "
             "SELECT c.text_hash, c.text_redacted, ?, c.language, ?, ? "
             "FROM review_items AS r JOIN checks AS c ON c.id = r.check_id WHERE r.id = ? "
@@ -190,14 +188,13 @@ class ReviewsRepo:
             "RETURNING text_hash",
             (label, officer_id, now, item_id),
         )
-        if not rows:
+        if text_hash is None:
             return None
-        text_hash = rows[0]["text_hash"]
-        [(noticed,)] = await self.conn.execute_fetchall(
-            "SELECT count(*) FROM (SELECT DISTINCT user_id FROM checks WHERE text_hash = ?) AS a "
-            "JOIN notices AS n ON n.user_id = a.user_id AND n.text_hash = ? "
-            "WHERE n.created_at = ? AND n.sent_at IS NULL",
-            (text_hash, text_hash, now),
+        noticed = await self.db.fetchval(
+            "SELECT count(*) FROM (SELECT DISTINCT user_id FROM checks WHERE text_hash = ?1) AS a "
+            "JOIN notices AS n ON n.user_id = a.user_id AND n.text_hash = ?1 "
+            "WHERE n.created_at = ?2 AND n.sent_at IS NULL",
+            (text_hash, now),
         )
         return Labelled(text_hash, label, noticed)
 
@@ -208,41 +205,37 @@ class ReviewsRepo:
         the item is gone (another officer decided it) or is a text item."""
         if decision not in ("confirmed", "cleared"):
             raise ValueError(f"an identifier is 'confirmed' or 'cleared', not {decision!r}")
-        rows = await self.conn.execute_fetchall(
+        row = await self.db.fetchone(
             "INSERT INTO identifier_reviews (kind, value, status, officer_id, decided_at) "
             "SELECT kind, value, ?, ?, ? FROM review_items WHERE id = ? AND kind IS NOT NULL "
             f"{REVIEW_UPSERT} RETURNING kind, value",
             (decision, officer_id, time.time(), item_id),
         )
-        return _identifier(rows[0]["kind"], rows[0]["value"]) if rows else None
+        return _identifier(row["kind"], row["value"]) if row is not None else None
 
     async def skip(self, officer_id: int, item_id: int) -> bool:
         """The officer cannot decide now: the item goes to the back of the queue (audited as
         'review_skip' by the schema's trigger). False when the item is gone."""
-        cur = await self.conn.execute(
-            "UPDATE review_items SET skipped_at = ?, skipped_by = ? WHERE id = ?", (time.time(), officer_id, item_id))
-        return cur.rowcount > 0
+        return await self.db.execute(
+            "UPDATE review_items SET skipped_at = ?, skipped_by = ? WHERE id = ?", (time.time(), officer_id, item_id)) > 0
 
     async def reviewed_label(self, text_hash: str) -> str | None:
         """The officer's label of this very text (`checks.text_hash`: the sha256 of the redacted
-        text), or None. Runs on every check: one primary-key lookup, one hop to the thread."""
-        rows = await self.conn.execute_fetchall("SELECT label FROM reviewed_examples WHERE text_hash = ?", (text_hash,))
-        return rows[0]["label"] if rows else None
+        text), or None. Runs on every check: one primary-key lookup."""
+        return await self.db.fetchval("SELECT label FROM reviewed_examples WHERE text_hash = ?", (text_hash,))
 
     async def reviewed_examples(self) -> list[ReviewedExample]:
         """Every labelled text, oldest decision first (what a retrain and the export take)."""
-        rows = await self.conn.execute_fetchall(
+        rows = await self.db.fetchall(
             "SELECT text_redacted, label, language, decided_at FROM reviewed_examples ORDER BY decided_at, text_hash")
         return [ReviewedExample(row[0], row[1], row[2], row[3]) for row in rows]
 
     async def count_reviewed(self) -> int:
-        [(count,)] = await self.conn.execute_fetchall("SELECT count(*) FROM reviewed_examples")
-        return count
+        return await self.db.fetchval("SELECT count(*) FROM reviewed_examples")
 
     async def pending(self) -> int:
         """Items in the queue (a text counts once, however many asked it): /review's header."""
-        [(count,)] = await self.conn.execute_fetchall("SELECT count(*) FROM review_items")
-        return count
+        return await self.db.fetchval("SELECT count(*) FROM review_items")
 
 
 def _identifier(kind: IdentifierKind, value: str) -> Identifier:
