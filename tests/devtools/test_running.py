@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import pytest
 
+from bot.devtools.devserver.emulator import BotAPIEmulator
 from bot.devtools.loadtest import run_loadtest
+from bot.devtools.running import bot_replicas, replica_set
 from tests.support.livebot import live_bot
 
 SCAM_RU = "Здравствуйте, служба безопасности банка. Продиктуйте код из SMS, чтобы отменить операцию"
@@ -43,3 +45,25 @@ def test_the_load_test_answers_every_message_of_its_kazakh_and_russian_users(set
     report = run_loadtest(settings, users=4, messages=2)  # users alternate kk and ru
     assert report.startswith("loadtest: 4 users x 2 messages = 8 updates, backend lexical"), report
     assert "throughput" in report and "latency p95" in report
+
+
+async def test_two_bot_processes_behind_the_round_robin_webhook_answer_kazakh_and_russian_users(tmp_path):
+    """`bot_replicas`: real `python -m bot run` processes in webhook mode, one SQLite file, the
+    emulator's webhook spreading the users over them; SIGTERM stops both cleanly."""
+    replicas = replica_set(2, api_url="", folder=tmp_path, database=f"sqlite:///{tmp_path / 'saqbol.db'}")
+    async with BotAPIEmulator(webhook_replicas=replicas.webhook_urls) as emulator:
+        replicas.env["TELEGRAM_API_URL"] = emulator.base_url
+        users = {53001: ("kk", SCAM_KK), 53002: ("ru", SCAM_RU), 53003: ("kk", SCAM_KK), 53004: ("ru", SCAM_RU)}
+        async with bot_replicas(replicas):
+            await emulator.wait_until(lambda: emulator.webhook is not None, timeout=30)
+            for user, (language, text) in users.items():
+                emulator.add_user(user, language_code=language)
+                emulator.send_text(user, text)
+            answers = {user: await emulator.next_message(user, timeout=60) for user in users}
+            await emulator.wait_until(lambda: emulator.pending_updates == 0, timeout=30)  # the POSTs answered
+            deliveries = dict(emulator.webhook.deliveries)
+        codes = await replicas.stop()
+    assert all(answer["text"].startswith(("🔴", "🟠")) for answer in answers.values()), answers
+    assert "банк" in answers[53001]["text"] and "службы безопасности банка" in answers[53002]["text"]
+    assert deliveries == {url: 2 for url in replicas.webhook_urls}  # two users each
+    assert codes == [0, 0], [r.log_tail() for r in replicas.replicas]
