@@ -262,6 +262,13 @@ MIGRATIONS: tuple[str, ...] = (
     + _LABEL_TRIGGER.format(event="insert", EVENT="INSERT")
     + _LABEL_TRIGGER.format(event="update", EVENT="UPDATE")
     + "    ",
+    # 8: several bot processes (replicas) send one broadcast together and any of them may edit
+    # the approving officer's one progress message: progress_at is when one last did, and an
+    # engine edits only if its conditional UPDATE moved it (bot/alerts/progress.py), so the
+    # message is edited once per interval, not once per replica.
+    """
+    ALTER TABLE broadcasts ADD COLUMN progress_at REAL;
+    """,
 )
 
 # The same schema for PostgreSQL (DATABASE_URL=postgresql://…), one script per SQLite version
@@ -523,6 +530,10 @@ MIGRATIONS_POSTGRES: tuple[str, ...] = (
         FOR EACH ROW EXECUTE FUNCTION reviewed_examples_label();
     CREATE TRIGGER reviewed_examples_label_update AFTER UPDATE ON reviewed_examples
         FOR EACH ROW EXECUTE FUNCTION reviewed_examples_label();
+    """,
+    # 8: whose turn it is to edit a broadcast's progress message (see the SQLite script).
+    """
+    ALTER TABLE broadcasts ADD COLUMN progress_at DOUBLE PRECISION;
     """,
 )
 
