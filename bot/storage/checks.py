@@ -7,8 +7,6 @@ import time
 from dataclasses import dataclass
 from typing import Literal
 
-import aiosqlite
-
 from bot.classifier import Verdict
 from bot.privacy.redaction import redact
 from bot.storage.database import Database
@@ -49,17 +47,13 @@ class ChecksRepo:
     def __init__(self, db: Database) -> None:
         self.db = db
 
-    @property
-    def conn(self) -> aiosqlite.Connection:
-        return self.db.conn  # read per call: the database may be reopened under a running bot
-
     async def add(self, user_id: int, text: str, medium: Medium, verdict: Verdict) -> int:
         """Store one check. The text is redacted here, so no caller can forget to."""
         safe = redact(text)
-        cur = await self.conn.execute(
+        check_id = await self.db.fetchval(
             "INSERT INTO checks (user_id, source, text_redacted, text_hash, risk, scheme, scam_probability,"
             " flags, language, backend, created_at, channel, alternative, why)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
             (
                 user_id,
                 medium,
@@ -77,15 +71,14 @@ class ChecksRepo:
                 ",".join(dict.fromkeys(verdict.why)),
             ),
         )
-        return int(cur.lastrowid)
+        return int(check_id)
 
     async def get(self, check_id: int, user_id: int) -> StoredCheck | None:
         """The user's own check; None for someone else's (a forged button) or a deleted one."""
-        async with self.conn.execute(
+        row = await self.db.fetchone(
             "SELECT id, risk, scheme, alternative, channel, flags, why FROM checks WHERE id = ? AND user_id = ?",
             (check_id, user_id),
-        ) as cur:
-            row = await cur.fetchone()
+        )
         if row is None:
             return None
         return StoredCheck(row[0], row[1], row[2], row[3], row[4], tuple(filter(None, row[5].split(","))),
@@ -94,12 +87,13 @@ class ChecksRepo:
     async def add_feedback(self, check_id: int, user_id: int, kind: Feedback) -> bool:
         """Record the user's judgement of their own check; False when the check is not theirs
         (a forged or stale button) or was deleted by /forget."""
-        cur = await self.conn.execute(
-            "INSERT OR IGNORE INTO feedback (check_id, kind, created_at) "
-            "SELECT id, ?, ? FROM checks WHERE id = ? AND user_id = ?",
+        added = await self.db.execute(
+            "INSERT INTO feedback (check_id, kind, created_at) "
+            "SELECT id, CAST(? AS TEXT), CAST(? AS DOUBLE PRECISION) FROM checks WHERE id = ? AND user_id = ? "
+            "ON CONFLICT (check_id, kind) DO NOTHING",
             (kind, time.time(), check_id, user_id),
         )
-        if cur.rowcount:
+        if added:
             return True
-        async with self.conn.execute("SELECT 1 FROM checks WHERE id = ? AND user_id = ?", (check_id, user_id)) as c:
-            return await c.fetchone() is not None
+        mine = await self.db.fetchval("SELECT 1 FROM checks WHERE id = ? AND user_id = ?", (check_id, user_id))
+        return mine is not None

@@ -1,0 +1,70 @@
+"""What differs between the two engines in what a test checks, said once: the error a
+constraint raises, and where the schema tells which tables refer to which. Everything else a
+repository test does goes through the engine-neutral calls (`db.execute`, `db.fetchall`, …)."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot.storage.database import Database
+
+
+def integrity_errors(db: Database) -> tuple[type[BaseException], ...]:
+    if db.engine == "postgresql":
+        import asyncpg
+
+        return (asyncpg.IntegrityConstraintViolationError,)
+    return (sqlite3.IntegrityError,)
+
+
+def refused(db: Database, constraint: str) -> Any:
+    """``with refused(db, "foreign key"):`` — the schema refuses the statement. SQLite says
+    "FOREIGN KEY constraint failed", PostgreSQL "violates foreign key constraint": the name of
+    the constraint's kind is in both."""
+    return pytest.raises(integrity_errors(db), match=f"(?i){constraint}")
+
+
+async def tables_referring_to(db: Database, parent: str) -> set[str]:
+    """The tables with a foreign key to ``parent``, read from the schema itself."""
+    if db.engine == "postgresql":
+        rows = await db.fetchall(
+            "SELECT DISTINCT child.relname FROM pg_constraint c"
+            " JOIN pg_class child ON child.oid = c.conrelid JOIN pg_class target ON target.oid = c.confrelid"
+            " WHERE c.contype = 'f' AND target.relname = ?", (parent,))
+        return {row[0] for row in rows}
+    tables = [row[0] for row in await db.fetchall("SELECT name FROM sqlite_master WHERE type = 'table'")]
+    return {table for table in tables
+            if any(row["table"] == parent for row in await db.fetchall(f"PRAGMA foreign_key_list({table})"))}
+
+
+async def table_names(db: Database) -> list[str]:
+    """Every table of the schema (PostgreSQL's own bookkeeping and SQLite's excluded)."""
+    if db.engine == "postgresql":
+        rows = await db.fetchall("SELECT table_name FROM information_schema.tables "
+                                 "WHERE table_schema = current_schema() AND table_type = 'BASE TABLE'")
+    else:
+        rows = await db.fetchall("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")
+    return sorted(row[0] for row in rows)
+
+
+async def everything_stored(db: Database) -> str:
+    """Every text of every row of every table, as one text: what a query can read back of
+    what the repositories wrote, on either engine (the bytes in SQLite's file are looked at by
+    the SQLite-only tests, `on_disk`). Numbers are left out: a time's decimals could hold any
+    six digits by chance, and no repository writes a person's number into a number column."""
+    texts = []
+    for table in await table_names(db):
+        for row in await db.fetchall(f"SELECT * FROM {table}"):
+            texts.extend(value for value in row if isinstance(value, str))
+    return "\n".join(texts)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_target(request, db_path) -> Path | str:
+    """Where a database is, on each engine, for a test that opens it twice (the bot restarting):
+    the SQLite file, or a fresh, migrated PostgreSQL database's URL. Imported by those tests."""
+    return db_path if request.param == "sqlite" else request.getfixturevalue("postgres_url")
