@@ -5,11 +5,10 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
-import aiosqlite
+from typing import Any
 
 from bot.knowledge.schema import Lang
 from bot.storage.database import Database
-
 
 
 @dataclass(frozen=True)
@@ -24,46 +23,42 @@ class UsersRepo:
     def __init__(self, db: Database) -> None:
         self.db = db
 
-    @property
-    def conn(self) -> aiosqlite.Connection:
-        return self.db.conn  # read per call: the database may be reopened under a running bot
-
     async def touch(self, user_id: int) -> UserRecord:
         """Create the user on first contact, else note that they were seen (and are not blocking
         us); one statement either way, since it runs for every update."""
         now = time.time()
-        async with self.conn.execute(
+        row = await self.db.fetchone(
             "INSERT INTO users (id, created_at, seen_at) VALUES (?, ?, ?) "
             "ON CONFLICT(id) DO UPDATE SET seen_at = excluded.seen_at, blocked_at = NULL "
             "RETURNING id, language, region, subscribed",
             (user_id, now, now),
-        ) as cur:
-            row = await cur.fetchone()
+        )
         return _record(row)
 
     # The storage middleware has touched (created) the user before any handler runs.
     async def set_language(self, user_id: int, language: Lang) -> None:
-        await self.conn.execute("UPDATE users SET language = ? WHERE id = ?", (language, user_id))
+        await self.db.execute("UPDATE users SET language = ? WHERE id = ?", (language, user_id))
 
     async def set_region(self, user_id: int, region: str | None) -> None:
-        await self.conn.execute("UPDATE users SET region = ? WHERE id = ?", (region, user_id))
+        await self.db.execute("UPDATE users SET region = ? WHERE id = ?", (region, user_id))
 
     async def forget(self, user_id: int) -> None:
         """Delete the user and, through ON DELETE CASCADE, their checks, feedback,
         subscriptions, the conversation's memory, their notices and the review queue's items
         of their checks; take them out of their reports (the identifier's count stays,
         anonymous); empty the detail of their audit rows that held what they typed (a refused
-        command, a rejection reason), keeping only that the action happened; then
+        command, a rejection reason), keeping only that the action happened; then, on SQLite,
         checkpoint the WAL, so that no older copy of the deleted rows stays in the -wal file
-        (secure_delete overwrites them in the database file itself).
+        (secure_delete overwrites them in the database file itself). On PostgreSQL the deleted
+        rows are unreadable at once and their space is reclaimed by the server's vacuum.
 
         A queued text that others checked too stays in the queue, moved to another asker's
         check (one item per text stands for everyone who asked it): it goes only with its last
         asker. Reviewed examples stay: redacted texts an officer labelled, linked to nobody."""
-        await self.conn.execute("DELETE FROM conversations WHERE user_id = ?", (user_id,))  # also cascades
+        await self.db.execute("DELETE FROM conversations WHERE user_id = ?", (user_id,))  # also cascades
         # Their reports of fraudsters' identifiers stay as anonymous counts (bot/storage/reports.py).
-        await self.conn.execute("UPDATE reports SET user_id = NULL, region = NULL WHERE user_id = ?", (user_id,))
-        await self.conn.execute(
+        await self.db.execute("UPDATE reports SET user_id = NULL, region = NULL WHERE user_id = ?", (user_id,))
+        await self.db.execute(
             "UPDATE review_items SET check_id = ("
             " SELECT other.id FROM checks AS mine JOIN checks AS other ON other.text_hash = mine.text_hash"
             " WHERE mine.id = review_items.check_id AND other.user_id != ?1 ORDER BY other.created_at DESC LIMIT 1) "
@@ -72,14 +67,15 @@ class UsersRepo:
             " WHERE mine.id = review_items.check_id AND other.user_id != ?1)",
             (user_id,),
         )
-        await self.conn.execute("DELETE FROM users WHERE id = ?", (user_id,))
-        await self.conn.execute(
-            "UPDATE audit SET detail = CASE action WHEN 'reject' THEN substr(detail, 1, instr(detail || ':', ':') - 1) "
-            "ELSE '' END WHERE actor_id = ? AND action IN ('denied', 'reject') AND detail != ''",
+        await self.db.execute("DELETE FROM users WHERE id = ?", (user_id,))
+        await self.db.execute(
+            "UPDATE audit SET detail = CASE action"
+            " WHEN 'reject' THEN substr(detail, 1, strpos(detail || ':', ':') - 1) ELSE '' END"
+            " WHERE actor_id = ? AND action IN ('denied', 'reject') AND detail != ''",
             (user_id,),
         )
         await self.db.checkpoint()
 
 
-def _record(row: aiosqlite.Row) -> UserRecord:
+def _record(row: Any) -> UserRecord:
     return UserRecord(row["id"], row["language"], row["region"], bool(row["subscribed"]))
