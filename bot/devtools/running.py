@@ -188,7 +188,7 @@ def replica_set(count: int, *, api_url: str, folder: Path, database: str, redis_
                 token: str = EMULATOR_TOKEN, backend: str = "lexical", ports: Sequence[int] | None = None,
                 extra_env: Mapping[str, str] | None = None) -> ReplicaSet:
     """``count`` replicas (not started) of `python -m bot run` in webhook mode against the Bot API
-    at ``api_url``: ``database`` is a DATABASE_URL (``sqlite:///…`` or ``postgresql://…``),
+    at ``api_url`` (an emulator whose ``webhook_replicas`` are then set to `ReplicaSet.webhook_urls`): ``database`` is a DATABASE_URL (``sqlite:///…`` or ``postgresql://…``),
     ``redis_url`` the shared Redis (None: each process keeps its own state, fine for one). Logs,
     heartbeats and the OCR data folder (left empty: no OCR readers are started) go to
     ``folder``. ``extra_env``: more settings (ADMIN_IDS, THROTTLE_MESSAGES…)."""

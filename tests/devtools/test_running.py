@@ -50,9 +50,10 @@ def test_the_load_test_answers_every_message_of_its_kazakh_and_russian_users(set
 async def test_two_bot_processes_behind_the_round_robin_webhook_answer_kazakh_and_russian_users(tmp_path):
     """`bot_replicas`: real `python -m bot run` processes in webhook mode, one SQLite file, the
     emulator's webhook spreading the users over them; SIGTERM stops both cleanly."""
-    replicas = replica_set(2, api_url="", folder=tmp_path, database=f"sqlite:///{tmp_path / 'saqbol.db'}")
-    async with BotAPIEmulator(webhook_replicas=replicas.webhook_urls) as emulator:
-        replicas.env["TELEGRAM_API_URL"] = emulator.base_url
+    async with BotAPIEmulator() as emulator:
+        replicas = replica_set(2, api_url=emulator.base_url, folder=tmp_path,
+                               database=f"sqlite:///{tmp_path / 'saqbol.db'}")
+        emulator.webhook_replicas = replicas.webhook_urls
         users = {53001: ("kk", SCAM_KK), 53002: ("ru", SCAM_RU), 53003: ("kk", SCAM_KK), 53004: ("ru", SCAM_RU)}
         async with bot_replicas(replicas):
             await emulator.wait_until(lambda: emulator.webhook is not None, timeout=30)

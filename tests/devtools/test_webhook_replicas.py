@@ -93,6 +93,8 @@ async def test_updates_are_posted_round_robin_to_every_replica(tmp_path):
             info = await bot.get_webhook_info()
             assert emulator.webhook is not None
             assert emulator.webhook.deliveries == {url: 10 for url in urls}
+            routes = emulator.webhook.routes
+            assert [routes[update_id] for update_id in sorted(routes)] == urls * 10  # a, b, c, a, b, c…
     assert {name: len(got) for name, got in recorder.got.items()} == {"a": 10, "b": 10, "c": 10}
     assert info.url == "https://saqbol.example/telegram/webhook"  # what the bot registered, not the replicas
 

@@ -430,6 +430,15 @@ class BotAPIEmulator:
         return self._api.webhook.url if self._api.webhook is not None else None
 
     @property
+    def webhook_replicas(self) -> list[str]:
+        """The load balancer's targets (see the class doc); set them before the bot sets its webhook."""
+        return self._api.webhook_replicas
+
+    @webhook_replicas.setter
+    def webhook_replicas(self, urls: Sequence[str]) -> None:
+        self._api.webhook_replicas = list(urls)
+
+    @property
     def webhook(self) -> WebhookPusher | None:
         """The webhook pusher while one is set: its ``deliveries`` per replica, ``most_in_flight``."""
         return self._api.webhook

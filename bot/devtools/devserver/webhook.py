@@ -71,6 +71,7 @@ class WebhookPusher:
         self.last_error_date: int | None = None
         self.last_error_message: str | None = None
         self.deliveries: Counter[str] = Counter()  # accepted POSTs per target URL
+        self.routes: dict[int, str] = {}  # update_id -> the target URL that accepted it
         self.most_in_flight = 0  # the most POSTs open at once so far
         self._targets = itertools.cycle(self.replicas or [url])
         self._queue = queue
@@ -140,6 +141,7 @@ class WebhookPusher:
                 target = next(self._targets)
                 if await self._deliver(session, target, update):
                     self.deliveries[target] += 1
+                    self.routes[update["update_id"]] = target
                     break
                 failures += 1
                 rounds, rest = divmod(failures, len(self.replicas) or 1)
