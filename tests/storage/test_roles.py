@@ -1,6 +1,7 @@
 """Roles: superadmins come from the settings (ADMIN_IDS) and are never stored; officers are
 granted and revoked by a superadmin, in the database, and a revoked officer loses access at
-the very next command; every admin action leaves an audit row. A real SQLite file per test."""
+the very next command; every admin action leaves an audit row. Each test runs on a real SQLite
+file and on a real PostgreSQL database."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import pytest
 from bot.config import Settings
 from bot.storage.database import Database
 from bot.storage.roles import RolesRepo
+from tests.storage.engines import db_target  # noqa: F401 (a fixture: the database, on each engine)
 
 ADMIN, OTHER_ADMIN = 1001, 1002
 OFFICER, CITIZEN = 2001, 3001
@@ -20,8 +22,7 @@ def roles(db) -> RolesRepo:
 
 
 async def rows(db: Database, sql: str, *params) -> list[tuple]:
-    async with db.conn.execute(sql, params) as cur:
-        return [tuple(row) for row in await cur.fetchall()]
+    return [tuple(row) for row in await db.fetchall(sql, params)]
 
 
 async def test_the_superadmins_are_the_ids_the_settings_name_and_are_not_stored(db, monkeypatch):
@@ -69,11 +70,11 @@ async def test_officers_are_listed_in_the_order_they_were_granted(roles):
     assert [at for _user, _by, at in listed] == sorted(at for _user, _by, at in listed)
 
 
-async def test_an_officer_survives_a_restart_of_the_bot(db_path):
-    db = await Database.open(db_path)
+async def test_an_officer_survives_a_restart_of_the_bot(db_target):
+    db = await Database.open(db_target)
     await RolesRepo(db, frozenset({ADMIN})).grant(OFFICER, by=ADMIN)
     await db.close()
-    db = await Database.open(db_path)
+    db = await Database.open(db_target)
     try:
         assert await RolesRepo(db, frozenset({ADMIN})).role_of(OFFICER) == "officer"
     finally:
