@@ -3,8 +3,6 @@ every subscriber has."""
 
 from __future__ import annotations
 
-import json
-
 from bot.storage.database import Database
 
 NATIONAL = "national"
@@ -12,27 +10,31 @@ NATIONAL = "national"
 
 class SubscriptionsRepo:
     def __init__(self, db: Database) -> None:
-        self.conn = db.conn
+        self.db = db
 
     async def regions_of(self, user_id: int) -> set[str]:
-        async with self.conn.execute("SELECT region FROM subscriptions WHERE user_id = ?", (user_id,)) as cur:
-            return {row[0] for row in await cur.fetchall()}
+        return {row[0] for row in await self.db.fetchall("SELECT region FROM subscriptions WHERE user_id = ?",
+                                                         (user_id,))}
 
     async def subscribe(self, user_id: int, regions: set[str]) -> None:
         """Subscribe to these regions and the national channel (replacing earlier choices).
 
-        Three single statements, no BEGIN…COMMIT: the connection is shared by every handler,
-        and a transaction spread over awaits would take in their statements. Each statement
-        is atomic and the three converge on the same end state whatever runs between them."""
-        wanted = json.dumps(sorted(regions | {NATIONAL}))
-        await self.conn.execute("UPDATE users SET subscribed = 1 WHERE id = ?", (user_id,))
-        await self.conn.execute(
-            "DELETE FROM subscriptions WHERE user_id = ? AND region NOT IN (SELECT value FROM json_each(?))",
-            (user_id, wanted),
+        Three single statements, no BEGIN…COMMIT: a transaction spread over awaits would hold
+        a lock (SQLite: the one shared connection, taking in every handler's statements) while
+        the event loop serves others. Each statement is atomic and the three converge on the
+        same end state whatever runs between them. The regions travel as numbered parameters
+        (?2, ?3, …; ?1 is the user), which both engines read the same way."""
+        wanted = sorted(regions | {NATIONAL})
+        numbers = range(2, len(wanted) + 2)
+        await self.db.execute("UPDATE users SET subscribed = 1 WHERE id = ?", (user_id,))
+        await self.db.execute(
+            f"DELETE FROM subscriptions WHERE user_id = ?1 AND region NOT IN ({', '.join(f'?{n}' for n in numbers)})",
+            (user_id, *wanted),
         )
-        await self.conn.execute(
-            "INSERT OR IGNORE INTO subscriptions (user_id, region) SELECT ?, value FROM json_each(?)",
-            (user_id, wanted),
+        await self.db.execute(
+            f"INSERT INTO subscriptions (user_id, region) VALUES {', '.join(f'(?1, ?{n})' for n in numbers)} "
+            "ON CONFLICT (user_id, region) DO NOTHING",
+            (user_id, *wanted),
         )
 
     async def toggle(self, user_id: int, region: str) -> set[str]:
@@ -42,5 +44,5 @@ class SubscriptionsRepo:
         return chosen
 
     async def unsubscribe(self, user_id: int) -> None:
-        await self.conn.execute("UPDATE users SET subscribed = 0 WHERE id = ?", (user_id,))
-        await self.conn.execute("DELETE FROM subscriptions WHERE user_id = ?", (user_id,))
+        await self.db.execute("UPDATE users SET subscribed = 0 WHERE id = ?", (user_id,))
+        await self.db.execute("DELETE FROM subscriptions WHERE user_id = ?", (user_id,))
