@@ -1,6 +1,7 @@
 """The officers' numbers: active subscribers by region and language, and the checks that looked
 like fraud counted per scheme per day, the day being Kazakhstan's (UTC+5), not the server's.
-Checks are stored by the real repository; only their time is set, so that days can be chosen."""
+Checks are stored by the real repository; only their time is set, so that days can be chosen.
+Each test runs on SQLite and on PostgreSQL: the day is `kz_day`, one function on both."""
 
 from __future__ import annotations
 
@@ -27,7 +28,7 @@ async def stats(db) -> StatsRepo:
 async def check_at(db: Database, when: datetime, *, lang: str = "ru", risk: str = "high",
                    scheme: str | None = "bank_security_call") -> None:
     check_id = await ChecksRepo(db).add(1, TEXTS[lang], "text", verdict(lang, risk=risk, scheme=scheme))
-    await db.conn.execute("UPDATE checks SET created_at = ? WHERE id = ?", (when.timestamp(), check_id))
+    await db.execute("UPDATE checks SET created_at = ? WHERE id = ?", (when.timestamp(), check_id))
 
 
 def utc(day: int, hour: int, minute: int = 0) -> datetime:
@@ -50,6 +51,16 @@ async def test_the_day_turns_at_midnight_in_kazakhstan_not_in_utc(db, stats):
     await check_at(db, utc(8, 19, 0))  # 00:00 in Almaty: the 9th, though UTC still says the 8th
     assert await stats.checks_per_day(7, now=NOW) == [
         ("2026-03-08", "bank_security_call", 1), ("2026-03-09", "bank_security_call", 1)]
+
+
+async def test_the_year_turns_at_midnight_in_kazakhstan_and_the_day_number_reads_as_that_date(db, stats):
+    """The database gives Kazakhstan's day number; the date is made of it in Python: at the
+    year's end a wrong offset or epoch would show at once."""
+    await check_at(db, datetime(2025, 12, 31, 18, 59, 59, 900_000, tzinfo=UTC))  # 23:59:59.9 in Almaty
+    await check_at(db, datetime(2025, 12, 31, 19, 0, tzinfo=UTC), scheme="prize_lottery")  # New Year there
+    new_year = datetime(2026, 1, 1, 12, 0, tzinfo=UTC).timestamp()
+    assert await stats.checks_per_day(2, now=new_year) == [
+        ("2025-12-31", "bank_security_call", 1), ("2026-01-01", "prize_lottery", 1)]
 
 
 async def test_only_checks_that_looked_like_fraud_with_a_scheme_are_counted(db, stats):
@@ -98,5 +109,5 @@ async def test_active_subscribers_are_counted_by_region_and_language(db, stats):
         if subscribed:
             await subscriptions.subscribe(user, {region} if region else set())
         if blocked:
-            await db.conn.execute("UPDATE users SET blocked_at = ? WHERE id = ?", (NOW, user))
+            await db.execute("UPDATE users SET blocked_at = ? WHERE id = ?", (NOW, user))
     assert await stats.subscribers() == [(None, "kk", 1), ("almaty_city", "kk", 2), ("almaty_city", "ru", 2)]
