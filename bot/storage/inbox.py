@@ -20,17 +20,17 @@ class HandledUpdatesRepo:
 
     async def load(self, now: float) -> set[int]:
         """The ids still worth remembering; rows older than KEEP_FOR are deleted first."""
-        await self._db.conn.execute("DELETE FROM handled_updates WHERE handled_at < ?", (now - KEEP_FOR,))
-        async with self._db.conn.execute("SELECT update_id FROM handled_updates") as cur:
-            return {int(row[0]) for row in await cur.fetchall()}
+        await self._db.execute("DELETE FROM handled_updates WHERE handled_at < ?", (now - KEEP_FOR,))
+        return {int(row[0]) for row in await self._db.fetchall("SELECT update_id FROM handled_updates")}
 
     async def mark(self, update_id: int, now: float) -> None:
-        await self._db.conn.execute(
-            "INSERT OR IGNORE INTO handled_updates (update_id, handled_at) VALUES (?, ?)", (update_id, now))
+        await self._db.execute(
+            "INSERT INTO handled_updates (update_id, handled_at) VALUES (?, ?) ON CONFLICT (update_id) DO NOTHING",
+            (update_id, now))
 
     async def forget_below(self, offset: int) -> None:
         """Telegram confirmed every update below ``offset``: it never sends them again."""
-        await self._db.conn.execute("DELETE FROM handled_updates WHERE update_id < ?", (offset,))
+        await self._db.execute("DELETE FROM handled_updates WHERE update_id < ?", (offset,))
 
     async def forget_older(self, before: float) -> None:
-        await self._db.conn.execute("DELETE FROM handled_updates WHERE handled_at < ?", (before,))
+        await self._db.execute("DELETE FROM handled_updates WHERE handled_at < ?", (before,))

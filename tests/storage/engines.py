@@ -68,3 +68,13 @@ def db_target(request, db_path) -> Path | str:
     """Where a database is, on each engine, for a test that opens it twice (the bot restarting):
     the SQLite file, or a fresh, migrated PostgreSQL database's URL. Imported by those tests."""
     return db_path if request.param == "sqlite" else request.getfixturevalue("postgres_url")
+
+
+async def columns_of(db: Database, table: str) -> dict[str, str]:
+    """A table's columns and their declared types, as the engine names them (SQLite: INTEGER,
+    REAL; PostgreSQL: bigint, double precision)."""
+    if db.engine == "postgresql":
+        rows = await db.fetchall("SELECT column_name, data_type FROM information_schema.columns "
+                                 "WHERE table_schema = current_schema() AND table_name = ?", (table,))
+        return {row[0]: row[1] for row in rows}
+    return {row["name"]: row["type"] for row in await db.fetchall(f"PRAGMA table_info({table})")}

@@ -1,25 +1,27 @@
 """The inbox's bookkeeping: the ids of updates already answered, kept in SQLite so that an
 update answered just before a crash is not answered again after the restart; forgotten once
 Telegram has confirmed it, or after a day, when Telegram has forgotten it too. Only ids and
-times are written: never a word of the message. A real SQLite file, reopened as after a crash."""
+times are written: never a word of the message. A real SQLite file, or a real PostgreSQL
+database, reopened as after a crash: each test runs on both."""
 
 from __future__ import annotations
 
 from bot.storage.database import Database
 from bot.storage.inbox import HandledUpdatesRepo
+from tests.storage.engines import columns_of, db_target  # noqa: F401 (db_target: a fixture)
 
 T0 = 1_800_000_000.0
 DAY = 24 * 3600.0
 
 
-async def test_marked_updates_are_there_after_a_restart(db_path):
-    db = await Database.open(db_path)
+async def test_marked_updates_are_there_after_a_restart(db_target):
+    db = await Database.open(db_target)
     inbox = HandledUpdatesRepo(db)
     for update_id in (501, 502, 503):
         await inbox.mark(update_id, T0)
     await db.close()  # the bot stops (or crashes) before confirming them to Telegram
 
-    db = await Database.open(db_path)
+    db = await Database.open(db_target)
     try:
         assert await HandledUpdatesRepo(db).load(T0 + 60) == {501, 502, 503}
     finally:
@@ -30,8 +32,7 @@ async def test_an_update_marked_twice_is_one_row_with_its_first_time(db):
     inbox = HandledUpdatesRepo(db)
     await inbox.mark(7, T0)
     await inbox.mark(7, T0 + 100)
-    async with db.conn.execute("SELECT update_id, handled_at FROM handled_updates") as cur:
-        assert [tuple(row) for row in await cur.fetchall()] == [(7, T0)]
+    assert [tuple(row) for row in await db.fetchall("SELECT update_id, handled_at FROM handled_updates")] == [(7, T0)]
 
 
 async def test_confirmed_updates_are_forgotten_and_the_rest_kept(db):
@@ -48,8 +49,8 @@ async def test_rows_older_than_a_day_are_deleted_when_loaded(db):
     await inbox.mark(2, T0 + 10)
     assert await inbox.load(T0 + DAY) == {1, 2}  # exactly a day, as long as Telegram keeps it: still kept
     assert await inbox.load(T0 + DAY + 5) == {2}
-    async with db.conn.execute("SELECT update_id FROM handled_updates") as cur:
-        assert [row[0] for row in await cur.fetchall()] == [2]  # deleted, not only left out
+    rows = await db.fetchall("SELECT update_id FROM handled_updates")
+    assert [row[0] for row in rows] == [2]  # deleted, not only left out
 
 
 async def test_forgetting_by_age_keeps_the_recent_ones(db):
@@ -62,9 +63,8 @@ async def test_forgetting_by_age_keeps_the_recent_ones(db):
 
 
 async def test_the_table_holds_only_ids_and_times(db):
-    async with db.conn.execute("PRAGMA table_info(handled_updates)") as cur:
-        assert {row["name"]: row["type"] for row in await cur.fetchall()} == {
-            "update_id": "INTEGER", "handled_at": "REAL"}
+    integer, real = ("INTEGER", "REAL") if db.engine == "sqlite" else ("bigint", "double precision")
+    assert await columns_of(db, "handled_updates") == {"update_id": integer, "handled_at": real}
 
 
 async def test_an_empty_inbox_loads_as_nothing(db):
