@@ -1,6 +1,7 @@
 """The notices telling people that an officer reviewed their text: the words in Kazakh and
-Russian, one a day, and what each of Telegram's answers does to a notice. A real SQLite file,
-the real knowledge base, a real aiogram Bot against the local Bot API emulator."""
+Russian, one a day, and what each of Telegram's answers does to a notice. A real database on
+each engine (SQLite, PostgreSQL), the real knowledge base, a real aiogram Bot against the local
+Bot API emulator."""
 
 from __future__ import annotations
 
@@ -54,16 +55,15 @@ async def labelled(repos: Repositories, classifier, text: str, label: str, *user
                    asked_at: float = NOV_12) -> None:
     """Each user checked ``text`` at ``asked_at``; an officer labels it (which creates the notices)."""
     check_ids = [await repos.checks.add(user, text, "text", classifier.classify(text)) for user in users]
-    await repos.checks.conn.execute(f"UPDATE checks SET created_at = ? WHERE id IN ({','.join('?' * len(check_ids))})",
-                                    (asked_at, *check_ids))
+    await repos.reviews.db.execute(f"UPDATE checks SET created_at = ? WHERE id IN ({','.join('?' * len(check_ids))})",
+                                   (asked_at, *check_ids))
     await repos.reviews.enqueue_check(check_ids[0], "disputed")
-    [(item_id,)] = await repos.checks.conn.execute_fetchall(
-        "SELECT id FROM review_items WHERE check_id = ?", (check_ids[0],))
+    item_id = await repos.reviews.db.fetchval("SELECT id FROM review_items WHERE check_id = ?", (check_ids[0],))
     assert await repos.reviews.label(OFFICER, item_id, label) is not None
 
 
 async def rows(repos: Repositories, sql: str) -> list[tuple]:
-    return [tuple(row) for row in await repos.checks.conn.execute_fetchall(sql)]
+    return [tuple(row) for row in await repos.reviews.db.fetchall(sql)]
 
 
 def texts(emulator: BotAPIEmulator, user: int) -> list[str]:
@@ -114,8 +114,7 @@ async def test_a_person_gets_at_most_one_notice_a_day_and_the_next_one_the_day_a
     assert (await sender.send_due(bot)).sent == 1
     assert (await sender.send_due(bot)).sent == 0
     assert len(texts(emulator, RU_USER)) == 1
-    tomorrow = (await repos.checks.conn.execute_fetchall("SELECT noticed_at FROM users WHERE id = ?",
-                                                         (RU_USER,)))[0][0] + DAY + 1
+    tomorrow = await repos.reviews.db.fetchval("SELECT noticed_at FROM users WHERE id = ?", (RU_USER,)) + DAY + 1
     assert (await sender.send_due(bot, now=tomorrow)).sent == 1
     assert texts(emulator, RU_USER)[1].endswith("это не мошенничество.")
 

@@ -1,6 +1,7 @@
 """The review use cases: the next item, a label (checked against the knowledge base, learnt in the
-background, the notice sender woken), confirm and clear, skip. A real SQLite file, the real
-knowledge base, the session's lexical classifier; Kazakh and Russian texts side by side."""
+background, the notice sender woken), confirm and clear, skip. A real database on each engine
+(SQLite, PostgreSQL), the real knowledge base, the session's lexical classifier; Kazakh and
+Russian texts side by side."""
 
 from __future__ import annotations
 
@@ -33,9 +34,7 @@ async def disputed(repos: Repositories, classifier, lang: str) -> int:
     """The user of ``lang`` checked the job text of that language and disputed it; the item's id."""
     check_id = await repos.checks.add(USER[lang], JOB[lang], "text", classifier.classify(JOB[lang]))
     await repos.reviews.enqueue_check(check_id, "disputed")
-    [(item_id,)] = await repos.checks.conn.execute_fetchall("SELECT id FROM review_items WHERE check_id = ?",
-                                                             (check_id,))
-    return item_id
+    return await repos.reviews.db.fetchval("SELECT id FROM review_items WHERE check_id = ?", (check_id,))
 
 
 async def test_an_empty_queue_has_no_next_item(review):
