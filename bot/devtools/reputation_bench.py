@@ -2,7 +2,9 @@
 
 Issue 14 asks that looking up the identifiers of a text adds at most 1 ms (p95) to a check with
 100,000 reported identifiers in the database. This bench builds that database in a temporary
-SQLite file, opened the way the bot opens it (WAL, migrations), filled through `ReportsRepo`
+SQLite file, opened the way the bot opens it (WAL, migrations), or with ``--database-url
+postgresql://…`` in an empty PostgreSQL database you name (it refuses one that holds users:
+it would measure someone's data and leave its own in it), filled through `ReportsRepo`
 itself: `--users` reporters, each reporting a dozen identifiers (phones, sites, cards,
 Telegram accounts), some identifiers shared by several reporters, a few reviewed by an officer.
 Then it times `Reputation.lookup` on typical Kazakh and Russian texts (one reported number,
@@ -79,7 +81,7 @@ async def fill(db: Database, identifiers: int, users: int) -> ReportsRepo:
     for user in range(users):
         user_id = 1_000_000 + user
         await UsersRepo(db).touch(user_id)
-        await db.conn.execute("UPDATE users SET created_at = ? WHERE id = ?", (now - (user % 60) * DAY, user_id))
+        await db.execute("UPDATE users SET created_at = ? WHERE id = ?", (now - (user % 60) * DAY, user_id))
         mine = known[user * per_user:(user + 1) * per_user] + popular[user % 7::7]
         await reports.report(user_id, mine, "almaty_city")
     for ident in known[::1000]:
@@ -101,17 +103,20 @@ async def timed(samples: int, call) -> list[float]:
     return out
 
 
-async def bench(identifiers: int, users: int, runs: int, lookups: int) -> bool:
+async def bench(identifiers: int, users: int, runs: int, lookups: int, database_url: str | None = None) -> bool:
     knowledge = load_knowledge()
     short = knowledge.contacts["halyk_7111"].number  # an official number comes only from knowledge/
     texts = texts_for(identifiers, short)
     with tempfile.TemporaryDirectory() as tmp:
-        db = await Database.open(Path(tmp) / "bench.db")
+        db = await Database.open(database_url or Path(tmp) / "bench.db")
         try:
+            print(f"engine: {db.engine} ({db.where})")
+            if await db.fetchval("SELECT count(*) FROM users"):
+                raise SystemExit(f"{db.where} already holds users: give the bench an empty database "
+                                 "(e.g. createdb saqbol_bench, then --database-url postgresql://…/saqbol_bench)")
             started = time.perf_counter()
             reports = await fill(db, identifiers, users)
-            async with db.conn.execute("SELECT count(*), count(DISTINCT kind || value) FROM reports") as cur:
-                rows, distinct = await cur.fetchone()
+            rows, distinct = await db.fetchone("SELECT count(*), count(DISTINCT kind || value) FROM reports")
             print(f"database: {distinct:,} reported identifiers, {rows:,} reports by {users:,} users "
                   f"(filled in {time.perf_counter() - started:.1f} s)")
             reputation = Reputation(knowledge, reports)
@@ -149,10 +154,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--users", type=int, default=10_000, help="reporters")
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--lookups", type=int, default=1_000, help="lookups per run")
+    parser.add_argument("--database-url", help="an empty postgresql://… database to fill and measure "
+                        "(default: a temporary SQLite file)")
     args = parser.parse_args(argv)
     if min(args.users, args.runs, args.lookups) < 1 or not args.users <= args.identifiers or args.identifiers < 1216:
         parser.error("--identifiers at least 1216 (the texts' own are seeded), --users between 1 and --identifiers")
-    return 0 if asyncio.run(bench(args.identifiers, args.users, args.runs, args.lookups)) else 1
+    return 0 if asyncio.run(bench(args.identifiers, args.users, args.runs, args.lookups, args.database_url)) else 1
 
 
 if __name__ == "__main__":
