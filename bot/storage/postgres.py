@@ -19,17 +19,19 @@ import contextlib
 import functools
 import logging
 import re
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 import asyncpg
 
-from bot.storage.database import Args, Database, DatabaseUnavailable
+from bot.storage.database import BUSY_TIMEOUT_MS, Args, Database, DatabaseUnavailable
 from bot.storage.migrations import MIGRATIONS_POSTGRES
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 POOL_MIN = 1
 POOL_MAX = 10  # per process; a replica's storage calls are short, one statement each
@@ -39,6 +41,10 @@ CLOSE_TIMEOUT = 10.0
 MIGRATION_LOCK = 0x5A9B01
 # The commands whose status tag ends with the number of rows they changed ("INSERT 0 3", "UPDATE 2").
 _CHANGING = frozenset({"INSERT", "UPDATE", "DELETE", "MERGE", "COPY"})
+# Every connection's session: a row another transaction holds locked (an admin's psql, a long
+# ALTER) is waited for only briefly, as SQLite's busy timeout does: the statement fails, the
+# answer path answers without it (best_effort), and the pool is not stalled behind the lock.
+SESSION_SETTINGS = {"lock_timeout": f"{BUSY_TIMEOUT_MS}ms", "application_name": "saqbol"}
 _DOLLAR_TAG = re.compile(r"\$([A-Za-z_][A-Za-z_0-9]*)?\$")
 
 
@@ -176,7 +182,7 @@ class PostgresDatabase(Database):
         where = where_of(url)
         try:
             pool = await asyncpg.create_pool(url, min_size=min_size, max_size=max_size, init=_configure,
-                                             timeout=CONNECT_TIMEOUT)
+                                             timeout=CONNECT_TIMEOUT, server_settings=SESSION_SETTINGS)
         except (OSError, TimeoutError, asyncio.TimeoutError, ValueError, asyncpg.PostgresError,
                 asyncpg.InterfaceError) as exc:
             raise DatabaseUnavailable(_advice(where, exc)) from exc
@@ -194,8 +200,27 @@ class PostgresDatabase(Database):
             raise
         return db
 
+    async def _on_a_connection(self, work: Callable[[asyncpg.Connection], Awaitable[T]]) -> T:
+        """``work`` on a pooled connection. A connection the server dropped while it sat in the
+        pool (a restart, an admin's pg_terminate_backend) may not be known closed yet: asyncpg
+        then refuses to start the statement ("cannot switch to state…"), before sending
+        anything, so the statement is safe to run again on another connection. Any other
+        fault is the caller's (best_effort on the answer path)."""
+        attempts = self.pool.get_max_size() + 1
+        for attempt in range(1, attempts + 1):
+            async with self.pool.acquire() as conn:
+                try:
+                    return await work(conn)
+                except asyncpg.InternalClientError as exc:
+                    if attempt == attempts or not str(exc).startswith("cannot switch to state"):
+                        raise
+                    log.info("a PostgreSQL connection to %s was dropped by the server; using another", self.where)
+                    conn.terminate()
+        raise AssertionError("unreachable")
+
     async def execute(self, sql: str, args: Args = ()) -> int:
-        return rows_changed(await self.pool.execute(dollar_placeholders(sql), *args))
+        query = dollar_placeholders(sql)
+        return rows_changed(await self._on_a_connection(lambda conn: conn.execute(query, *args)))
 
     async def executemany(self, sql: str, rows: Iterable[Args]) -> int:
         """One statement per row of arguments, in one transaction (all or none), on one
@@ -204,22 +229,30 @@ class PostgresDatabase(Database):
         rows = list(rows)
         if not rows:
             return 0
-        changed = 0
-        async with self.pool.acquire() as conn, conn.transaction():
-            statement = await conn.prepare(dollar_placeholders(sql))
-            for row in rows:
-                await statement.fetch(*row)
-                changed += rows_changed(statement.get_statusmsg())
-        return changed
+        query = dollar_placeholders(sql)
+
+        async def work(conn: asyncpg.Connection) -> int:
+            changed = 0
+            async with conn.transaction():
+                statement = await conn.prepare(query)
+                for row in rows:
+                    await statement.fetch(*row)
+                    changed += rows_changed(statement.get_statusmsg())
+            return changed
+
+        return await self._on_a_connection(work)
 
     async def fetchone(self, sql: str, args: Args = ()) -> asyncpg.Record | None:
-        return await self.pool.fetchrow(dollar_placeholders(sql), *args)
+        query = dollar_placeholders(sql)
+        return await self._on_a_connection(lambda conn: conn.fetchrow(query, *args))
 
     async def fetchall(self, sql: str, args: Args = ()) -> list[asyncpg.Record]:
-        return await self.pool.fetch(dollar_placeholders(sql), *args)
+        query = dollar_placeholders(sql)
+        return await self._on_a_connection(lambda conn: conn.fetch(query, *args))
 
     async def fetchval(self, sql: str, args: Args = ()) -> Any:
-        return await self.pool.fetchval(dollar_placeholders(sql), *args)
+        query = dollar_placeholders(sql)
+        return await self._on_a_connection(lambda conn: conn.fetchval(query, *args))
 
     async def schema_version(self) -> int:
         async with self.pool.acquire() as conn:
@@ -235,12 +268,14 @@ class PostgresDatabase(Database):
         """Apply the scripts this database lacks, each in one transaction with its new version
         number, under an advisory lock: replicas starting together migrate once."""
         async with self.pool.acquire() as conn:
+            await conn.execute("SET lock_timeout = 0")  # another replica's migration: wait for it to finish
             await conn.execute("SELECT pg_advisory_lock($1)", MIGRATION_LOCK)
             try:
                 await self._migrate(conn)
             finally:
                 with contextlib.suppress(asyncpg.PostgresError, asyncpg.InterfaceError, OSError):
                     await conn.execute("SELECT pg_advisory_unlock($1)", MIGRATION_LOCK)
+                    await conn.execute("RESET lock_timeout")
 
     async def _migrate(self, conn: asyncpg.Connection) -> None:
         scripts = MIGRATIONS_POSTGRES

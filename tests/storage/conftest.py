@@ -1,7 +1,10 @@
-"""Fixtures of the repository tests: a real SQLite file per test, opened the way the bot opens
-it (WAL, foreign keys, migrations), and a look at the bytes SQLite actually wrote.
+"""Fixtures of the repository tests: a real database per test, opened the way the bot opens it
+(migrations included), on both engines: `db` runs each test once on SQLite (a file: WAL,
+foreign keys) and once on PostgreSQL (a fresh database on the session's real server, see
+tests/support/servers.py). `sqlite_db`, `db_path` and `on_disk` are for what only SQLite has:
+its file, its pragmas, the bytes it actually wrote.
 
-No stand-in for SQLite anywhere: what a repository promises is what ends up in the file."""
+No stand-in for either engine anywhere: what a repository promises is what ends up stored."""
 
 from __future__ import annotations
 
@@ -10,7 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.storage.database import Database
+from bot.storage.database import Database, SqliteDatabase
+
+ENGINES = ["sqlite", "postgresql"]
 
 
 @pytest.fixture
@@ -18,9 +23,23 @@ def db_path(tmp_path) -> Path:
     return tmp_path / "data" / "saqbol.db"
 
 
+@pytest.fixture(params=ENGINES)
+async def db(request, db_path) -> AsyncIterator[Database]:
+    """The test runs twice: ``[sqlite]`` on a fresh file, ``[postgresql]`` on a fresh database
+    (skipped, saying what to install, where PostgreSQL is not installed; failing under CI)."""
+    target = db_path if request.param == "sqlite" else request.getfixturevalue("postgres_url")
+    database = await Database.open(target)
+    try:
+        yield database
+    finally:
+        await database.close()
+
+
 @pytest.fixture
-async def db(db_path) -> AsyncIterator[Database]:
+async def sqlite_db(db_path) -> AsyncIterator[SqliteDatabase]:
+    """SQLite only, at `db_path`: for the tests of its file, its pragmas and its bytes (`on_disk`)."""
     database = await Database.open(db_path)
+    assert isinstance(database, SqliteDatabase)
     try:
         yield database
     finally:
@@ -35,5 +54,12 @@ def files_of(path: Path) -> list[Path]:
 @pytest.fixture
 def on_disk(db_path) -> Callable[[], bytes]:
     """Everything SQLite has written for this database so far, read as raw bytes: the main file
-    *and* the WAL, where a fresh commit lives until the next checkpoint."""
-    return lambda: b"".join(p.read_bytes() for p in files_of(db_path))
+    *and* the WAL, where a fresh commit lives until the next checkpoint. Only an SQLite file has
+    bytes to read here: a test that reads them on another engine (where nothing would be found,
+    and so nothing would ever fail) is stopped, saying to request `sqlite_db`."""
+    def read() -> bytes:
+        if not db_path.exists():
+            pytest.fail(f"on_disk reads SQLite's file {db_path}, which this test's database is not: "
+                        "request `sqlite_db` (not `db`) in a test of the bytes SQLite writes")
+        return b"".join(p.read_bytes() for p in files_of(db_path))
+    return read

@@ -105,12 +105,12 @@ async def test_foreign_keys_are_on_so_a_deleted_users_checks_go_with_them(db):
     await users.touch(5)
     await checks.add(5, "Назовите код из SMS", "text", verdict("ru"))
     await checks.add(5, "SMS-кодты айтыңыз", "text", verdict("kk"))
-    await db.conn.execute("DELETE FROM users WHERE id = 5")
-    async with db.conn.execute("SELECT count(*) FROM checks") as cur:
-        assert (await cur.fetchone())[0] == 0  # ON DELETE CASCADE works only with foreign_keys=ON
+    assert await db.execute("DELETE FROM users WHERE id = ?", (5,)) == 1
+    assert await db.fetchval("SELECT count(*) FROM checks") == 0  # on SQLite only with foreign_keys=ON
 
 
-async def test_a_checkpoint_empties_the_wal_into_the_file(db, db_path):
+async def test_a_checkpoint_empties_the_wal_into_the_file(sqlite_db, db_path):
+    db = sqlite_db
     await UsersRepo(db).touch(1)
     wal = db_path.with_name(db_path.name + "-wal")
     assert wal.exists() and wal.stat().st_size > 0
@@ -119,7 +119,8 @@ async def test_a_checkpoint_empties_the_wal_into_the_file(db, db_path):
     assert await UsersRepo(db).touch(1) is not None
 
 
-async def test_a_checkpoint_blocked_by_a_reader_says_so_and_completes_later(db, db_path, caplog):
+async def test_a_checkpoint_blocked_by_a_reader_says_so_and_completes_later(sqlite_db, db_path, caplog):
+    db = sqlite_db
     await UsersRepo(db).touch(1)
     await db.conn.execute("PRAGMA busy_timeout=50")  # the checkpoint waits this long for the reader
     reader = sqlite3.connect(db_path, isolation_level=None)
@@ -140,7 +141,8 @@ async def test_best_effort_passes_the_result_through_when_storage_works(db):
     assert record is not None and record.id == 3
 
 
-async def test_best_effort_answers_none_and_logs_once_when_another_program_holds_the_lock(db, db_path, caplog):
+async def test_best_effort_answers_none_and_logs_once_when_another_program_holds_the_lock(sqlite_db, db_path, caplog):
+    db = sqlite_db
     holder = sqlite3.connect(db_path, timeout=0, isolation_level=None)
     holder.execute("BEGIN EXCLUSIVE")  # an admin's sqlite3 shell, a backup
     try:
@@ -157,7 +159,8 @@ async def test_best_effort_answers_none_and_logs_once_when_another_program_holds
     assert (await UsersRepo(db).touch(4)).id == 4  # the lock is gone: storage works again
 
 
-async def test_best_effort_gives_up_after_its_timeout_when_storage_is_slow(db, db_path, caplog):
+async def test_best_effort_gives_up_after_its_timeout_when_storage_is_slow(sqlite_db, db_path, caplog):
+    db = sqlite_db
     holder = sqlite3.connect(db_path, timeout=0, isolation_level=None)
     holder.execute("BEGIN EXCLUSIVE")
     try:
@@ -171,7 +174,8 @@ async def test_best_effort_gives_up_after_its_timeout_when_storage_is_slow(db, d
     assert any("timed out" in r.getMessage() for r in caplog.records)
 
 
-async def test_best_effort_answers_none_when_the_database_is_full(db, caplog):
+async def test_best_effort_answers_none_when_the_database_is_full(sqlite_db, caplog):
+    db = sqlite_db
     await UsersRepo(db).touch(1)
     await db.conn.execute(f"PRAGMA max_page_count={await pragma(db, 'page_count')}")  # as a full disk
     try:
@@ -182,7 +186,7 @@ async def test_best_effort_answers_none_when_the_database_is_full(db, caplog):
     assert any("full" in r.getMessage() for r in caplog.records)
 
 
-async def test_best_effort_answers_none_on_a_read_only_connection(db, db_path, caplog):
+async def test_best_effort_answers_none_on_a_read_only_connection(sqlite_db, db_path, caplog):
     """As a disk remounted read-only under a running bot (a chmod would not do: the open file stays
     writable)."""
     conn = await aiosqlite.connect(f"file:{db_path}?mode=ro", uri=True, isolation_level=None)
@@ -206,3 +210,84 @@ async def test_best_effort_does_not_hide_a_bug(db):
     """Only storage faults are absorbed: a programming error must reach the error handler."""
     with pytest.raises(AttributeError):
         await best_effort(ChecksRepo(db).add(1, "Назовите код", "text", None), "check")  # type: ignore[arg-type]
+
+
+# The storage API on both engines (`db` runs each test on SQLite and on a real PostgreSQL):
+# the repositories' SQL is written once, so what it returns must be the same on either.
+
+TEXTS = {"kk": "Картаңыз бұғатталды? Кодты айтыңыз", "ru": "Ваша карта заблокирована? Назовите код"}
+
+
+@pytest.mark.parametrize("lang", ["kk", "ru"])
+async def test_question_marks_are_placeholders_but_not_inside_quoted_text(db, lang):
+    """A `?` in a string literal is text, not a parameter: only the bare ones are rewritten."""
+    changed = await db.execute(
+        "INSERT INTO audit (actor_id, action, detail, created_at) VALUES (?, 'asked?', ?, ?)",
+        (7, TEXTS[lang], 1.5))
+    assert changed == 1
+    row = await db.fetchone("SELECT actor_id, action, detail, created_at FROM audit WHERE detail = ? -- why?",
+                            (TEXTS[lang],))
+    assert tuple(row) == (7, "asked?", TEXTS[lang], 1.5)
+    assert await db.fetchval("SELECT 'сұрақ?' || CAST(? AS TEXT)", ("вопрос?",)) == "сұрақ?вопрос?"
+
+
+async def test_numbered_placeholders_may_repeat_one_argument(db):
+    await db.executemany("INSERT INTO users (id, language, created_at, seen_at) VALUES (?, ?, ?, ?)",
+                         [(1, "kk", 1.0, 1.0), (2, "ru", 2.0, 2.0), (3, "kk", 3.0, 3.0)])
+    rows = await db.fetchall("SELECT id FROM users WHERE language = ?1 AND (id = ?2 OR seen_at > ?2) ORDER BY id",
+                             ("kk", 1))
+    assert [row["id"] for row in rows] == [1, 3]
+
+
+async def test_execute_answers_the_rows_it_changed_and_nothing_for_a_select(db):
+    rows = [(n, 1.0 * n, 1.0 * n) for n in range(1, 6)]
+    assert await db.executemany("INSERT INTO users (id, created_at, seen_at) VALUES (?, ?, ?)", rows) == 5
+    assert await db.execute("UPDATE users SET region = ? WHERE id > ?", ("almaty", 2)) == 3
+    assert await db.execute("UPDATE users SET region = ? WHERE id > ?", ("almaty", 99)) == 0
+    assert await db.execute("INSERT INTO users (id, created_at, seen_at) VALUES (?, ?, ?) "
+                            "ON CONFLICT (id) DO NOTHING", (1, 9.0, 9.0)) == 0
+    assert await db.executemany("INSERT INTO users (id, created_at, seen_at) VALUES (?, ?, ?) "
+                                "ON CONFLICT (id) DO NOTHING", [(1, 9.0, 9.0), (6, 6.0, 6.0)]) == 1
+    assert await db.executemany("DELETE FROM users WHERE id = ?", []) == 0
+    assert await db.execute("SELECT id FROM users") == 0
+    assert await db.execute("DELETE FROM users WHERE id <= ?", (2,)) == 2
+    assert await db.fetchval("SELECT count(*) FROM users") == 4
+
+
+async def test_rows_read_by_name_and_by_position_and_a_missing_row_is_none(db):
+    new_id = await db.fetchval(
+        "INSERT INTO broadcasts (author_id, text_kk, text_ru, regions, status, created_at) "
+        "VALUES (?, ?, ?, ?, ?, ?) RETURNING id", (5_000_000_001, TEXTS["kk"], TEXTS["ru"], "national", "pending", 2.5))
+    row = await db.fetchone("SELECT id, author_id, text_kk, text_ru, scheme FROM broadcasts WHERE id = ?", (new_id,))
+    assert row["author_id"] == row[1] == 5_000_000_001  # a Telegram id past 32 bits
+    assert (row["text_kk"], row["text_ru"], row["scheme"]) == (TEXTS["kk"], TEXTS["ru"], None)
+    assert dict(row)["id"] == new_id and len(tuple(row)) == 5
+    assert await db.fetchone("SELECT id FROM broadcasts WHERE id = ?", (new_id + 1,)) is None
+    assert await db.fetchall("SELECT id FROM broadcasts WHERE id = ?", (new_id + 1,)) == []
+    assert await db.fetchval("SELECT scheme FROM broadcasts WHERE id = ?", (new_id + 1,)) is None
+    assert await db.fetchval("SELECT scheme FROM broadcasts WHERE id = ?", (new_id,)) is None
+
+
+async def test_sums_and_averages_read_as_sqlite_gives_them_never_as_decimals(db):
+    await db.executemany("INSERT INTO users (id, subscribed, created_at, seen_at) VALUES (?, ?, ?, ?)",
+                         [(1, 1, 1.0, 1.0), (2, 1, 2.0, 2.0), (4, 0, 3.0, 3.0)])
+    total, mean, subscribed = tuple(await db.fetchone("SELECT sum(id), avg(id), sum(subscribed) FROM users"))
+    assert (total, subscribed) == (7, 2) and type(total) is int and type(subscribed) is int
+    assert mean == pytest.approx(7 / 3) and type(mean) is float
+
+
+async def test_the_functions_the_repositories_use_answer_the_same_on_both_engines(db):
+    moment = 1_796_000_000.5
+    from bot.storage.database import kz_day
+    assert await db.fetchval("SELECT kz_day(?)", (moment,)) == kz_day(moment)
+    assert await db.fetchval("SELECT kz_day(?)", (moment - 86400,)) == kz_day(moment) - 1
+    assert await db.fetchval("SELECT greatest(CAST(? AS DOUBLE PRECISION), ?, 3)", (1.5, None)) == 3
+    assert await db.fetchval("SELECT least(CAST(? AS DOUBLE PRECISION), 2)", (None,)) == 2
+    assert await db.fetchval("SELECT strpos(CAST(? AS TEXT), ':')", ("reject:спам",)) == 7
+
+
+async def test_best_effort_on_either_engine_passes_results_and_absorbs_a_closed_database(db, caplog):
+    assert await best_effort(db.fetchval("SELECT count(*) FROM users"), "count") == 0
+    await db.close()
+    assert await best_effort(db.execute("DELETE FROM users"), "delete on a closed database") is None
+    assert any("delete on a closed database" in r.getMessage() for r in caplog.records)
