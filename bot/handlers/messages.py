@@ -73,7 +73,7 @@ async def answer_text(
             await verdicts.remember(user_id, checked.verdict)
         return
     if reply.route == "lookup":
-        offer = reports.offer(user_id, reports.reportable(reply.findings)) if user_id is not None else None
+        offer = await reports.offer(user_id, reports.reportable(reply.findings)) if user_id is not None else None
         await send_reply(message, reply, renderer=renderer, i18n=i18n, report_offer=offer)
     elif not (fresh and reply.route in ("social", "other")):  # else the language question was the greeting
         await send_reply(message, reply, renderer=renderer, i18n=i18n)

@@ -37,7 +37,8 @@ async def forget_confirmed(query: CallbackQuery, callback_data: ForgetCb, repos:
             await query.message.edit_text(_("OK, nothing was deleted."))
         return
     await repos.users.forget(query.from_user.id)
-    reports.forget(query.from_user.id)  # the numbers and links offered from their texts, in memory
+    await repos.conversation.forget(query.from_user.id)  # in Redis when REDIS_URL is set, not in the database
+    await reports.forget(query.from_user.id)  # the numbers and links offered from their texts
     await state.clear()
     await state.set_state(StartOver.fresh)
     if query.message:

@@ -57,7 +57,7 @@ async def read_report(message: Message, state: FSMContext, reports: Reports, kno
         return
     await state.clear()
     known = ReputationReplies(knowledge, i18n).known(findings, lang)
-    offer = reports.offer(message.from_user.id, candidates) if candidates else None
+    offer = await reports.offer(message.from_user.id, candidates) if candidates else None
     if offer is None:
         await message.answer("\n\n".join(filter(None, [known, _("Official numbers and sites cannot be reported.")])))
         return
@@ -68,7 +68,7 @@ async def read_report(message: Message, state: FSMContext, reports: Reports, kno
 
 async def open_offer(query: CallbackQuery, callback_data: ReportCb, reports: Reports) -> None:
     """"Report the fraudster": one button per candidate of the offer."""
-    candidates = reports.offered(query.from_user.id, callback_data.offer)
+    candidates = await reports.offered(query.from_user.id, callback_data.offer)
     if candidates is None or query.message is None:
         await query.answer(_expired(), show_alert=True)
         return

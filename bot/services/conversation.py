@@ -44,7 +44,7 @@ from bot.knowledge import KnowledgeBase
 from bot.replies.reputation import ReputationReplies
 from bot.replies.verdict import ReplyRenderer
 from bot.services.reputation import Finding, Reputation
-from bot.storage.conversation import ConversationRepo, Memory, VerdictNote
+from bot.storage.conversation import ConversationMemory, Memory, VerdictNote
 from bot.storage.database import best_effort
 
 if TYPE_CHECKING:
@@ -148,7 +148,7 @@ def is_emoji(text: str) -> bool:
 
 class Conversation:
     def __init__(self, knowledge: KnowledgeBase, reader: IntentReading, checker: ClassifierService, faq: FaqMatcher,
-                 renderer: ReplyRenderer, memory: ConversationRepo, *, reputation: Reputation | None = None,
+                 renderer: ReplyRenderer, memory: ConversationMemory, *, reputation: Reputation | None = None,
                  lookups: ReputationReplies | None = None) -> None:
         """``reputation`` and ``lookups`` (its texts): a number or link sent alone is looked up;
         without them it is read like any other text."""

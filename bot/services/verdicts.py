@@ -92,7 +92,7 @@ class Verdicts:
         findings = tuple(await self.reports.reputation.lookup(text))
         offer = None
         if user_id is not None and offers_report(verdict):
-            offer = self.reports.offer(user_id, self.reports.reportable(findings))
+            offer = await self.reports.offer(user_id, self.reports.reportable(findings))
         return Checked(verdict, check_id, findings, offer)
 
     async def reviewed(self, text: str, verdict: Verdict) -> Verdict:

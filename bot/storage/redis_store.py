@@ -15,7 +15,9 @@ conversation memory) and are registered here once per connection (`RedisStore.sc
 
 from __future__ import annotations
 
+import contextlib
 import logging
+from collections.abc import Iterator
 from typing import Any
 
 from redis.asyncio import Redis
@@ -32,6 +34,21 @@ REDIS_FAULTS: tuple[type[BaseException], ...] = (RedisError, OSError, TimeoutErr
 """What a call to Redis raises when Redis is down, restarting or too slow: the callers that
 can go on without it (the flood gate lets the update through; the rate limit falls back to
 this process's bucket) catch exactly these."""
+
+
+class RedisDown(ConnectionError):
+    """A Redis call failed mid-run, as the storage's callers see it: a ``ConnectionError`` (so
+    an ``OSError``), which `bot.storage.database.STORAGE_FAULTS` already covers, so the answer
+    path's `best_effort` answers without the conversation memory instead of failing."""
+
+
+@contextlib.contextmanager
+def as_storage_fault(where: str) -> Iterator[None]:
+    """Redis's own errors turned into `RedisDown` for the code that treats storage faults."""
+    try:
+        yield
+    except RedisError as exc:
+        raise RedisDown(f"Redis at {where} failed: {type(exc).__name__}: {exc}") from exc
 
 
 class RedisUnavailable(RuntimeError):

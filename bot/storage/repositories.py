@@ -14,9 +14,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot.storage.checks import ChecksRepo
-from bot.storage.conversation import ConversationRepo
+from bot.storage.conversation import ConversationMemory, ConversationRepo, RedisConversation
 from bot.storage.database import Database
 from bot.storage.notices import NoticesRepo
+from bot.storage.redis_store import RedisStore
 from bot.storage.reports import ReportsRepo
 from bot.storage.reviews import ReviewsRepo
 from bot.storage.roles import RolesRepo
@@ -32,15 +33,17 @@ class Repositories:
     roles: RolesRepo  # superadmins, officers and the audit trail of their actions
     subscriptions: SubscriptionsRepo  # which regions' police alerts each subscriber gets
     stats: StatsRepo  # the officers' numbers: subscribers, checks per scheme per day
-    conversation: ConversationRepo  # each user's last verdict and intent, for follow-ups
+    conversation: ConversationMemory  # each user's last verdict and intent, for follow-ups (Redis when set)
     reports: ReportsRepo  # users' reports of fraudsters' identifiers, officers' reviews of them
     reviews: ReviewsRepo  # the officers' review queue and their labels of texts (reviewed examples)
     notices: NoticesRepo  # "your message was reviewed": pending and sent notices, one a day
 
     @classmethod
-    def of(cls, db: Database, *, superadmins: frozenset[int], conversation_ttl: float) -> Repositories:
+    def of(cls, db: Database, *, superadmins: frozenset[int], conversation_ttl: float,
+           redis: RedisStore | None = None) -> Repositories:
         """``superadmins``: the ADMIN_IDS (they are not stored); ``conversation_ttl``: seconds a
-        conversation's memory stays fresh."""
+        conversation's memory stays fresh; ``redis`` (REDIS_URL): the conversation's memory is
+        kept there, shared by the replicas, instead of in the database."""
         reports = ReportsRepo(db)
         return cls(
             users=UsersRepo(db),
@@ -48,7 +51,8 @@ class Repositories:
             roles=RolesRepo(db, superadmins),
             subscriptions=SubscriptionsRepo(db),
             stats=StatsRepo(db),
-            conversation=ConversationRepo(db, ttl=conversation_ttl),
+            conversation=(RedisConversation(redis, ttl=conversation_ttl) if redis is not None
+                          else ConversationRepo(db, ttl=conversation_ttl)),
             reports=reports,
             reviews=ReviewsRepo(db, reports=reports),  # one crowd rule for the queue and the answers
             notices=NoticesRepo(db),

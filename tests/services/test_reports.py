@@ -1,19 +1,23 @@
-"""Reports of a fraudster's number, card or link: candidates wait in memory until the person
-taps one (bounded in number and time; another person's or a made-up offer finds nothing), one
-person counts once, and an identifier past the crowd's threshold goes to the officers' queue.
-A real SQLite file and the real knowledge base; Kazakh and Russian texts side by side."""
+"""Reports of a fraudster's number, card or link: candidates wait until the person taps one
+(bounded in number and time; another person's or a made-up offer finds nothing), in this
+process's memory or, with REDIS_URL, in Redis where another replica finds them; one person
+counts once, and an identifier past the crowd's threshold goes to the officers' queue.
+A real SQLite file, a real redis-server and the real knowledge base; Kazakh and Russian texts
+side by side."""
 
 from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import AsyncIterator, Callable
 
 import pytest
 
 from bot.classifier.identifiers import parse_phone
-from bot.services.reports import MAX_CANDIDATES, Reports
+from bot.services.reports import MAX_CANDIDATES, OFFERS_PER_USER, Reports
 from bot.services.reputation import Reputation
-from bot.storage import Database, Repositories
+from bot.storage import Repositories
+from bot.storage.redis_store import RedisStore
 from bot.storage.reports import DAY
 
 FRAUD = parse_phone("+77011234567")  # made up
@@ -25,27 +29,42 @@ TEXTS = {
 
 
 @pytest.fixture
-async def repos(tmp_path):
-    db = await Database.open(tmp_path / "saqbol.db")
-    try:
-        yield Repositories.of(db, superadmins=frozenset(), conversation_ttl=1800)
-    finally:
-        await db.close()
+def repos(engine_db) -> Repositories:
+    """Every repository on a fresh database, on each engine (tests/services/conftest.py), no user yet."""
+    return Repositories.of(engine_db, superadmins=frozenset(), conversation_ttl=1800)
 
 
 @pytest.fixture
-def reports(knowledge, repos) -> Reports:
-    return Reports(repos, Reputation(knowledge, repos.reports))
+async def redis_stores(redis_url) -> AsyncIterator[list[RedisStore]]:
+    """Two connections to one Redis: two replicas."""
+    opened = [await RedisStore.open(redis_url) for _ in range(2)]
+    try:
+        yield opened
+    finally:
+        for store in opened:
+            await store.close()
+
+
+@pytest.fixture(params=["memory", "redis"])
+def make(request, knowledge, repos) -> Callable[..., Reports]:
+    """Builds a `Reports` keeping its offers in this process's memory, or in Redis."""
+    store = request.getfixturevalue("redis_stores")[0] if request.param == "redis" else None
+    return lambda **kw: Reports(repos, Reputation(knowledge, repos.reports), redis=store, **kw)
+
+
+@pytest.fixture
+def reports(make) -> Reports:
+    return make()
 
 
 async def seasoned(repos: Repositories, user_id: int, days: float = 30.0) -> None:
     """A user whose account talked to the bot ``days`` ago (the crowd rule counts only those)."""
     await repos.users.touch(user_id)
-    await repos.users.conn.execute("UPDATE users SET created_at = ? WHERE id = ?", (time.time() - days * DAY, user_id))
+    await repos.users.db.execute("UPDATE users SET created_at = ? WHERE id = ?", (time.time() - days * DAY, user_id))
 
 
 async def rows(repos: Repositories, sql: str) -> list[tuple]:
-    return [tuple(row) for row in await repos.users.conn.execute_fetchall(sql)]
+    return [tuple(row) for row in await repos.users.db.fetchall(sql)]
 
 
 async def queued(repos: Repositories) -> list[tuple]:
@@ -62,41 +81,90 @@ async def test_an_official_number_in_the_text_is_never_offered_for_a_report(repo
 @pytest.mark.parametrize("lang", ["kk", "ru"])
 async def test_an_offer_is_the_offering_users_alone(reports, lang):
     _, candidates = await reports.candidates_in(TEXTS[lang])
-    offer = reports.offer(1, candidates)
-    assert reports.offered(1, offer) == (FRAUD,)
-    assert reports.offered(2, offer) is None  # another person pressing a forwarded or forged button
-    assert reports.offered(1, offer + 1) is None
+    offer = await reports.offer(1, candidates)
+    assert await reports.offered(1, offer) == (FRAUD,)
+    assert await reports.offered(2, offer) is None  # another person pressing a forwarded or forged button
+    assert await reports.offered(1, offer + 1) is None
 
 
 async def test_nothing_to_offer_makes_no_offer(reports):
-    assert reports.offer(1, []) is None
+    assert await reports.offer(1, []) is None
 
 
-async def test_an_offer_expires(knowledge, repos):
-    reports = Reports(repos, Reputation(knowledge, repos.reports), ttl=0.05)
-    offer = reports.offer(1, [FRAUD])
+async def test_an_offer_expires(make, repos):
+    reports = make(ttl=0.05)
+    offer = await reports.offer(1, [FRAUD])
     await asyncio.sleep(0.1)
-    assert reports.offered(1, offer) is None
+    assert await reports.offered(1, offer) is None
     await seasoned(repos, 1)
     assert await reports.report_offered(1, offer, 0, "almaty_city") is None
     assert await rows(repos, "SELECT count(*) FROM reports") == [(0,)]
 
 
-async def test_offers_are_bounded_the_oldest_going_first(knowledge, repos):
+async def test_offers_in_memory_are_bounded_the_oldest_going_first(knowledge, repos):
     reports = Reports(repos, Reputation(knowledge, repos.reports), capacity=3)
-    offers = [reports.offer(user, [FRAUD]) for user in range(1, 6)]
-    assert [reports.offered(user, offer) is not None for user, offer in enumerate(offers, 1)] == [
+    offers = [await reports.offer(user, [FRAUD]) for user in range(1, 6)]
+    assert [await reports.offered(user, offer) is not None for user, offer in enumerate(offers, 1)] == [
         False, False, True, True, True]
+
+
+async def test_offers_in_redis_are_bounded_per_user_the_oldest_going_first(knowledge, repos, redis_stores):
+    reports = Reports(repos, Reputation(knowledge, repos.reports), redis=redis_stores[0])
+    offers = [await reports.offer(1, [FRAUD]) for _ in range(OFFERS_PER_USER + 2)]
+    other = await reports.offer(2, [FRAUD])
+    kept = [await reports.offered(1, offer) is not None for offer in offers]
+    assert kept == [False, False] + [True] * OFFERS_PER_USER
+    assert await reports.offered(2, other) == (FRAUD,)
+
+
+@pytest.mark.parametrize("lang", ["kk", "ru"])
+async def test_an_offer_made_on_one_replica_is_pressed_on_another(knowledge, repos, redis_stores, lang):
+    first, second = (Reports(repos, Reputation(knowledge, repos.reports), redis=store) for store in redis_stores)
+    await seasoned(repos, 1)
+    _, candidates = await first.candidates_in(TEXTS[lang])
+    offer = await first.offer(1, candidates)
+    assert await second.offered(1, offer) == (FRAUD,)
+    done = await second.report_offered(1, offer, 0, "almaty_city")
+    assert done is not None and done.identifier == FRAUD and done.new
+    assert await second.offered(2, offer) is None
+    await second.forget(1)  # /forget on the second: gone for the first as well
+    assert await first.offered(1, offer) is None
+
+
+async def test_offers_in_redis_expire_with_the_users_last_offer(knowledge, repos, redis_stores):
+    reports = Reports(repos, Reputation(knowledge, repos.reports), ttl=0.2, redis=redis_stores[0])
+    await reports.offer(1, [FRAUD])
+    await asyncio.sleep(0.3)
+    assert await redis_stores[0].redis.exists("saqbol:offers:1") == 0
+
+
+async def test_when_redis_fails_the_answer_goes_without_buttons_and_forget_says_so(knowledge, repos):
+    """A real refused connection: no offer (the verdict is still sent), an old button is
+    "expired", and /forget fails loudly rather than say "done" with the offers still kept."""
+    from redis.asyncio import Redis
+
+    from bot.storage.database import STORAGE_FAULTS
+    from tests.support.servers import free_port
+
+    gone = RedisStore(Redis.from_url(f"redis://127.0.0.1:{free_port()}/0", socket_connect_timeout=1))
+    reports = Reports(repos, Reputation(knowledge, repos.reports), redis=gone)
+    try:
+        assert await reports.offer(1, [FRAUD]) is None
+        assert await reports.offered(1, 12345) is None
+        with pytest.raises(STORAGE_FAULTS):
+            await reports.forget(1)
+    finally:
+        await gone.close()
 
 
 async def test_an_offer_holds_at_most_a_screenful_of_candidates(reports):
     phones = [parse_phone(f"+7701123456{n}") for n in range(10)]
-    assert len(reports.offered(1, reports.offer(1, phones))) == MAX_CANDIDATES
+    assert len(await reports.offered(1, await reports.offer(1, phones))) == MAX_CANDIDATES
 
 
 async def test_a_report_is_stored_with_the_region_given_and_counts_the_people(reports, repos):
     await seasoned(repos, 1)
-    offer = reports.offer(1, [FRAUD])
+    offer = await reports.offer(1, [FRAUD])
     done = await reports.report_offered(1, offer, 0, "kostanay")
     assert (done.identifier, done.new, done.reporters, done.to_review) == (FRAUD, True, 1, False)
     stored = await rows(repos, "SELECT kind, value, user_id, region FROM reports")
@@ -112,7 +180,7 @@ async def test_the_same_person_reporting_twice_counts_once(reports, repos):
 
 async def test_a_press_on_a_candidate_out_of_range_stores_nothing(reports, repos):
     await seasoned(repos, 1)
-    offer = reports.offer(1, [FRAUD])
+    offer = await reports.offer(1, [FRAUD])
     assert await reports.report_offered(1, offer, 5, None) is None
     assert await rows(repos, "SELECT count(*) FROM reports") == [(0,)]
 
@@ -145,7 +213,7 @@ async def test_an_identifier_an_officer_cleared_is_not_queued_and_shows_no_count
 
 
 async def test_forgetting_a_user_drops_their_offers(reports):
-    offer = reports.offer(1, [FRAUD])
-    other = reports.offer(2, [FRAUD])
-    reports.forget(1)
-    assert reports.offered(1, offer) is None and reports.offered(2, other) == (FRAUD,)
+    offer = await reports.offer(1, [FRAUD])
+    other = await reports.offer(2, [FRAUD])
+    await reports.forget(1)
+    assert await reports.offered(1, offer) is None and await reports.offered(2, other) == (FRAUD,)

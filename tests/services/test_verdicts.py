@@ -168,7 +168,7 @@ async def test_a_risky_verdict_offers_the_identifiers_of_its_text_for_a_report(s
     checked = await verdicts.keep(USER, SCAM[lang], "text", verdict)
     [card] = find_identifiers(SCAM[lang])
     assert [f.identifier for f in checked.findings] == [card]
-    assert verdicts.reports.offered(USER, checked.report_offer) == (card,)
+    assert await verdicts.reports.offered(USER, checked.report_offer) == (card,)
     assert await rows(db, "SELECT count(*) FROM reports") == [(0,)]  # nothing stored before the person taps
 
 
