@@ -9,6 +9,7 @@ import sys
 
 import pytest
 
+from bot.devtools import servers as started  # where the servers are started from (the load test uses it too)
 from tests.support import servers
 from tests.support.servers import ServerMissing
 
@@ -30,13 +31,13 @@ def test_each_test_gets_its_own_postgres_database_copied_from_the_migrated_templ
 
 
 def test_a_missing_postgresql_names_the_debian_package(monkeypatch):
-    monkeypatch.setattr(servers, "PG_BIN_GLOB", "/nonexistent/postgresql/*/bin")
+    monkeypatch.setattr(started, "PG_BIN_GLOB", "/nonexistent/postgresql/*/bin")
     with pytest.raises(ServerMissing, match="install Debian's `postgresql` package"):
         servers.pg_bin()
 
 
 def test_a_missing_redis_names_the_debian_package(monkeypatch):
-    monkeypatch.setattr(servers, "REDIS_SERVER", "/nonexistent/redis-server")
+    monkeypatch.setattr(started, "REDIS_SERVER", "/nonexistent/redis-server")
     monkeypatch.setenv("PATH", "/nonexistent")
     with pytest.raises(ServerMissing, match="install Debian's `redis-server` package"):
         servers.redis_bin()
@@ -47,15 +48,16 @@ def test_a_missing_server_skips_here_and_fails_under_ci(tmp_path, ci, outcome):
     """Run in a pytest of its own: a missing server is a skip on a laptop, a failure in CI."""
     test = tmp_path / "test_missing.py"
     test.write_text(
+        "from bot.devtools import servers as started\n"
         "from tests.support import servers\n"
         "def test_needs_redis(monkeypatch):\n"
-        "    monkeypatch.setattr(servers, 'REDIS_SERVER', '/nonexistent/redis-server')\n"
+        "    monkeypatch.setattr(started, 'REDIS_SERVER', '/nonexistent/redis-server')\n"
         "    monkeypatch.setenv('PATH', '/nonexistent')\n"
         "    try:\n"
         "        servers.redis_bin()\n"
         "    except servers.ServerMissing as exc:\n"
         "        servers.unavailable(str(exc))\n")
-    env = {"PYTHONPATH": str(servers.Path(__file__).resolve().parents[1]), "PATH": "/usr/bin:/bin"}
+    env = {"PYTHONPATH": str(started.Path(__file__).resolve().parents[1]), "PATH": "/usr/bin:/bin"}
     if ci:
         env["CI"] = ci
     done = subprocess.run([sys.executable, "-m", "pytest", "-q", "-rs", "-p", "no:cacheprovider", str(test)],
