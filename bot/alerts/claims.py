@@ -5,38 +5,40 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections import deque
 from itertools import zip_longest
 
 from bot.alerts.repository import BroadcastsRepo, Delivery
-
-PAGE = 1000  # pending ids read at a time: a 100 000-recipient broadcast never sits in memory
 
 
 class ClaimQueue:
     """The pending deliveries of one broadcast, for workers that hold a token and send at once.
 
-    The workers waiting at the same moment share one UPDATE (a group commit): at 25 msg/s
-    that is one row per statement, uncapped a dozen or more, with no timer in between. All
-    of them are woken together when it commits (a lock handed down the queue instead would
+    The workers waiting at the same moment share one claim statement (a group commit): at
+    25 msg/s that is one row per statement, uncapped a dozen or more, with no timer in between.
+    All of them are woken together when it commits (a lock handed down the queue instead would
     cost an event-loop turn per message). A row is only claimed for a worker already waiting
-    for it, so rows in 'sending' never outnumber the workers: that bounds what a crash can
-    leave uncertain.
+    for it, so this engine's rows in 'sending' never outnumber its workers: that bounds what a
+    crash can leave uncertain.
+
+    The claim itself finds the next pending rows (`BroadcastsRepo.claim_next`), so several
+    engines claim from one broadcast without paging over the same ids. A claim that comes back
+    short means nothing is claimable *now*: the queue is ``exhausted`` until the run, having
+    looked at the database (rows in flight elsewhere, refusals waiting to be retried),
+    ``reopen``\\ s it.
     """
 
-    def __init__(self, repo: BroadcastsRepo, broadcast_id: int) -> None:
+    def __init__(self, repo: BroadcastsRepo, broadcast_id: int, retry_after: float) -> None:
         self._repo = repo
         self._broadcast_id = broadcast_id
+        self._retry_after = retry_after  # seconds a refused row is left to the engine that retries it
         self._waiters: list[asyncio.Future[Delivery | None]] = []
         self._serving: asyncio.Task[None] | None = None
-        self._page: deque[int] = deque()
-        self._after = 0
-        self._read_all = False
+        self.exhausted = False
         self.closed = False
 
     def has_more(self) -> bool:
-        """False once closed, or once every pending row has been handed out."""
-        return not self.closed and not (self._read_all and not self._page)
+        """False once closed, or once a claim found nothing more to take."""
+        return not self.closed and not self.exhausted
 
     def is_open(self) -> bool:
         return not self.closed
@@ -44,6 +46,10 @@ class ClaimQueue:
     def close(self) -> None:
         """No more claims; a claim already under way still reaches its workers."""
         self.closed = True
+
+    def reopen(self) -> None:
+        """Claim again: the database says some rows may have become claimable."""
+        self.exhausted = False
 
     async def take(self) -> Delivery | None:
         """The next delivery, now 'sending' in the database; None when none is left (or closed)."""
@@ -57,12 +63,11 @@ class ClaimQueue:
 
     async def take_again(self, delivery: Delivery) -> Delivery | None:
         """The same recipient once more, 'sending' again, for its next request after a refusal
-        put it back to 'pending' (the pages have gone past it). None when the queue is closed
-        or the row is no longer pending (another engine took it)."""
+        put it back to 'pending'. None when the queue is closed or the row is no longer pending
+        (another engine took it)."""
         if self.closed:
             return None
-        claimed = await self._repo.claim(self._broadcast_id, [delivery.user_id], time.time())
-        return claimed[0] if claimed else None
+        return await self._repo.claim_again(self._broadcast_id, delivery.user_id, time.time())
 
     async def _serve(self) -> None:
         """Claims for everyone waiting and wakes them, again while more arrived meanwhile.
@@ -85,18 +90,9 @@ class ClaimQueue:
             self._serving = None
 
     async def _claim(self, count: int) -> list[Delivery]:
-        """Up to ``count`` rows, fewer only when the broadcast runs out."""
-        claimed: list[Delivery] = []
-        while len(claimed) < count and (ids := await self._next_ids(count - len(claimed))):
-            # Fewer than asked come back if another engine claimed some first: ask again.
-            claimed += await self._repo.claim(self._broadcast_id, ids, time.time())
-        return claimed
-
-    async def _next_ids(self, count: int) -> list[int]:
-        if not self._page and not self._read_all:
-            page = await self._repo.pending_after(self._broadcast_id, self._after, PAGE)
-            self._read_all = len(page) < PAGE
-            if page:
-                self._after = page[-1]
-                self._page.extend(page)
-        return [self._page.popleft() for _ in range(min(count, len(self._page)))]
+        """Up to ``count`` rows in one statement; fewer only when nothing more is claimable now."""
+        now = time.time()
+        rows = await self._repo.claim_next(self._broadcast_id, count, now, now - self._retry_after)
+        if len(rows) < count:
+            self.exhausted = True
+        return rows

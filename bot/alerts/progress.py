@@ -1,8 +1,14 @@
-"""Where a broadcast stands: counted (``Tally`` keeps one run's counts, ``Progress`` is a
-snapshot of them) and shown (``ProgressReporter`` edits the approving officer's one message as
-delivery goes, at most every few seconds as the engine calls it, then shows the final report).
-The engine counts without knowing who watches; the reporter is the ``on_progress`` the bot
-gives it."""
+"""Where a broadcast stands: counted (the database's counts, ``Standing``, read into a
+``Progress`` snapshot by ``Tally``) and shown (``ProgressReporter`` edits the approving officer's
+one message as delivery goes, then shows the final report). The engine counts without knowing
+who watches; the reporter is the ``on_progress`` the bot gives it.
+
+One message, however many engines (replicas) send the broadcast: an engine reports only when
+it takes the turn in the database (`BroadcastsRepo.take_progress_turn`: one engine per
+interval), the final report comes from the one engine whose statement ended the broadcast,
+and an engine whose live edit may have landed after that final report shows the final report
+again (``bot.alerts.engine``). The texts come from the database's counts, so any engine
+showing the same moment shows the same text."""
 
 from __future__ import annotations
 
@@ -13,7 +19,7 @@ from aiogram import Bot
 from aiogram.exceptions import TelegramAPIError
 from aiogram.utils.i18n import I18n
 
-from bot.alerts.repository import BroadcastsRepo, DeliveryStatus
+from bot.alerts.repository import BroadcastsRepo, DeliveryStatus, Standing
 from bot.i18n import N_
 
 log = logging.getLogger(__name__)
@@ -25,11 +31,13 @@ ENDED = (DeliveryStatus.SENT, DeliveryStatus.FAILED, DeliveryStatus.BLOCKED, Del
 class Progress:
     """A snapshot of one broadcast.
 
-    ``uncertain``: deliveries a crash left in 'sending': a request went or may have gone out
-    and no answer was recorded, so they are not sent again; neither delivered nor pending.
-    A delivery whose requests were all refused (429, 5xx) is pending, not uncertain.
-    ``pending`` includes the deliveries in flight. ``rate`` is deliveries ended per second in
-    this run, ``eta_seconds`` the time left at that rate (None until there is a rate).
+    ``uncertain``: deliveries a crash left in 'sending' (claimed longer ago than any live
+    engine waits for an answer): a request went or may have gone out and no answer was
+    recorded, so they are not sent again; neither delivered nor pending. A delivery whose
+    requests were all refused (429, 5xx) is pending, not uncertain. ``pending`` includes the
+    deliveries in flight, at any engine. ``rate`` is deliveries ended per second since this
+    run began (by every engine sending it), ``eta_seconds`` the time left at that rate (None
+    until there is a rate).
     """
 
     broadcast_id: int
@@ -47,42 +55,31 @@ class Progress:
 
 
 class Tally:
-    """The counts of one run, kept in memory as results come in (the database is written in
-    batches behind them), starting from what the database held when the run began."""
+    """One run's view of a broadcast's counts. The counts themselves are the database's
+    (`Standing`, read at each report), since other engines may be sending the same broadcast;
+    the run adds only its own start, so that ``rate`` is the deliveries ended per second, by
+    every engine together, since this run began."""
 
-    def __init__(self, broadcast_id: int, counts: dict[DeliveryStatus, int], started: float) -> None:
+    def __init__(self, broadcast_id: int, start: Standing, started: float) -> None:
         self.broadcast_id = broadcast_id
-        self.total = sum(counts.values())
-        self.uncertain = counts[DeliveryStatus.SENDING]
-        self.ended = {status: counts[status] for status in ENDED}
         self.started = started
-        self.ended_here = 0
+        self.ended_at_start = sum(start.counts[status] for status in ENDED)
 
-    @property
-    def pending(self) -> int:
-        return self.total - self.uncertain - sum(self.ended.values())
-
-    def add(self, status: DeliveryStatus) -> None:
-        """Counts a delivery that ended; one put back to 'pending' (cancelled before it could be
-        asked again) does not count."""
-        if status in self.ended:
-            self.ended[status] += 1
-            self.ended_here += 1
-
-    def progress(self, now: float, *, done: bool = False, cancelled: bool = False) -> Progress:
+    def progress(self, standing: Standing, now: float, *, done: bool = False, cancelled: bool = False) -> Progress:
+        ended = {status: standing.counts[status] for status in ENDED}
         elapsed = now - self.started
-        rate = self.ended_here / elapsed if elapsed > 0 else 0.0
-        pending = self.pending
+        rate = max(0, sum(ended.values()) - self.ended_at_start) / elapsed if elapsed > 0 else 0.0
+        pending = standing.total - standing.uncertain - sum(ended.values())
         eta = 0.0 if pending == 0 else (pending / rate if rate > 0 else None)
         return Progress(
             broadcast_id=self.broadcast_id,
-            total=self.total,
-            sent=self.ended[DeliveryStatus.SENT],
-            failed=self.ended[DeliveryStatus.FAILED],
-            blocked=self.ended[DeliveryStatus.BLOCKED],
-            not_found=self.ended[DeliveryStatus.NOT_FOUND],
+            total=standing.total,
+            sent=ended[DeliveryStatus.SENT],
+            failed=ended[DeliveryStatus.FAILED],
+            blocked=ended[DeliveryStatus.BLOCKED],
+            not_found=ended[DeliveryStatus.NOT_FOUND],
             pending=pending,
-            uncertain=self.uncertain,
+            uncertain=standing.uncertain,
             rate=rate,
             eta_seconds=eta,
             done=done,

@@ -1,9 +1,12 @@
 """A delivery engine in a process of its own, for the crash test to kill with SIGKILL.
 
-    python tests/alerts/broadcast_child.py DB API_URL TOKEN (--broadcast ID | --resume) [--rate N]
-        [--max-attempts N] [--backoff SECONDS] [--wait]
+    python tests/alerts/broadcast_child.py DB API_URL TOKEN (--broadcast ID | --resume | --watch)
+        [--rate N] [--max-attempts N] [--backoff SECONDS] [--orphan-after SECONDS] [--redis URL] [--wait]
 
-Runs one broadcast, or ``resume_all``; prints each final Progress as one JSON line. With
+DB: a SQLite file or a postgresql:// URL. Runs one broadcast, ``resume_all``, or ``watch``
+(as a replica does, until SIGTERM or every broadcast it found has ended: ``--watch`` stops
+once nothing is left 'sending'); prints each final Progress it shows as one JSON line. With
+``--redis`` the rate limit and the 429 pause are shared with every sender on that Redis. With
 ``--wait`` it first waits for a line on stdin, so that a test can start it early and have
 its few seconds of imports overlap with the rest of the test.
 """
@@ -21,8 +24,10 @@ from aiogram import Bot
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 
-from bot.alerts import DeliveryEngine, Progress
+from bot.alerts import BroadcastsRepo, DeliveryEngine, Progress
+from bot.alerts.ratelimit import SharedRate
 from bot.storage import Database
+from bot.storage.redis_store import RedisStore
 
 
 async def print_final(progress: Progress) -> None:
@@ -30,22 +35,38 @@ async def print_final(progress: Progress) -> None:
         print(json.dumps(dataclasses.asdict(progress)), flush=True)
 
 
+async def until_nothing_is_sending(engine: DeliveryEngine, db: Database) -> None:
+    """``--watch``: stops the engine once no broadcast is left 'sending' (by any sender)."""
+    repo = BroadcastsRepo(db)
+    while await repo.sending_broadcasts():
+        await asyncio.sleep(0.5)
+    await engine.shutdown()
+
+
 async def main(args: argparse.Namespace) -> None:
     if args.wait:
         await asyncio.to_thread(sys.stdin.readline)
-    db = await Database.open(Path(args.db))
+    db = await Database.open(args.db if "://" in args.db else Path(args.db))
+    store = await RedisStore.open(args.redis) if args.redis else None
     bot = Bot(args.token, session=AiohttpSession(api=TelegramAPIServer.from_base(args.api_url)))
     engine = DeliveryEngine(
-        db, bot, rate=args.rate, max_attempts=args.max_attempts, backoff_base=args.backoff, on_progress=print_final
+        db, bot, rate=args.rate, max_attempts=args.max_attempts, backoff_base=args.backoff, on_progress=print_final,
+        shared_rate=SharedRate(store) if store else None, orphan_after=args.orphan_after,
     )
     try:
         if args.resume:
             await engine.resume_all()
+        elif args.watch:
+            stopper = asyncio.create_task(until_nothing_is_sending(engine, db))
+            await engine.watch(every=0.5)
+            await stopper
         else:
             await engine.run(args.broadcast)
     finally:
         await bot.session.close()
         await db.close()
+        if store is not None:
+            await store.close()
 
 
 if __name__ == "__main__":
@@ -56,8 +77,12 @@ if __name__ == "__main__":
     which = parser.add_mutually_exclusive_group(required=True)
     which.add_argument("--broadcast", type=int)
     which.add_argument("--resume", action="store_true")
+    which.add_argument("--watch", action="store_true")
     parser.add_argument("--rate", type=float, default=25.0)
     parser.add_argument("--max-attempts", type=int, default=5)
     parser.add_argument("--backoff", type=float, default=0.5, help="seconds before the first retry after a 5xx")
+    parser.add_argument("--orphan-after", type=float, default=None,
+                        help="seconds after which another sender's unanswered claim counts as a dead sender's")
+    parser.add_argument("--redis", default=None, help="redis:// URL of the shared rate limit")
     parser.add_argument("--wait", action="store_true")
     asyncio.run(main(parser.parse_args()))

@@ -1,5 +1,6 @@
 """The broadcast delivery engine, end to end: the real aiogram Bot over HTTP against the local
-Bot API emulator, a fresh SQLite file per test, rows put in with plain SQL."""
+Bot API emulator, a fresh database per test on each engine (a SQLite file, a PostgreSQL
+database), rows put in with plain SQL."""
 
 from __future__ import annotations
 
@@ -44,29 +45,35 @@ async def add_user(
     """A user row with their subscriptions, and (unless ``in_telegram`` is False) their chat."""
     now = time.time()
     regions = list(regions)
-    await db.conn.execute(
+    await db.execute(
         "INSERT INTO users (id, language, region, subscribed, blocked_at, created_at, seen_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
         (user_id, language, regions[0] if regions else None, int(subscribed), now if blocked else None, now, now),
     )
-    await db.conn.executemany("INSERT INTO subscriptions (user_id, region) VALUES (?, ?)", [(user_id, r) for r in regions])
+    await db.executemany("INSERT INTO subscriptions (user_id, region) VALUES (?, ?)", [(user_id, r) for r in regions])
     if in_telegram:
         emulator.add_user(user_id)
 
 
 async def add_users(db: Database, emulator: BotAPIEmulator, user_ids: Iterable[int]) -> list[int]:
+    """Subscribers of Almaty, every other one Kazakh, each with a chat; in two statements."""
     user_ids = list(user_ids)
+    now = time.time()
+    await db.executemany(
+        "INSERT INTO users (id, language, region, subscribed, created_at, seen_at) VALUES (?, ?, 'almaty_city', 1, ?, ?)",
+        [(user_id, "kk" if user_id % 2 else "ru", now, now) for user_id in user_ids])
+    await db.executemany("INSERT INTO subscriptions (user_id, region) VALUES (?, 'almaty_city')",
+                         [(user_id,) for user_id in user_ids])
     for user_id in user_ids:
-        await add_user(db, emulator, user_id, language="kk" if user_id % 2 else "ru")
+        emulator.add_user(user_id)
     return user_ids
 
 
 async def add_broadcast(db: Database, *, regions: str = "national", paid: bool = False, status: str = "approved") -> int:
-    async with db.conn.execute(
+    return await db.fetchval(
         "INSERT INTO broadcasts (author_id, text_kk, text_ru, regions, status, paid, created_at) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?)",
+        "VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
         (OFFICER, TEXT_KK, TEXT_RU, regions, status, int(paid), time.time()),
-    ) as cur:
-        return cur.lastrowid
+    )
 
 
 def sending_broadcast(paid: bool) -> Broadcast:
@@ -76,8 +83,7 @@ def sending_broadcast(paid: bool) -> Broadcast:
 
 
 async def rows(db: Database, sql: str, *params: object) -> list[tuple]:
-    async with db.conn.execute(sql, params) as cur:
-        return [tuple(row) for row in await cur.fetchall()]
+    return [tuple(row) for row in await db.fetchall(sql, params)]
 
 
 async def deliveries(db: Database, broadcast_id: int) -> dict[int, tuple[str, int, str | None]]:
@@ -396,9 +402,10 @@ async def test_shutdown_leaves_nothing_uncertain_and_resume_finishes_the_job(db,
 # --- a crash --------------------------------------------------------------------------------
 
 
-async def start_child(db: Database, emulator: BotAPIEmulator, *args: str) -> asyncio.subprocess.Process:
+async def start_child(target: Path | str, emulator: BotAPIEmulator, *args: str) -> asyncio.subprocess.Process:
+    """A sender process on the test's database (the SQLite file, or the PostgreSQL URL)."""
     return await asyncio.create_subprocess_exec(
-        sys.executable, str(CHILD), str(db.path), emulator.base_url, emulator.token, *args,
+        sys.executable, str(CHILD), str(target), emulator.base_url, emulator.token, *args,
         stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
     )
 
@@ -412,15 +419,17 @@ async def until(condition: Callable[[], Awaitable[bool]], timeout: float = 20.0)
         await asyncio.sleep(0.05)
 
 
-async def test_a_crash_mid_broadcast_then_resume_sends_everyone_exactly_one_message(db, emulator):
+async def test_a_crash_mid_broadcast_then_resume_sends_everyone_exactly_one_message(db, db_target, emulator):
     users = await add_users(db, emulator, range(1, 121))
     broadcast_id = await add_broadcast(db)
     rate = 100
     in_flight = in_flight_for(rate)
     async with emulator.create_bot() as bot:
         await DeliveryEngine(db, bot).enqueue(broadcast_id)
-    child = await start_child(db, emulator, "--broadcast", str(broadcast_id), "--rate", str(rate))
-    resumed = await start_child(db, emulator, "--resume", "--rate", "1000", "--wait")  # imports meanwhile
+    child = await start_child(db_target, emulator, "--broadcast", str(broadcast_id), "--rate", str(rate))
+    # The requests the kill leaves unanswered are held 3 s: counted as a dead engine's after 1 s.
+    resumed = await start_child(db_target, emulator, "--resume", "--rate", "1000", "--orphan-after", "1",
+                                "--wait")  # imports meanwhile
 
     await emulator.wait_until(lambda: len(sends(emulator)) >= 5, timeout=STARTUP)
     emulator.delay("sendMessage", 3.0, times=1000)  # from now on, requests are held in flight
@@ -464,7 +473,7 @@ def status_counts(found: dict[int, tuple[str, int, str | None]]) -> dict[str, in
 
 
 async def test_a_kill_during_a_5xx_backoff_then_resume_sends_each_refused_recipient_once_or_reports_them_failed(
-    db, emulator
+    db, db_target, emulator
 ):
     """The audit's case: Telegram answered 502 to 25 of 200 recipients and the engine was killed
     while they waited to be retried. Every request of theirs had been refused, so none of them
@@ -480,8 +489,8 @@ async def test_a_kill_during_a_5xx_backoff_then_resume_sends_each_refused_recipi
     async with emulator.create_bot() as bot:
         await DeliveryEngine(db, bot).enqueue(broadcast_id)
     # A 30 s backoff, so that the kill certainly finds all 25 waiting in it, none on the wire.
-    child = await start_child(db, emulator, "--broadcast", str(broadcast_id), "--rate", "1000", "--backoff", "30")
-    resumed = await start_child(db, emulator, "--resume", "--rate", "1000", "--max-attempts", "3", "--wait")
+    child = await start_child(db_target, emulator, "--broadcast", str(broadcast_id), "--rate", "1000", "--backoff", "30")
+    resumed = await start_child(db_target, emulator, "--resume", "--rate", "1000", "--max-attempts", "3", "--wait")
 
     await emulator.wait_until(lambda: len(sends(emulator)) == len(users), timeout=STARTUP)  # each asked once
 
@@ -515,7 +524,7 @@ async def test_a_kill_during_a_5xx_backoff_then_resume_sends_each_refused_recipi
     assert await broadcast_status(db, broadcast_id) == "done"
 
 
-async def test_a_kill_during_a_429_pause_then_resume_sends_everyone_exactly_once(db, emulator):
+async def test_a_kill_during_a_429_pause_then_resume_sends_everyone_exactly_once(db, db_target, emulator):
     """Telegram's flood control holds every send; the engine is killed during the pause. The
     recipient whose request got the 429 does not have the alert and is sent it on resume, and
     nobody who waited for a token or a claim during the pause is left 'sending'."""
@@ -525,8 +534,8 @@ async def test_a_kill_during_a_429_pause_then_resume_sends_everyone_exactly_once
     broadcast_id = await add_broadcast(db)
     async with emulator.create_bot() as bot:
         await DeliveryEngine(db, bot).enqueue(broadcast_id)
-    child = await start_child(db, emulator, "--broadcast", str(broadcast_id), "--rate", "100")
-    resumed = await start_child(db, emulator, "--resume", "--rate", "1000", "--wait")
+    child = await start_child(db_target, emulator, "--broadcast", str(broadcast_id), "--rate", "100")
+    resumed = await start_child(db_target, emulator, "--resume", "--rate", "1000", "--wait")
 
     await emulator.wait_until(lambda: any(r.status == 429 for r in sends(emulator)), timeout=STARTUP)
     await asyncio.sleep(0.5)  # the requests already on the wire when the 429 came back are answered

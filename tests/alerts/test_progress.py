@@ -1,6 +1,6 @@
 """Where a broadcast stands, as the approving officer sees it: one message, edited in the
 officer's language while the alert goes out and at its end (bot/alerts/progress.py), through
-the real Bot and the emulator, the row in a real SQLite file."""
+the real Bot and the emulator, the row in a real database (SQLite and PostgreSQL)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import time
 import pytest
 
 from bot.alerts.progress import Progress, ProgressReporter, Tally, progress_bar
-from bot.alerts.repository import BroadcastsRepo, DeliveryStatus
+from bot.alerts.repository import BroadcastsRepo, DeliveryStatus, Standing
 from bot.i18n import create_i18n
 from bot.storage import UsersRepo
 
@@ -23,18 +23,21 @@ def snapshot(**changes: object) -> Progress:
     return Progress(**values | changes)
 
 
-def test_a_tally_counts_only_endings_from_what_the_database_held():
-    counts = {status: 0 for status in DeliveryStatus} | {DeliveryStatus.PENDING: 8, DeliveryStatus.SENT: 1,
-                                                          DeliveryStatus.SENDING: 1}
-    tally = Tally(7, counts, started=100.0)
+def test_a_tally_reads_the_databases_counts_and_measures_the_rate_since_its_run_began():
+    """Other engines may be sending the same broadcast: the counts are the database's, the
+    rate is everyone's endings since this run began, and 'sending' rows count as pending
+    (in flight somewhere) unless they are a dead engine's (uncertain)."""
+    zero = dict.fromkeys(DeliveryStatus, 0)
+    at_start = Standing(zero | {DeliveryStatus.PENDING: 8, DeliveryStatus.SENT: 1, DeliveryStatus.SENDING: 1},
+                        uncertain=1)
+    tally = Tally(7, at_start, started=100.0)
+    later = Standing(zero | {DeliveryStatus.PENDING: 2, DeliveryStatus.SENT: 3, DeliveryStatus.BLOCKED: 1,
+                             DeliveryStatus.SENDING: 4}, uncertain=1)
 
-    tally.add(DeliveryStatus.SENT)
-    tally.add(DeliveryStatus.BLOCKED)
-    tally.add(DeliveryStatus.PENDING)  # put back, not an ending
-    progress = tally.progress(102.0)
+    progress = tally.progress(later, 102.0)
 
-    assert (progress.total, progress.sent, progress.blocked, progress.uncertain, progress.pending) == (10, 2, 1, 1, 6)
-    assert (progress.rate, progress.eta_seconds) == (1.0, 6.0)
+    assert (progress.total, progress.sent, progress.blocked, progress.uncertain, progress.pending) == (10, 3, 1, 1, 5)
+    assert (progress.rate, progress.eta_seconds) == (1.5, 5 / 1.5)
 
 
 def test_the_bar_fills_with_the_share_handled():
@@ -55,7 +58,7 @@ async def test_the_officers_message_shows_the_progress_then_the_end_in_their_lan
     await UsersRepo(db).touch(officer)
     await UsersRepo(db).set_language(officer, language)
     broadcasts = BroadcastsRepo(db)
-    await db.conn.execute("INSERT INTO broadcasts (id, author_id, text_kk, text_ru, regions, status, created_at) "
+    await db.execute("INSERT INTO broadcasts (id, author_id, text_kk, text_ru, regions, status, created_at) "
                           "VALUES (7, ?, 'kk', 'ru', 'national', 'sending', ?)", (AUTHOR, time.time()))
     message = await bot.send_message(officer, "…")
     await broadcasts.set_progress_message(7, officer, message.message_id)

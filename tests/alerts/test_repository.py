@@ -1,5 +1,5 @@
-"""The one repository of the `broadcasts` table, against a real SQLite file opened as the bot
-opens it: an alert from its submission (Kazakh and Russian texts side by side) through the
+"""The one repository of the `broadcasts` table, against a real database opened as the bot
+opens it, on both engines (SQLite, PostgreSQL): an alert from its submission (Kazakh and Russian texts side by side) through the
 decision to the queue of its deliveries and its end."""
 
 from __future__ import annotations
@@ -69,8 +69,7 @@ async def test_a_rejection_keeps_its_reason_in_either_language(repo, db):
     assert await repo.decide(kk_id, SECOND, approve=False, reason="Ыстық желі нөмірін нақтылаңыз")
     assert await repo.decide(ru_id, SECOND, approve=False, reason="Уточните номер горячей линии")
 
-    async with db.conn.execute("SELECT id, status, approver_id, reason FROM broadcasts ORDER BY id") as cur:
-        rows = [tuple(row) for row in await cur.fetchall()]
+    rows = [tuple(row) for row in await db.fetchall("SELECT id, status, approver_id, reason FROM broadcasts ORDER BY id")]
     assert rows == [(kk_id, "rejected", SECOND, "Ыстық желі нөмірін нақтылаңыз"),
                     (ru_id, "rejected", SECOND, "Уточните номер горячей линии")]
 
@@ -123,9 +122,11 @@ async def test_only_an_approved_alert_is_queued_and_each_recipient_once(repo, db
     assert await repo.sending_broadcasts() == [broadcast_id]
     counts = await repo.counts(broadcast_id)
     assert counts[DeliveryStatus.PENDING] == 2 and sum(counts.values()) == 2
-    assert [(d.user_id, d.language) for d in await repo.claim(broadcast_id, [1, 2], time.time())] == [(1, "kk"),
-                                                                                                      (2, "ru")]
-    assert await repo.claim(broadcast_id, [1, 2], time.time()) == []  # claimed once, never twice
+    now = time.time()
+    claimed = await repo.claim_next(broadcast_id, 5, now, now)
+    assert sorted((d.user_id, d.language) for d in claimed) == [(1, "kk"), (2, "ru")]
+    assert await repo.claim_next(broadcast_id, 5, now, now) == []  # claimed once, never twice
+    assert await repo.claim_again(broadcast_id, 1, now) is None
 
 
 async def test_a_broadcast_ends_once_as_done_or_cancelled_and_nothing_else(repo):

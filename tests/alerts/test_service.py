@@ -46,8 +46,7 @@ async def alerts(db, bot, emulator, knowledge) -> AsyncIterator[AlertService]:
 
 
 async def audit(db: Database) -> list[tuple[int, str, str]]:
-    async with db.conn.execute("SELECT actor_id, action, detail FROM audit ORDER BY id") as cur:
-        return [tuple(row) for row in await cur.fetchall()]
+    return [tuple(row) for row in await db.fetchall("SELECT actor_id, action, detail FROM audit ORDER BY id")]
 
 
 @pytest.mark.parametrize("text", [TEXT_KK, TEXT_RU])
@@ -90,8 +89,7 @@ async def test_an_alert_the_policy_refuses_is_never_stored(alerts, db, text_kk, 
     with pytest.raises(ValueError, match="check it with check"):
         await alerts.submit(AUTHOR, text_kk, text_ru, ["kostanay"], None)
 
-    async with db.conn.execute("SELECT count(*) FROM broadcasts") as cur:
-        assert (await cur.fetchone())[0] == 0
+    assert await db.fetchval("SELECT count(*) FROM broadcasts") == 0
 
 
 async def test_the_author_cannot_decide_their_own_alert_and_the_attempt_is_audited(alerts, db):
