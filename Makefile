@@ -13,9 +13,13 @@ DEV ?= ../shared/data/dev.jsonl
 .PHONY: system setup run test check eval bench loadtest messages model clean
 
 # Debian packages: Tesseract's Kazakh, Russian and English models (screenshots) and the DejaVu
-# font the screenshot tests draw with. Installed when missing where this machine allows it
-# (root with apt-get); elsewhere the bot runs without reading pictures and says so.
-SYSTEM_PACKAGES := tesseract-ocr tesseract-ocr-kaz tesseract-ocr-rus tesseract-ocr-eng fonts-dejavu-core
+# font the screenshot tests draw with; PostgreSQL and Redis, whose binaries the tests start
+# their own servers from (in a temporary folder; setup starts no server, and the bot needs
+# neither: SQLite and memory are the default). Installed when missing where this machine
+# allows it (root with apt-get); elsewhere the bot runs without reading pictures, the tests
+# that need a server skip saying what to install, and each says so.
+SYSTEM_PACKAGES := tesseract-ocr tesseract-ocr-kaz tesseract-ocr-rus tesseract-ocr-eng fonts-dejavu-core \
+	postgresql redis-server
 
 setup: system $(STAMP)
 
@@ -24,8 +28,8 @@ system:
 	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 		echo "installing $(SYSTEM_PACKAGES)"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(SYSTEM_PACKAGES) >/dev/null \
-		|| echo "note: could not install $(SYSTEM_PACKAGES); the bot will not read screenshots"; \
-	else echo "note: install $(SYSTEM_PACKAGES) (Debian names) to read screenshots; the bot works without them"; fi
+		|| echo "note: could not install $(SYSTEM_PACKAGES); the bot will not read screenshots and the PostgreSQL/Redis tests skip"; \
+	else echo "note: install $(SYSTEM_PACKAGES) (Debian names) to read screenshots and run the PostgreSQL/Redis tests; the bot works without them"; fi
 
 # CPU torch goes in first, on its own: with it in place, the other packages' torch
 # requirement is already met and pip never reaches for the CUDA build.
