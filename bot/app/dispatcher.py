@@ -13,17 +13,21 @@ import logging
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from typing import Any
 
 from aiogram import Bot, Dispatcher
 from aiogram.client.default import DefaultBotProperties
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
+from aiogram.fsm.storage.base import DefaultKeyBuilder
+from aiogram.fsm.storage.redis import RedisStorage
 from aiogram.types import BotCommand, ErrorEvent
 from aiogram.utils.i18n import I18n
 
 from bot.alerts import BroadcastsRepo, DeliveryEngine
 from bot.alerts.progress import ProgressReporter
+from bot.alerts.ratelimit import SharedRate
 from bot.classifier.service import ClassifierService
 from bot.classifier import Classifier
 from bot.classifier.intents import IntentReader
@@ -41,11 +45,13 @@ from bot.i18n import LANGUAGES, N_, both, create_i18n
 from bot.telegram.inbox import Inbox, InboxMiddleware
 from bot.knowledge import KnowledgeBase, load_knowledge
 from bot.telegram.middlewares import LanguageMiddleware, StorageMiddleware, ThrottlingMiddleware
+from bot.telegram.middlewares.throttling import RedisFloodGate
 from bot.ocr import OcrService
 from bot.replies.reputation import ReputationReplies
 from bot.replies.verdict import ReplyRenderer
 from bot.services.verdicts import Verdicts
 from bot.storage import Database, Repositories
+from bot.storage.redis_store import PREFIX, RedisStore
 from bot.telegram.context import HandlerData
 from bot.telegram.retry import RetryMiddleware
 
@@ -78,6 +84,7 @@ class Deps:
     learning: Learning
     reputation: Reputation
     reports: Reports
+    redis: RedisStore | None = None  # REDIS_URL: the state the replicas share
 
 
 @contextlib.asynccontextmanager
@@ -90,18 +97,20 @@ async def open_deps(settings: Settings, classifier: Classifier | None = None,
     knowledge = load_knowledge(settings.classifier.knowledge_dir)
     checker = ClassifierService.in_thread(classifier) if classifier else ClassifierService.in_process(settings.classifier, settings.log_level)
     ocr = OcrService(settings.ocr)
-    db = learning = None
+    db = learning = redis = None
     try:
         await checker.warm_up()
-        db = await Database.open(settings.storage.database_path)
+        if settings.storage.redis_url:  # refuses to start, with advice, when it cannot be reached
+            redis = await RedisStore.open(settings.storage.redis_url)
+        db = await Database.open(settings.storage.database)
         inbox = Inbox(db)
         await inbox.open()
         renderer, faq = ReplyRenderer(knowledge), FaqMatcher(knowledge)
         repos = Repositories.of(db, superadmins=frozenset(settings.telegram.admin_ids),
-                                conversation_ttl=settings.storage.conversation_memory_minutes * 60)
+                                conversation_ttl=settings.storage.conversation_memory_minutes * 60, redis=redis)
         i18n = create_i18n()
         reputation = Reputation(knowledge, repos.reports)
-        reports = Reports(repos, reputation)
+        reports = Reports(repos, reputation, redis=redis)
         conversation = Conversation(knowledge, intents or IntentReader(knowledge), checker, faq, renderer,
                                     repos.conversation, reputation=reputation,
                                     lookups=ReputationReplies(knowledge, i18n))
@@ -111,7 +120,7 @@ async def open_deps(settings: Settings, classifier: Classifier | None = None,
         review = ReviewService(repos, learning, knowledge, notices)
         await learning.at_start()  # officers' labels in the database: retrained in the background
         yield Deps(settings, knowledge, renderer, checker, faq, db, i18n, ocr, inbox, conversation, repos,
-                   verdicts, notices, review, learning, reputation, reports)
+                   verdicts, notices, review, learning, reputation, reports, redis)
     finally:
         if learning is not None:
             learning.close()  # a retrain waiting or running stops; the classifier closes next
@@ -119,6 +128,16 @@ async def open_deps(settings: Settings, classifier: Classifier | None = None,
         ocr.close()
         if db is not None:
             await db.close()
+        if redis is not None:
+            await redis.close()
+
+
+class SharedRedisStorage(RedisStorage):
+    """aiogram's RedisStorage on the connection `open_deps` owns: the dispatcher's shutdown must
+    not close it under what still runs (the alert engine's last sends); `open_deps` closes it last."""
+
+    async def close(self) -> None:
+        return None
 
 
 async def on_error(event: ErrorEvent, i18n: I18n) -> bool:
@@ -142,11 +161,19 @@ def workflow_data(deps: Deps) -> HandlerData:
 
 
 def create_dispatcher(settings: Settings, deps: Deps) -> Dispatcher:
-    dp = Dispatcher(**workflow_data(deps))
+    fsm: dict[str, Any] = {}
+    if deps.redis is not None:
+        # Dialogs in Redis, one update of a chat at a time across all replicas (a Redis lock), so
+        # a /broadcast dialog whose steps land on different replicas goes on where it was.
+        storage = SharedRedisStorage(deps.redis.redis, key_builder=DefaultKeyBuilder(prefix=PREFIX + "fsm"))
+        fsm = {"storage": storage, "events_isolation": storage.create_isolation()}
+    dp = Dispatcher(**fsm, **workflow_data(deps))
     # Update-level outer middlewares run in this order for every update. The inbox first: an
     # update already answered before a crash costs nothing else.
     dp.update.outer_middleware(InboxMiddleware(deps.inbox))
-    dp.update.outer_middleware(ThrottlingMiddleware(deps.i18n, settings.telegram.throttle_messages, settings.telegram.throttle_window))
+    limit, window = settings.telegram.throttle_messages, settings.telegram.throttle_window
+    shared = RedisFloodGate(deps.redis, limit, window) if deps.redis is not None else None
+    dp.update.outer_middleware(ThrottlingMiddleware(deps.i18n, limit, window, shared=shared))
     dp.update.outer_middleware(StorageMiddleware(deps.repos))
     dp.update.outer_middleware(LanguageMiddleware(deps.i18n))
     dp.include_router(setup_routers())
@@ -204,17 +231,19 @@ async def broadcasting(settings: Settings, deps: Deps, dp: Dispatcher, bot: Bot,
     """The broadcast engine, with its own Bot (no retry middleware: it handles 429 itself), and
     the alert use cases on top of it, handed to handlers as `alerts` (the engine also as
     `engine`); live progress goes through the main `bot`. Broadcasts a crash interrupted are
-    resumed at once."""
+    resumed at once, and while the bot runs the engine sends every broadcast being sent, beside
+    the other replicas' engines (`DeliveryEngine.watch`)."""
     engine_bot = create_bot(settings, token, api_url, retry=False)
     broadcasts = BroadcastsRepo(deps.db)
     reporter = ProgressReporter(bot, broadcasts, deps.i18n)
     engine = DeliveryEngine(deps.db, engine_bot, rate=settings.alerts.rate,
-                            paid_rate=settings.alerts.paid_rate, on_progress=reporter)
+                            paid_rate=settings.alerts.paid_rate, on_progress=reporter,
+                            shared_rate=SharedRate(deps.redis) if deps.redis is not None else None)
     superadmins = frozenset(settings.telegram.admin_ids)
     dp["engine"] = engine
     dp["alerts"] = AlertService(deps.knowledge, broadcasts, deps.repos.roles, engine, deps.i18n,
                                 superadmins=superadmins, paid=settings.alerts.paid)
-    resume = asyncio.create_task(engine.resume_all(), name="resume-broadcasts")
+    resume = asyncio.create_task(engine.watch(), name="broadcasts")
     try:
         yield engine
     finally:

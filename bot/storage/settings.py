@@ -30,6 +30,11 @@ class StorageSettings(BaseModel):
         "follow-up is answered in its context (minutes)"
     )
 
+    @property
+    def database(self) -> Path | str:
+        """What `Database.open` takes: DATABASE_URL when set, else the SQLite file at DATABASE_PATH."""
+        return self.database_url or self.database_path
+
     @field_validator("database_url")
     @classmethod
     def _known_database(cls, value: str | None) -> str | None:
