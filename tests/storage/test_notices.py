@@ -1,4 +1,5 @@
-"""Notices ("your message of 12 November was reviewed"), against a real SQLite file: created by
+"""Notices ("your message of 12 November was reviewed"), on both engines (the `db` fixture: a real
+SQLite file, then a real PostgreSQL database; the poll's plan is SQLite's): created by
 an officer's label for each user who asked, sent in the user's language, never more than one a
 day per user (the oldest first), none to a user who blocked the bot or asked to be forgotten,
 and polled through an index of the pending ones only. Kazakh and Russian side by side; every
@@ -53,7 +54,7 @@ async def test_each_user_who_asked_a_labelled_text_gets_one_notice_in_their_lang
     await asked(db, 1, TEXTS[lang], lang, chosen=lang)  # asked twice: told once, of the latest time
     await asked(db, 2, TEXTS[lang], lang, chosen=other)  # chose the other language: told in it
     await asked(db, 3, TEXTS[lang], lang)  # chose none: told in the language of the text
-    latest = max(row[0] for row in await db.conn.execute_fetchall("SELECT created_at FROM checks WHERE user_id = 1"))
+    latest = await db.fetchval("SELECT max(created_at) FROM checks WHERE user_id = 1")
     text_hash = await labelled(db, first)
 
     due = await NoticesRepo(db).due(time.time(), limit=10)
@@ -85,7 +86,7 @@ async def test_a_user_is_told_at_most_once_a_day_the_oldest_notice_first(db):
     [notice] = await notices.due(now, limit=10)
     assert (notice.text_hash, notice.label) == (older, "loan_fraud")
     await notices.mark_sent(1, older, now)
-    [(noticed_at,)] = await db.conn.execute_fetchall("SELECT noticed_at FROM users WHERE id = 1")
+    noticed_at = await db.fetchval("SELECT noticed_at FROM users WHERE id = 1")
     assert noticed_at == now
 
     assert await notices.due(now + 60, limit=10) == []
@@ -102,8 +103,7 @@ async def test_a_notice_marked_sent_twice_does_not_move_the_users_day(db):
     now = time.time()
     await notices.mark_sent(1, text_hash, now)
     await notices.mark_sent(1, text_hash, now + 3600)  # a retry after a timeout that did deliver
-    rows = await db.conn.execute_fetchall(
-        "SELECT u.noticed_at, n.sent_at FROM users AS u JOIN notices AS n ON n.user_id = u.id")
+    rows = await db.fetchall("SELECT u.noticed_at, n.sent_at FROM users AS u JOIN notices AS n ON n.user_id = u.id")
     assert [tuple(row) for row in rows] == [(now, now)]
 
 
@@ -129,9 +129,9 @@ async def test_a_user_who_blocked_the_bot_is_not_told_and_their_pending_notices_
     await notices.drop(1)  # Telegram answered 403
 
     assert [n.user_id for n in await notices.due(time.time(), limit=10)] == [2]
-    rows = await db.conn.execute_fetchall("SELECT user_id, sent_at IS NULL FROM notices ORDER BY user_id, sent_at")
-    assert [tuple(row) for row in rows] == [(2, 1), (2, 0)]  # user 1's went; user 2's, pending and sent, stay
-    [(blocked_at,)] = await db.conn.execute_fetchall("SELECT blocked_at FROM users WHERE id = 1")
+    rows = await db.fetchall("SELECT user_id, sent_at IS NULL FROM notices ORDER BY user_id, sent_at NULLS FIRST")
+    assert [tuple(row) for row in rows] == [(2, True), (2, False)]  # user 1's went; user 2's, pending and sent, stay
+    blocked_at = await db.fetchval("SELECT blocked_at FROM users WHERE id = 1")
     assert blocked_at == pytest.approx(time.time(), abs=5)
 
     # A broadcast's 403 marks a user as blocking the bot: a label then creates no notice for
@@ -139,13 +139,13 @@ async def test_a_user_who_blocked_the_bot_is_not_told_and_their_pending_notices_
     again = f"{LATER[lang]}, 2-й раз"
     check = await asked(db, 3, again, lang, chosen=lang)
     await asked(db, 4, again, lang, chosen=lang)
-    await db.conn.execute("UPDATE users SET blocked_at = ? WHERE id = 4", (time.time(),))
+    await db.execute("UPDATE users SET blocked_at = ? WHERE id = 4", (time.time(),))
     again_hash = await labelled(db, check, "delivery_fraud")
-    rows = await db.conn.execute_fetchall("SELECT user_id FROM notices WHERE text_hash = ?", (again_hash,))
+    rows = await db.fetchall("SELECT user_id FROM notices WHERE text_hash = ?", (again_hash,))
     assert [row[0] for row in rows] == [3]
-    await db.conn.execute("UPDATE users SET blocked_at = ? WHERE id = 3", (time.time(),))
+    await db.execute("UPDATE users SET blocked_at = ? WHERE id = 3", (time.time(),))
     assert [n.user_id for n in await notices.due(time.time(), limit=10)] == [2]
-    assert await db.conn.execute_fetchall("SELECT 1 FROM notices WHERE user_id IN (3, 4)") == []
+    assert await db.fetchall("SELECT 1 FROM notices WHERE user_id IN (3, 4)") == []
 
 
 @pytest.mark.parametrize("lang", ["kk", "ru"])
@@ -156,11 +156,13 @@ async def test_nobody_is_told_after_forget(db, lang):
     await labelled(db, check)
     await UsersRepo(db).forget(1)
     assert [n.user_id for n in await notices.due(time.time(), limit=10)] == [2]
-    [(left,)] = await db.conn.execute_fetchall("SELECT count(*) FROM notices WHERE user_id = 1")
+    left = await db.fetchval("SELECT count(*) FROM notices WHERE user_id = 1")
     assert left == 0
 
 
-async def test_the_poll_reads_only_the_pending_notices_through_their_index(db):
+async def test_the_poll_reads_only_the_pending_notices_through_their_index(sqlite_db):
+    """SQLite's plan, read with its trace and EXPLAIN QUERY PLAN."""
+    db = sqlite_db
     notices = NoticesRepo(db)
     for user in range(1, 20):
         await labelled(db, await asked(db, user, f"{TEXTS['ru']} {user}", "ru", chosen="ru"))

@@ -1,10 +1,13 @@
-"""Reports of fraudsters' identifiers and officers' reviews, against a real SQLite file: one user
-counts once, fresh accounts cannot push an honest number past the threshold, an officer's
-"clear" wins over the crowd, /forget leaves an anonymous count, and a lookup is one indexed
-query. Kazakh and Russian texts side by side; every number here is made up."""
+"""Reports of fraudsters' identifiers and officers' reviews, on both engines (the `db` fixture: a
+real SQLite file, then a real PostgreSQL database): one user counts once, fresh accounts cannot
+push an honest number past the threshold, an officer's "clear" wins over the crowd, /forget
+leaves an anonymous count, and a lookup is one indexed query on each engine (its plan is read
+from SQLite, and from PostgreSQL over a table big enough for its planner to choose). Kazakh and
+Russian texts side by side; every number here is made up."""
 
 from __future__ import annotations
 
+import re
 import time
 
 import pytest
@@ -12,6 +15,7 @@ import pytest
 from bot.classifier.identifiers import find_identifiers, parse_phone
 from bot.storage import Database, UsersRepo
 from bot.storage.reports import DAY, ExportRow, ReportsRepo, UnknownReporter
+from tests.storage.engines import everything_stored
 
 TEXTS = {
     "kk": "Сәлем, Kaspi қауіпсіздік қызметі. Кодты мына нөмірге жіберіңіз: 8 701 123 45 67, сайт kaspi-bonus.kz",
@@ -25,7 +29,7 @@ OFFICER = 9001
 async def user(db: Database, user_id: int, *, age_days: float = 30.0) -> int:
     """A user whose account first talked to the bot ``age_days`` ago."""
     await UsersRepo(db).touch(user_id)
-    await db.conn.execute("UPDATE users SET created_at = ? WHERE id = ?", (time.time() - age_days * DAY, user_id))
+    await db.execute("UPDATE users SET created_at = ? WHERE id = ?", (time.time() - age_days * DAY, user_id))
     return user_id
 
 
@@ -65,7 +69,7 @@ async def test_a_handful_of_fresh_accounts_cannot_push_an_honest_number_past_the
     [standing] = await reports.reputation([HONEST])
     assert (standing.reporters, standing.seasoned_reporters, standing.past_threshold) == (10, 0, False)
     # The same accounts, a month later, still do not count: the age is the one at the report.
-    await db.conn.execute("UPDATE users SET created_at = created_at - 30 * 86400 WHERE id >= 100")
+    await db.execute("UPDATE users SET created_at = created_at - 30 * 86400 WHERE id >= 100")
     assert (await reports.reputation([HONEST]))[0].past_threshold is False
 
 
@@ -95,11 +99,10 @@ async def test_an_officers_clear_wins_over_the_crowd_and_every_decision_is_audit
     await reports.confirm(OFFICER + 1, HONEST)
     [standing] = await reports.reputation([HONEST])
     assert (standing.review, standing.reviewed_by, standing.past_threshold) == ("confirmed", OFFICER + 1, True)
-    async with db.conn.execute("SELECT actor_id, action, detail FROM audit ORDER BY id") as cur:
-        assert [tuple(row) for row in await cur.fetchall()] == [
-            (OFFICER, "identifier_cleared", f"phone:{HONEST.value}"),
-            (OFFICER + 1, "identifier_confirmed", f"phone:{HONEST.value}"),
-        ]
+    assert [tuple(row) for row in await db.fetchall("SELECT actor_id, action, detail FROM audit ORDER BY id")] == [
+        (OFFICER, "identifier_cleared", f"phone:{HONEST.value}"),
+        (OFFICER + 1, "identifier_confirmed", f"phone:{HONEST.value}"),
+    ]
 
 
 async def test_an_officer_can_confirm_what_nobody_reported(db):
@@ -121,9 +124,8 @@ async def test_forget_takes_the_user_out_of_their_reports_and_leaves_the_count_a
     await UsersRepo(db).forget(asel)
 
     assert await reports.reputation([PHONE]) == before  # the count, the dates, the review
-    async with db.conn.execute("SELECT user_id, region FROM reports ORDER BY user_id") as cur:
-        assert [tuple(row) for row in await cur.fetchall()] == [(None, None), (None, None), (ivan, "karaganda"),
-                                                                (ivan, "karaganda")]
+    rows = await db.fetchall("SELECT user_id, region FROM reports ORDER BY user_id NULLS FIRST")
+    assert [tuple(row) for row in rows] == [(None, None), (None, None), (ivan, "karaganda"), (ivan, "karaganda")]
 
 
 async def test_a_forgotten_user_who_comes_back_can_report_again_as_a_new_account(db):
@@ -136,10 +138,21 @@ async def test_a_forgotten_user_who_comes_back_can_report_again_as_a_new_account
     assert (standing.reporters, standing.seasoned_reporters) == (2, 1)
 
 
-async def test_only_the_confirmed_identifiers_are_stored_never_the_text(db, on_disk):
+async def test_only_the_confirmed_identifiers_are_stored_never_the_text(db):
     reports = ReportsRepo(db)
     await reports.report(await user(db, 1), find_identifiers(TEXTS["kk"]), "almaty_city")
     await reports.report(await user(db, 2), find_identifiers(TEXTS["ru"]), "almaty_city")
+    stored = await everything_stored(db)
+    assert "+77011234567" in stored and "kaspi-bonus.kz" in stored
+    for words in ("қауіпсіздік қызметі", "служба безопасности", "8 701 123 45 67"):
+        assert words not in stored
+
+
+async def test_only_the_confirmed_identifiers_reach_sqlites_file_never_the_text(sqlite_db, on_disk):
+    """SQLite only: the bytes of its file and WAL (PostgreSQL's files are the server's)."""
+    reports = ReportsRepo(sqlite_db)
+    await reports.report(await user(sqlite_db, 1), find_identifiers(TEXTS["kk"]), "almaty_city")
+    await reports.report(await user(sqlite_db, 2), find_identifiers(TEXTS["ru"]), "almaty_city")
     raw = on_disk()
     assert b"+77011234567" in raw and b"kaspi-bonus.kz" in raw
     for words in ("қауіпсіздік қызметі", "служба безопасности", "8 701 123 45 67"):
@@ -151,7 +164,9 @@ async def test_a_report_from_a_user_the_bot_never_stored_is_refused_with_what_to
         await ReportsRepo(db).report(404, [PHONE], None)
 
 
-async def test_a_lookup_is_one_query_over_the_covering_index_and_the_reviews_key(db):
+async def test_a_lookup_is_one_query_over_the_covering_index_and_the_reviews_key(sqlite_db):
+    """SQLite's plan, read with its trace and EXPLAIN QUERY PLAN (PostgreSQL's: the next test)."""
+    db = sqlite_db
     reports = ReportsRepo(db)
     for reporter in range(1, 6):
         await reports.report(await user(db, reporter), [PHONE, HONEST], None)
@@ -190,7 +205,7 @@ async def test_the_export_gives_only_confirmed_identifiers_with_their_counts_and
 
     rows = await reports.export(since=start)
 
-    [(card_decided,)] = await db.conn.execute_fetchall("SELECT decided_at FROM identifier_reviews WHERE kind = 'card'")
+    card_decided = await db.fetchval("SELECT decided_at FROM identifier_reviews WHERE kind = 'card'")
     assert rows == [
         ExportRow("card", card.value, 0, card_decided, card_decided, "confirmed"),
         ExportRow("phone", phone.value, 3, standing.first_reported, standing.reviewed_at, "confirmed"),
@@ -206,8 +221,8 @@ async def test_the_export_since_a_date_leaves_out_what_was_last_seen_before_it(d
     await reports.confirm(OFFICER, old)
     await reports.confirm(OFFICER, active)
     # Everything about both happened 60 days ago; then somebody reports `active` again today.
-    await db.conn.execute("UPDATE reports SET created_at = created_at - 60 * 86400")
-    await db.conn.execute("UPDATE identifier_reviews SET decided_at = decided_at - 60 * 86400")
+    await db.execute("UPDATE reports SET created_at = created_at - 60 * 86400")
+    await db.execute("UPDATE identifier_reviews SET decided_at = decided_at - 60 * 86400")
     await reports.report(await user(db, 3), [active], None)
 
     [row] = await reports.export(since=time.time() - 30 * DAY)
@@ -215,3 +230,41 @@ async def test_the_export_since_a_date_leaves_out_what_was_last_seen_before_it(d
     assert (row.value, row.reporters) == (active.value, 3)
     assert row.first_seen < time.time() - 59 * DAY and row.last_seen > time.time() - 60
     assert [r.value for r in await reports.export(since=time.time() - 90 * DAY)] == sorted([active.value, old.value])  # by kind and value
+
+
+async def test_a_lookup_on_postgresql_reads_the_reports_and_the_reviews_by_their_indexes(postgres_url):
+    """PostgreSQL's plan of the lookup every answer makes, over tables big enough (90,000
+    reports, 1,000 reviews, analysed) for its planner to choose between reading them whole and
+    their indexes. The statement is the one the repository ran, recorded on its way to the
+    server (PostgreSQL has no trace callback to ask)."""
+    db = await Database.open(postgres_url)
+    try:
+        await db.execute(
+            "INSERT INTO reports (kind, value, user_id, region, reporter_age, created_at) "
+            "SELECT 'phone', '+7701' || lpad(g::text, 7, '0'), NULL, NULL, (g % 20) * 86400.0, g "
+            "FROM generate_series(1, 30000) AS g, generate_series(1, 3) AS reporter")
+        await db.execute(
+            "INSERT INTO identifier_reviews (kind, value, status, officer_id, decided_at) "
+            "SELECT 'phone', '+7701' || lpad((g * 37)::text, 7, '0'), 'confirmed', ?, g "
+            "FROM generate_series(1, 1000) AS g", (OFFICER,))
+        await db.execute("ANALYZE reports")
+        await db.execute("ANALYZE identifier_reviews")
+        statements: list[tuple[str, tuple]] = []
+        fetchall = db.fetchall
+
+        async def recorded(sql, args=()):
+            statements.append((sql, tuple(args)))
+            return await fetchall(sql, args)
+
+        db.fetchall = recorded  # type: ignore[method-assign]
+        confirmed = parse_phone("+77010000037")  # reported three times, 17 days after the accounts' start
+        standings = await ReportsRepo(db).reputation([PHONE, confirmed, HONEST])
+        assert [(s.value, s.reporters, s.seasoned_reporters, s.review) for s in standings] == [
+            (PHONE.value, 0, 0, None), (confirmed.value, 3, 3, "confirmed"), (HONEST.value, 0, 0, None)]
+        [(sql, args)] = statements
+        plan = "\n".join(row[0] for row in await fetchall("EXPLAIN " + sql, args))
+        assert re.search(r"Index (Only )?Scan using reports_identifier on reports r\b", plan), plan
+        assert "Index Scan using identifier_reviews_pkey on identifier_reviews v" in plan, plan
+        assert "Seq Scan" not in plan, plan
+    finally:
+        await db.close()

@@ -1,4 +1,5 @@
-"""The officers' review queue and their labels, against a real SQLite file: one item per text
+"""The officers' review queue and their labels, on both engines (the `db` fixture: a real SQLite
+file, then a real PostgreSQL database; the query plans are SQLite's): one item per text
 however many ask it, the queue's order read off its index, a label that stores the example,
 empties the queue of that text, notices every asker and is audited in one statement (and
 leaves nothing half-done when it fails), identifier items confirmed or cleared once, and the
@@ -7,7 +8,6 @@ text here is made up."""
 
 from __future__ import annotations
 
-import sqlite3
 import time
 
 import pytest
@@ -15,8 +15,10 @@ import pytest
 from bot.classifier.identifiers import find_identifiers, parse_phone
 from bot.privacy.redaction import redact
 from bot.storage import ChecksRepo, Database, IdentifierItem, Labelled, ReviewedExample, TextItem, UsersRepo
+from bot.storage.database import STORAGE_FAULTS
 from bot.storage.reports import DAY, ReportsRepo
 from bot.storage.reviews import ReviewsRepo
+from tests.storage.engines import columns_of, everything_stored
 from tests.storage.verdicts import verdict
 
 OFFICER, OTHER_OFFICER = 9001, 9002
@@ -42,13 +44,32 @@ async def asked(db: Database, user_id: int, text: str, *, lang: str = "ru", risk
 
 
 async def audit(db: Database) -> list[tuple[int, str, str]]:
-    rows = await db.conn.execute_fetchall("SELECT actor_id, action, detail FROM audit ORDER BY id")
+    rows = await db.fetchall("SELECT actor_id, action, detail FROM audit ORDER BY id")
     return [tuple(row) for row in rows]
 
 
 async def count(db: Database, table: str) -> int:
-    [(n,)] = await db.conn.execute_fetchall(f"SELECT count(*) FROM {table}")
-    return n
+    return await db.fetchval(f"SELECT count(*) FROM {table}")
+
+
+async def break_the_notices(db: Database, message: str) -> None:
+    """A real fault inside any statement that inserts a notice: a trigger that raises, as a
+    full disk would fail the write."""
+    if db.engine == "postgresql":
+        await db.execute("CREATE FUNCTION broken() RETURNS trigger LANGUAGE plpgsql AS "
+                         f"$$ BEGIN RAISE EXCEPTION '{message}'; END $$")
+        await db.execute("CREATE TRIGGER broken BEFORE INSERT ON notices FOR EACH ROW EXECUTE FUNCTION broken()")
+    else:
+        await db.execute(f"CREATE TEMP TRIGGER broken BEFORE INSERT ON main.notices BEGIN "
+                         f"SELECT RAISE(ABORT, '{message}'); END")
+
+
+async def mend_the_notices(db: Database) -> None:
+    if db.engine == "postgresql":
+        await db.execute("DROP TRIGGER broken ON notices")
+        await db.execute("DROP FUNCTION broken()")
+    else:
+        await db.execute("DROP TRIGGER temp.broken")
 
 
 @pytest.mark.parametrize("lang", ["kk", "ru"])
@@ -68,7 +89,7 @@ async def test_a_disputed_check_is_shown_with_its_redacted_text_its_verdict_and_
     assert isinstance(item, TextItem)
     assert (item.check_id, item.reason, item.risk, item.scheme, item.askers) == (disputed, "disputed", "low", None, 3)
     assert item.text_redacted == redact(TEXTS[lang]) and "[карта]" in item.text_redacted
-    created = dict(await db.conn.execute_fetchall("SELECT id, created_at FROM checks"))
+    created = {row[0]: row[1] for row in await db.fetchall("SELECT id, created_at FROM checks")}
     assert item.asked_at == created[latest] > created[first]  # "the last time on …"
     assert await reviews.pending() == 1
 
@@ -133,7 +154,9 @@ async def test_a_skipped_item_goes_behind_every_other_and_the_oldest_skip_comes_
     assert (await reviews.next_item()).check_id == unsure[0] and await reviews.pending() == 3
 
 
-async def test_the_next_item_is_read_off_the_queue_index_however_long_the_queue(db):
+async def test_the_next_item_is_read_off_the_queue_index_however_long_the_queue(sqlite_db):
+    """SQLite's plan, read with its trace and EXPLAIN QUERY PLAN."""
+    db = sqlite_db
     reviews = ReviewsRepo(db)
     for user in range(1, 30):
         await reviews.enqueue_check(await asked(db, user, f"{OTHER['ru']} {user}"), "low_confidence")
@@ -169,7 +192,7 @@ async def test_a_label_stores_the_example_empties_the_queue_of_that_text_notices
         ReviewedExample(redact(TEXTS[lang]), "prize_lottery", lang, pytest.approx(time.time(), abs=5))]
     assert await reviews.count_reviewed() == 1
     assert await reviews.pending() == 1 and (await reviews.next_item()).text_redacted == redact(OTHER[lang])
-    notices = await db.conn.execute_fetchall(
+    notices = await db.fetchall(
         "SELECT user_id, label, sent_at FROM notices WHERE text_hash = ? ORDER BY user_id", (item.text_hash,))
     assert [tuple(row) for row in notices] == [(1, "prize_lottery", None), (2, "prize_lottery", None),
                                                (3, "prize_lottery", None)]
@@ -188,12 +211,14 @@ async def test_a_labelled_text_is_not_queued_again_and_its_next_check_finds_the_
     assert await reviews.pending() == 0
     assert await reviews.reviewed_label(item.text_hash) == "prize_lottery"
     assert await reviews.reviewed_label(item.text_hash.replace(item.text_hash[0], "x")) is None
-    kk_hash = (await db.conn.execute_fetchall(
-        "SELECT text_hash FROM checks WHERE id = ?", (await asked(db, 3, TEXTS["kk"], lang="kk"),)))[0][0]
+    kk_hash = await db.fetchval(
+        "SELECT text_hash FROM checks WHERE id = ?", (await asked(db, 3, TEXTS["kk"], lang="kk"),))
     assert await reviews.reviewed_label(kk_hash) is None  # the Kazakh text is another text
 
 
-async def test_the_exact_match_lookup_is_one_primary_key_search(db):
+async def test_the_exact_match_lookup_is_one_primary_key_search(sqlite_db):
+    """SQLite's plan, read with its trace and EXPLAIN QUERY PLAN."""
+    db = sqlite_db
     reviews = ReviewsRepo(db)
     statements: list[str] = []
     await db.conn.set_trace_callback(statements.append)
@@ -224,23 +249,23 @@ async def test_a_changed_label_renews_the_notice_of_a_user_already_told_and_the_
     await reviews.enqueue_check(check, "disputed")
     item = await reviews.next_item()
     await reviews.label(OFFICER, item.id, "not_fraud")
-    await db.conn.execute("UPDATE notices SET sent_at = ? WHERE user_id = 1", (time.time(),))
+    await db.execute("UPDATE notices SET sent_at = ? WHERE user_id = 1", (time.time(),))
 
     # Another user disputes the same text later: labelled, so not queued; an officer relabels
     # it through a fresh item (as if it had been queued before the label).
-    await db.conn.execute("INSERT INTO review_items (check_id, reason, created_at) VALUES (?, 'disputed', 0)",
-                          (await asked(db, 2, TEXTS["ru"]),))
+    await db.execute("INSERT INTO review_items (check_id, reason, created_at) VALUES (?, 'disputed', 0)",
+                     (await asked(db, 2, TEXTS["ru"]),))
     item = await reviews.next_item()
     relabelled = await reviews.label(OTHER_OFFICER, item.id, "prize_lottery")
     assert relabelled.noticed == 2  # user 1 is told again (the label changed), user 2 for the first time
-    rows = await db.conn.execute_fetchall("SELECT user_id, label, sent_at FROM notices ORDER BY user_id")
+    rows = await db.fetchall("SELECT user_id, label, sent_at FROM notices ORDER BY user_id")
     assert [tuple(row) for row in rows] == [(1, "prize_lottery", None), (2, "prize_lottery", None)]
     assert await reviews.reviewed_examples() == [ReviewedExample(redact(TEXTS["ru"]), "prize_lottery", "ru",
                                                                  pytest.approx(time.time(), abs=5))]
 
-    await db.conn.execute("UPDATE notices SET sent_at = ?", (time.time(),))
-    await db.conn.execute("INSERT INTO review_items (check_id, reason, created_at) VALUES (?, 'disputed', 0)",
-                          (await asked(db, 3, TEXTS["ru"]),))
+    await db.execute("UPDATE notices SET sent_at = ?", (time.time(),))
+    await db.execute("INSERT INTO review_items (check_id, reason, created_at) VALUES (?, 'disputed', 0)",
+                     (await asked(db, 3, TEXTS["ru"]),))
     item = await reviews.next_item()
     assert (await reviews.label(OFFICER, item.id, "prize_lottery")).noticed == 1  # only the new asker
     assert [a for _, a, _ in await audit(db)] == ["label", "label", "label"]
@@ -252,11 +277,10 @@ async def test_a_label_that_fails_halfway_leaves_nothing_half_done(db):
     reviews = ReviewsRepo(db)
     await reviews.enqueue_check(await asked(db, 1, TEXTS["kk"], lang="kk"), "disputed")
     item = await reviews.next_item()
-    await db.conn.execute("CREATE TEMP TRIGGER broken BEFORE INSERT ON main.notices BEGIN "
-                          "SELECT RAISE(ABORT, 'disk full'); END")
-    with pytest.raises(sqlite3.IntegrityError, match="disk full"):
+    await break_the_notices(db, "disk full")
+    with pytest.raises(STORAGE_FAULTS, match="disk full"):
         await reviews.label(OFFICER, item.id, "prize_lottery")
-    await db.conn.execute("DROP TRIGGER temp.broken")
+    await mend_the_notices(db)
     assert (await count(db, "reviewed_examples"), await count(db, "notices"), await audit(db)) == (0, 0, [])
     assert (await reviews.next_item()).id == item.id
     assert (await reviews.label(OFFICER, item.id, "prize_lottery")).noticed == 1
@@ -359,9 +383,13 @@ async def test_reviewed_examples_come_oldest_first_redacted_and_never_name_who_a
     examples = await reviews.reviewed_examples()
     assert [(e.text, e.language) for e in examples] == [(redact(TEXTS["kk"]), "kk"), (redact(TEXTS["ru"]), "ru")]
     assert examples[0].decided_at < examples[1].decided_at and await reviews.count_reviewed() == 2
-    columns = {row["name"] for row in await db.conn.execute_fetchall("PRAGMA table_info(reviewed_examples)")}
-    assert "user_id" not in columns and "check_id" not in columns
-    assert b"4400 4301 2345 6789" not in on_disk() and b"5169 4931 1122 3344" not in on_disk()
+    stored = set(await columns_of(db, "reviewed_examples"))
+    assert "text_redacted" in stored and "user_id" not in stored and "check_id" not in stored
+    assert "[карта]" in await everything_stored(db)
+    assert "4400 4301 2345 6789" not in await everything_stored(db)
+    assert "5169 4931 1122 3344" not in await everything_stored(db)
+    if db.engine == "sqlite":  # and not in the bytes of SQLite's file and WAL either
+        assert b"4400 4301 2345 6789" not in on_disk() and b"5169 4931 1122 3344" not in on_disk()
 
 
 async def test_forget_keeps_a_text_others_asked_in_the_queue_and_drops_one_only_the_user_asked(db):
@@ -388,7 +416,7 @@ async def test_the_crowd_rule_of_the_queue_is_the_one_it_was_given(db):
     reviews = ReviewsRepo(db, reports=reports)
     phone = parse_phone("+77011234567")
     await UsersRepo(db).touch(1)
-    await db.conn.execute("UPDATE users SET created_at = ? WHERE id = 1", (time.time() - 40 * DAY,))
+    await db.execute("UPDATE users SET created_at = ? WHERE id = 1", (time.time() - 40 * DAY,))
     await reports.report(1, [phone], None)
     await reviews.enqueue_identifier(phone)
     item = await reviews.next_item()
@@ -406,3 +434,4 @@ async def test_the_repositories_share_one_crowd_rule_between_the_answers_and_the
     item = await repos.reviews.next_item()
     await repos.reviews.label(OFFICER, item.id, "prize_lottery")
     assert [n.user_id for n in await repos.notices.due(time.time(), limit=5)] == [1]
+
