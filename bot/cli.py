@@ -155,8 +155,12 @@ def cmd_healthcheck(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_loadtest(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.devtools.loadtest import run_loadtest
+    from bot.devtools.loadtest import run_loadtest, run_replica_loadtest
 
+    if args.replicas:
+        print(run_replica_loadtest(settings, replicas=args.replicas, users=args.users, messages=args.messages,
+                                   backend=args.backend))
+        return 0
     print(run_loadtest(settings, users=args.users, messages=args.messages, backend=args.backend))
     return 0
 
@@ -220,12 +224,17 @@ def cmd_bench_ocr(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def _existing_database(settings: Settings) -> Path | None:
-    """The bot's database file for an export; None, after saying what to set, when it is absent
-    (opening it would create an empty one and export nothing)."""
-    path = settings.storage.database_path
+def _existing_database(settings: Settings) -> Path | str | None:
+    """The bot's database for an export: the PostgreSQL URL, or the SQLite file; None, after
+    saying what to set, when the file is absent (opening it would create an empty one and export
+    nothing)."""
+    target = settings.storage.database
+    if isinstance(target, str) and target.startswith(("postgresql://", "postgres://")):
+        return target
+    path = Path(target[len("sqlite:///"):]) if isinstance(target, str) else target
     if not path.is_file():
-        print(f"no database at {path}: set DATABASE_PATH to the bot's database file", file=sys.stderr)
+        print(f"no database at {path}: set DATABASE_PATH to the bot's database file, "
+              "or DATABASE_URL to its PostgreSQL server", file=sys.stderr)
         return None
     return path
 
@@ -310,6 +319,9 @@ def parser() -> argparse.ArgumentParser:
     load.add_argument("--users", type=int, default=200)
     load.add_argument("--messages", type=int, default=10, help="messages per user")
     load.add_argument("--backend", choices=["auto", "lexical", "transformer"], default="lexical")
+    load.add_argument("--replicas", type=int, nargs="+", choices=[1, 2, 3, 4, 5, 6], metavar="N",
+                      help="webhook replicas on PostgreSQL + Redis (e.g. 1 2 3), beside SQLite in one process "
+                           "and an echo bot, in one table")
     load.set_defaults(func=cmd_loadtest)
 
     soak = sub.add_parser("soak", help="users for minutes against `run` under random Telegram faults and one kill -9")
