@@ -115,9 +115,8 @@ def readiness_probes(deps: Deps) -> dict[str, Probe]:
         "database": lambda: deps.db.fetchval("SELECT 1"),
         "classifier": lambda: deps.checker.check("SaqBol"),
     }
-    redis = getattr(deps, "redis", None)
-    if redis is not None:
-        probes["redis"] = redis.ping
+    if deps.redis is not None:
+        probes["redis"] = deps.redis.ping
     return probes
 
 

@@ -6,13 +6,18 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 
 import aiohttp
+import pytest
 from aiohttp import web
+
+from redis.asyncio import Redis
 
 from bot.app.dispatcher import open_deps
 from bot.app.runner import HEALTH_PATH, READY_PATH, add_health_routes, readiness_probes
+from bot.storage.redis_store import RedisStore
+from tests.support.servers import RedisServer, ServerMissing, unavailable
 
 
 @contextlib.asynccontextmanager
@@ -86,23 +91,44 @@ async def test_a_replica_whose_classifier_stopped_is_not_ready(settings, classif
     assert set(body["failing"]) == {"classifier"}
 
 
-async def test_a_part_that_hangs_makes_the_replica_not_ready_within_the_timeout():
-    async with silent_server() as port:
-        async def database_that_hangs() -> None:
-            reader, writer = await asyncio.open_connection("127.0.0.1", port)
-            try:
-                await reader.read(1)  # a server that accepted and never answers
-            finally:
-                writer.close()
+@pytest.fixture
+def own_redis() -> Iterator[RedisServer]:
+    """A redis-server of this test's own, which it may stop (the session's is shared)."""
+    try:
+        server = RedisServer.start()
+    except ServerMissing as exc:
+        unavailable(str(exc))
+    try:
+        yield server
+    finally:
+        server.stop()
 
-        async def answers() -> bool:
-            return True
 
+async def test_a_replica_on_redis_is_ready_while_redis_answers_and_not_once_it_stopped(settings, classifier, tmp_path,
+                                                                                     own_redis):
+    config = settings.with_values(database_path=tmp_path / "saqbol.db", backend="lexical", redis_url=own_redis.url())
+    async with open_deps(config, classifier) as deps, health_server(readiness_probes(deps)) as http:
+        ready = await get(http, READY_PATH)
+        await asyncio.to_thread(own_redis.stop)
+        gone = await get(http, READY_PATH)
+    assert ready[0] == 200 and set(ready[1]["checked"]) == {"database", "classifier", "redis"}
+    assert gone == (503, {"ready": False, "failing": {"redis": "not answering"}})
+
+
+async def test_a_redis_that_hangs_makes_the_replica_not_ready_within_the_timeout(settings, classifier, tmp_path):
+    config = settings.with_values(database_path=tmp_path / "saqbol.db", backend="lexical")
+    async with silent_server() as port, open_deps(config, classifier) as deps:
+        hanging = RedisStore(Redis(host="127.0.0.1", port=port, socket_timeout=30), f"redis://127.0.0.1:{port}/0")
+        deps.redis = hanging  # a Redis that accepts connections and never answers
         loop = asyncio.get_running_loop()
-        async with health_server({"database": database_that_hangs, "classifier": answers}, timeout=0.3) as http:
-            started = loop.time()
-            status, body = await get(http, READY_PATH)
-            took = loop.time() - started
+        try:
+            async with health_server(readiness_probes(deps), timeout=0.3) as http:
+                started = loop.time()
+                status, body = await get(http, READY_PATH)
+                took = loop.time() - started
+        finally:
+            deps.redis = None
+            await hanging.close()
     assert status == 503
-    assert body == {"ready": False, "failing": {"database": "no answer within 0.3 s"}}
+    assert body == {"ready": False, "failing": {"redis": "no answer within 0.3 s"}}
     assert took < 2.0
