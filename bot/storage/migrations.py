@@ -448,8 +448,10 @@ MIGRATIONS_POSTGRES: tuple[str, ...] = (
         CHECK ((kind IS NULL) = (reason != 'reported')),
         UNIQUE (kind, value)
     );
+    -- NULLS FIRST: SQLite's order of NULLs, which the queue's ORDER BY spells out (bot/storage/reviews.py);
+    -- PostgreSQL puts NULLs last by default and would sort the whole queue instead of reading this index.
     CREATE INDEX review_items_queue ON review_items(
-        skipped_at, (CASE reason WHEN 'disputed' THEN 0 WHEN 'reported' THEN 1 ELSE 2 END), created_at);
+        skipped_at NULLS FIRST, (CASE reason WHEN 'disputed' THEN 0 WHEN 'reported' THEN 1 ELSE 2 END), created_at);
     CREATE FUNCTION review_items_audit_skip() RETURNS trigger LANGUAGE plpgsql AS $$
     BEGIN
         INSERT INTO audit (actor_id, action, detail, created_at)

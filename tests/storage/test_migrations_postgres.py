@@ -237,3 +237,25 @@ async def test_replicas_starting_together_on_an_empty_database_migrate_it_once(p
             await db.close()
     migrated = [r.getMessage() for r in caplog.records if "migrated to version" in r.getMessage()]
     assert len(migrated) == len(MIGRATIONS_POSTGRES)  # each version once, by one of the three
+
+
+async def test_the_review_queue_is_read_off_its_index_on_postgresql_not_sorted(postgres_url):
+    """The officers' next item (bot/storage/reviews.py's order: never skipped first) comes off
+    `review_items_queue` on PostgreSQL too; that needs the index's NULLS FIRST, SQLite's order of
+    NULLs, which PostgreSQL would otherwise put last and then sort the whole queue."""
+    from bot.storage.reviews import _QUEUE_ORDER
+
+    db = await Database.open(postgres_url)
+    try:
+        await db.execute(
+            "INSERT INTO review_items (kind, value, reason, created_at, skipped_at) "
+            "SELECT 'phone', '+7701' || n, 'reported', n, CASE WHEN n % 3 = 0 THEN n ELSE NULL END "
+            "FROM generate_series(1, 20000) AS n")
+        await db.execute("ANALYZE review_items")
+        plan = "\n".join(r[0] for r in await db.fetchall(
+            f"EXPLAIN SELECT id FROM review_items ORDER BY {_QUEUE_ORDER} LIMIT 1"))
+        assert "review_items_queue" in plan and "Sort" not in plan, plan
+        first = await db.fetchone(f"SELECT value, skipped_at FROM review_items ORDER BY {_QUEUE_ORDER} LIMIT 1")
+        assert tuple(first) == ("+77011", None)
+    finally:
+        await db.close()
