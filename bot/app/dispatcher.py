@@ -59,6 +59,7 @@ log = logging.getLogger(__name__)
 
 COMMANDS = ("start", "help", "paid", "faq", "report", "language", "region", "subscribe", "unsubscribe", "forget")
 HEARTBEAT_EVERY = 30.0
+DIALOG_TTL = 3600  # seconds a dialog step waits in Redis: an abandoned one (or /forget's mark) does not stay
 ENGINE_GRACE = 5.0  # seconds broadcasts get to write their sends in flight when the bot stops
 
 
@@ -165,7 +166,8 @@ def create_dispatcher(settings: Settings, deps: Deps) -> Dispatcher:
     if deps.redis is not None:
         # Dialogs in Redis, one update of a chat at a time across all replicas (a Redis lock), so
         # a /broadcast dialog whose steps land on different replicas goes on where it was.
-        storage = SharedRedisStorage(deps.redis.redis, key_builder=DefaultKeyBuilder(prefix=PREFIX + "fsm"))
+        keys = DefaultKeyBuilder(prefix=PREFIX + "fsm", with_bot_id=True)
+        storage = SharedRedisStorage(deps.redis.redis, key_builder=keys, state_ttl=DIALOG_TTL, data_ttl=DIALOG_TTL)
         fsm = {"storage": storage, "events_isolation": storage.create_isolation()}
     dp = Dispatcher(**fsm, **workflow_data(deps))
     # Update-level outer middlewares run in this order for every update. The inbox first: an

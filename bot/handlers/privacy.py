@@ -3,7 +3,8 @@
 Then the bot behaves as for someone it has never met: the menu keyboard under the input field
 goes (it would offer buttons of a conversation that no longer exists), and the next text gets
 the language question of a new user first (`StartOver` in bot/telegram/states.py, kept in the
-dispatcher's memory only: nothing about the person is written anywhere after /forget).
+dispatcher's memory only, or with REDIS_URL in Redis for an hour at most (`DIALOG_TTL`): nothing
+else about the person is written anywhere after /forget).
 """
 
 from __future__ import annotations

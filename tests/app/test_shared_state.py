@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator
 import pytest
 from redis.asyncio import Redis
 
+from bot.app.dispatcher import DIALOG_TTL
 from bot.classifier.identifiers import parse_phone
 from bot.telegram.callbacks import ForgetCb
 from tests.support.livebot import LiveBot, live_bot
@@ -97,6 +98,9 @@ async def test_the_conversation_memory_is_shared_and_forget_on_either_replica_de
     await second.emulator.next_message(user)
     assert await redis.exists(f"saqbol:conversation:{user}") == 0
     assert await first.deps.repos.conversation.recall(user) is None
+    # What stays is /forget's mark for the next text (the language question first), for an hour at most.
+    [mark] = await redis.keys(f"saqbol:fsm:*:{user}:{user}:state")
+    assert await redis.get(mark) == b"StartOver:fresh" and 0 < await redis.ttl(mark) <= DIALOG_TTL
 
 
 async def test_a_flood_spread_over_two_replicas_is_counted_once(replicas, settings):
