@@ -7,8 +7,9 @@ DB: a SQLite file or a postgresql:// URL. Runs one broadcast, ``resume_all``, or
 (as a replica does, until SIGTERM or every broadcast it found has ended: ``--watch`` stops
 once nothing is left 'sending'); prints each final Progress it shows as one JSON line. With
 ``--redis`` the rate limit and the 429 pause are shared with every sender on that Redis. With
-``--wait`` it first waits for a line on stdin, so that a test can start it early and have
-its few seconds of imports overlap with the rest of the test.
+``--wait``, once imported and connected it prints ``ready`` and waits for a line on stdin, so
+that a test can start it early and have its few seconds of imports overlap with the rest of
+the test, or start several senders at the same moment.
 """
 
 from __future__ import annotations
@@ -44,8 +45,6 @@ async def until_nothing_is_sending(engine: DeliveryEngine, db: Database) -> None
 
 
 async def main(args: argparse.Namespace) -> None:
-    if args.wait:
-        await asyncio.to_thread(sys.stdin.readline)
     db = await Database.open(args.db if "://" in args.db else Path(args.db))
     store = await RedisStore.open(args.redis) if args.redis else None
     bot = Bot(args.token, session=AiohttpSession(api=TelegramAPIServer.from_base(args.api_url)))
@@ -53,6 +52,9 @@ async def main(args: argparse.Namespace) -> None:
         db, bot, rate=args.rate, max_attempts=args.max_attempts, backoff_base=args.backoff, on_progress=print_final,
         shared_rate=SharedRate(store) if store else None, orphan_after=args.orphan_after,
     )
+    if args.wait:
+        print("ready", flush=True)
+        await asyncio.to_thread(sys.stdin.readline)
     try:
         if args.resume:
             await engine.resume_all()
