@@ -1,6 +1,11 @@
 """`python -m bot loadtest`: many simulated users at once, through the real stack.
 
-Two processes, as in production, where Telegram is not on the bot's machine:
+With ``--replicas 1 2 3`` (`run_replica_loadtest`): the bot as deployed with replicas, N
+`python -m bot run` processes in webhook mode on PostgreSQL + Redis behind the emulator's
+round-robin webhook, beside SaqBol on SQLite in one process and an echo bot through the same
+stack (`bot.devtools.echobot`), in one run and one table.
+
+Without it, two processes, as in production, where Telegram is not on the bot's machine:
 - the *Telegram side* (a child process): the local Bot API emulator and N simulated users.
   Each user sends a message, waits for the answer, then sends the next one, as people do;
   all users start together.
@@ -16,13 +21,19 @@ from __future__ import annotations
 
 import asyncio
 import multiprocessing as mp
+import os
 import statistics
 import tempfile
 import time
+from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bot.config import Backend, Settings
+
+if TYPE_CHECKING:
+    from bot.devtools.servers import PostgresServer, RedisServer
 
 TOKEN = "7000000001:SaqBol-loadtest"
 FIRST_USER = 500_000_000
@@ -117,4 +128,133 @@ def _report(users: int, messages: int, backend: str, build_s: float, elapsed: fl
         f"latency p95    {p95 * 1000:8.1f} ms",
         f"latency max    {ordered[-1] * 1000:8.1f} ms",
         "(latency: update queued in the emulator -> the bot's answer received by it, over HTTP)",
+    ])
+
+
+# --- replicas: `python -m bot loadtest --replicas 1 2 3` -----------------------------------
+
+ECHO_COMMAND = ("-m", "bot.devtools.echobot")
+START_TIMEOUT = 300.0  # the replicas build their classifiers side by side on a small machine
+
+
+@dataclass(frozen=True)
+class StackResult:
+    """One configuration's run: its label, how many bot processes, and the figures (or why none)."""
+
+    label: str
+    processes: int
+    updates: int = 0
+    elapsed: float = 0.0
+    latencies: tuple[float, ...] = ()
+    failed: str | None = None
+
+    @property
+    def per_second(self) -> float:
+        return self.updates / self.elapsed if self.elapsed else 0.0
+
+    def percentile(self, share: float) -> float:
+        ordered = sorted(self.latencies)
+        return ordered[min(len(ordered) - 1, int(share * len(ordered)))] if ordered else 0.0
+
+    def line(self) -> str:
+        if self.failed:
+            return f"{self.label:<37}{self.processes:>3}   not run: {self.failed}"
+        return (f"{self.label:<37}{self.processes:>3}{self.per_second:>12.1f}{self.percentile(0.5) * 1000:>10.1f}"
+                f"{self.percentile(0.95) * 1000:>10.1f}{max(self.latencies) * 1000:>10.1f}")
+
+
+async def _measure_stack(label: str, count: int, *, folder: Path, database: str, redis_url: str | None,
+                         users: int, messages: int, texts: list[str], backend: Backend, env: dict[str, str],
+                         command: tuple[str, ...] = ("-m", "bot", "run")) -> StackResult:
+    """``count`` processes behind the emulator's round-robin webhook; the users (kk and ru in
+    turn) each send their messages one after the other, waiting for each answer. A warm-up round
+    (two texts per process, not counted) goes first: each process's first answers load what it
+    loads lazily."""
+    from bot.devtools.devserver.emulator import BotAPIEmulator
+    from bot.devtools.running import bot_replicas, replica_set
+
+    async with BotAPIEmulator(record_requests=False) as emulator:
+        replicas = replica_set(count, api_url=emulator.base_url, folder=folder, database=database,
+                               redis_url=redis_url, token=TOKEN, backend=backend, extra_env=env, command=command)
+        emulator.webhook_replicas = replicas.webhook_urls
+        async with bot_replicas(replicas, timeout=START_TIMEOUT):
+            await emulator.wait_until(lambda: emulator.webhook is not None, timeout=60)
+            warm_up = FIRST_USER + users
+            await asyncio.gather(*(_user(emulator, warm_up + n, texts[n:n + 1], []) for n in range(2 * count)))
+            for n in range(users):
+                emulator.add_user(FIRST_USER + n, language_code="ru" if n % 2 else "kk")
+            latencies: list[float] = []
+            started = time.perf_counter()
+            await asyncio.gather(*(_user(emulator, FIRST_USER + n, texts[n * messages:(n + 1) * messages], latencies)
+                                   for n in range(users)))
+            elapsed = time.perf_counter() - started
+    return StackResult(label, count, len(latencies), elapsed, tuple(latencies))
+
+
+def run_replica_loadtest(settings: Settings, *, replicas: list[int], users: int, messages: int,
+                         backend: Backend = "lexical", postgres: PostgresServer | None = None,
+                         redis: RedisServer | None = None) -> str:
+    """One run, one table: an echo bot through the same stack (the ceiling), SaqBol on SQLite in
+    one process, then SaqBol on PostgreSQL + Redis with each number of ``replicas``. Every
+    configuration runs as real processes (`python -m bot run` in webhook mode) behind the
+    emulator's round-robin webhook, with a fresh database. PostgreSQL and Redis are started in a
+    temporary folder (`bot.devtools.servers`) unless given; where they are not installed, their
+    rows say so and the others still run."""
+    from bot.devtools.servers import PostgresServer, RedisServer, ServerMissing
+
+    texts = _texts(settings, users * messages + 2 * max([1, *replicas]))
+    env = {"CACHE_DIR": str(settings.classifier.cache_dir), "MODELS_DIR": str(settings.classifier.models_dir),
+           "THROTTLE_MESSAGES": str(max(settings.telegram.throttle_messages, messages + 1)), "LOG_LEVEL": "WARNING"}
+    results: list[StackResult] = []
+    own: list[PostgresServer | RedisServer] = []
+    servers_missing: str | None = None
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+
+        def measure(label: str, count: int, **kwargs: object) -> None:
+            run = folder / f"run-{len(results)}"
+            try:
+                results.append(asyncio.run(_measure_stack(label, count, folder=run, users=users, messages=messages,
+                                                          texts=texts, backend=backend, env=env, **kwargs)))
+            except (RuntimeError, TimeoutError) as exc:
+                results.append(StackResult(label, count, failed=str(exc).splitlines()[0]))
+
+        measure("echo bot (aiogram, HTTP, emulator)", 1, database=f"sqlite:///{folder / 'echo.db'}", redis_url=None,
+                command=ECHO_COMMAND)
+        measure("SaqBol, SQLite", 1, database=f"sqlite:///{folder / 'saqbol.db'}", redis_url=None)
+        try:
+            if postgres is None:
+                postgres = PostgresServer.start()
+                own.append(postgres)
+            if redis is None:
+                redis = RedisServer.start()
+                own.append(redis)
+        except ServerMissing as exc:
+            servers_missing = str(exc)
+        try:
+            for count in replicas:
+                label = "SaqBol, PostgreSQL + Redis"
+                if postgres is None or redis is None:
+                    results.append(StackResult(label, count, failed=servers_missing or "no servers"))
+                    continue
+                database = postgres.create_database(prefix="loadtest")
+                redis.flush(0)
+                try:
+                    measure(label, count, database=postgres.url(database), redis_url=redis.url(0))
+                finally:
+                    postgres.drop_database(database)
+        finally:
+            for server in own:
+                server.stop()
+    return _replica_report(users, messages, backend, results)
+
+
+def _replica_report(users: int, messages: int, backend: str, results: list[StackResult]) -> str:
+    return "\n".join([
+        f"loadtest: {users} users x {messages} messages = {users * messages} updates per row, backend {backend}, "
+        f"{os.cpu_count()} CPU cores shared by everything below",
+        f"{'stack':<37}{'proc':>3}{'updates/s':>12}{'p50 ms':>10}{'p95 ms':>10}{'max ms':>10}",
+        *(result.line() for result in results),
+        "(webhook mode: the emulator POSTs round-robin to the processes, up to 40 at once and one per chat;",
+        " latency: the update queued -> the bot's answer received; the emulator and the users run in this process)",
     ])

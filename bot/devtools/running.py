@@ -128,6 +128,7 @@ class ReplicaSet:
 
     replicas: list[Replica]
     env: dict[str, str]
+    command: tuple[str, ...] = ("-m", "bot", "run")  # after the interpreter; the echo bot has its own
 
     @property
     def webhook_urls(self) -> list[str]:
@@ -140,7 +141,7 @@ class ReplicaSet:
                    "HEARTBEAT_PATH": str(replica.log_path.with_suffix(".heartbeat"))}
             with replica.log_path.open("ab") as log_file:
                 replica.process = await asyncio.create_subprocess_exec(
-                    sys.executable, "-m", "bot", "run", cwd=ROOT, env=env, stdout=log_file, stderr=log_file)
+                    sys.executable, *self.command, cwd=ROOT, env=env, stdout=log_file, stderr=log_file)
 
     async def wait_ready(self, timeout: float = START_TIMEOUT) -> None:
         """Until every replica answers 200 on /readyz (its database, Redis and classifier answer);
@@ -186,7 +187,8 @@ async def _ready(http: aiohttp.ClientSession, replica: Replica) -> bool:
 
 def replica_set(count: int, *, api_url: str, folder: Path, database: str, redis_url: str | None = None,
                 token: str = EMULATOR_TOKEN, backend: str = "lexical", ports: Sequence[int] | None = None,
-                extra_env: Mapping[str, str] | None = None) -> ReplicaSet:
+                extra_env: Mapping[str, str] | None = None,
+                command: Sequence[str] = ("-m", "bot", "run")) -> ReplicaSet:
     """``count`` replicas (not started) of `python -m bot run` in webhook mode against the Bot API
     at ``api_url`` (an emulator whose ``webhook_replicas`` are then set to `ReplicaSet.webhook_urls`): ``database`` is a DATABASE_URL (``sqlite:///…`` or ``postgresql://…``),
     ``redis_url`` the shared Redis (None: each process keeps its own state, fine for one). Logs,
@@ -205,7 +207,8 @@ def replica_set(count: int, *, api_url: str, folder: Path, database: str, redis_
     if redis_url:
         env["REDIS_URL"] = redis_url
     env.update(extra_env or {})
-    return ReplicaSet([Replica(n, port, folder / f"replica-{n}.log") for n, port in enumerate(ports)], env)
+    return ReplicaSet([Replica(n, port, folder / f"replica-{n}.log") for n, port in enumerate(ports)], env,
+                      tuple(command))
 
 
 @contextlib.asynccontextmanager
