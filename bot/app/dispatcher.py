@@ -20,8 +20,6 @@ from aiogram.client.default import DefaultBotProperties
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
-from aiogram.fsm.storage.base import DefaultKeyBuilder
-from aiogram.fsm.storage.redis import RedisStorage
 from aiogram.types import BotCommand, ErrorEvent
 from aiogram.utils.i18n import I18n
 
@@ -51,7 +49,8 @@ from bot.replies.reputation import ReputationReplies
 from bot.replies.verdict import ReplyRenderer
 from bot.services.verdicts import Verdicts
 from bot.storage import Database, Repositories
-from bot.storage.redis_store import PREFIX, RedisStore
+from bot.storage.redis_store import RedisStore
+from bot.telegram.fsm import SharedStorage
 from bot.telegram.context import HandlerData
 from bot.telegram.retry import RetryMiddleware
 
@@ -59,7 +58,6 @@ log = logging.getLogger(__name__)
 
 COMMANDS = ("start", "help", "paid", "faq", "report", "language", "region", "subscribe", "unsubscribe", "forget")
 HEARTBEAT_EVERY = 30.0
-DIALOG_TTL = 3600  # seconds a dialog step waits in Redis: an abandoned one (or /forget's mark) does not stay
 ENGINE_GRACE = 5.0  # seconds broadcasts get to write their sends in flight when the bot stops
 
 
@@ -133,14 +131,6 @@ async def open_deps(settings: Settings, classifier: Classifier | None = None,
             await redis.close()
 
 
-class SharedRedisStorage(RedisStorage):
-    """aiogram's RedisStorage on the connection `open_deps` owns: the dispatcher's shutdown must
-    not close it under what still runs (the alert engine's last sends); `open_deps` closes it last."""
-
-    async def close(self) -> None:
-        return None
-
-
 async def on_error(event: ErrorEvent, i18n: I18n) -> bool:
     """Log the failure and tell the user something went wrong, instead of silence."""
     log.exception("update %s failed", event.update.update_id, exc_info=event.exception)
@@ -166,8 +156,7 @@ def create_dispatcher(settings: Settings, deps: Deps) -> Dispatcher:
     if deps.redis is not None:
         # Dialogs in Redis, one update of a chat at a time across all replicas (a Redis lock), so
         # a /broadcast dialog whose steps land on different replicas goes on where it was.
-        keys = DefaultKeyBuilder(prefix=PREFIX + "fsm", with_bot_id=True)
-        storage = SharedRedisStorage(deps.redis.redis, key_builder=keys, state_ttl=DIALOG_TTL, data_ttl=DIALOG_TTL)
+        storage = SharedStorage(deps.redis)  # aiogram's RedisStorage, failing open (bot/telegram/fsm.py)
         fsm = {"storage": storage, "events_isolation": storage.create_isolation()}
     dp = Dispatcher(**fsm, **workflow_data(deps))
     # Update-level outer middlewares run in this order for every update. The inbox first: an

@@ -12,10 +12,11 @@ from collections.abc import AsyncIterator
 import pytest
 from redis.asyncio import Redis
 
-from bot.app.dispatcher import DIALOG_TTL
 from bot.classifier.identifiers import parse_phone
 from bot.telegram.callbacks import ForgetCb
+from bot.telegram.fsm import DIALOG_TTL
 from tests.support.livebot import LiveBot, live_bot
+from tests.support.servers import RedisServer
 
 USER_OF = {"kk": 8301, "ru": 8302}
 REGION = {"kk": "almaty_city", "ru": "kostanay"}
@@ -118,3 +119,24 @@ async def test_a_flood_spread_over_two_replicas_is_counted_once(replicas, settin
     assert answered() == limit + 1  # the limit's answers and one notice, not twice that
     notices = [m["text"] for bot in replicas for m in bot.emulator.bot_messages(user) if "слишком много" in m["text"]]
     assert len(notices) == 1 and "Хабарламаларды тым жиі жіберіп жатырсыз" in notices[0]  # kk and ru in one
+
+
+@pytest.mark.parametrize("lang", ["kk", "ru"])
+async def test_when_redis_goes_down_mid_run_the_bot_still_answers_a_text_to_check(
+        settings, classifier, tmp_path, redis_server, lang):
+    """A redis-server of this test's own, stopped under the running bot: the flood gate, the
+    dialogs' state and lock, the conversation memory and the report offers all go on without it,
+    so the person still gets the verdict."""
+    own = RedisServer.start()
+    try:
+        async with live_bot(settings, classifier, database_path=tmp_path / "saqbol.db", redis_url=own.url(0),
+                            heartbeat_path=tmp_path / "heartbeat") as bot:
+            user = USER_OF[lang]
+            await bot.deps.db.execute("INSERT INTO users (id, language, region, created_at, seen_at)"
+                                      " VALUES (?, ?, ?, ?, ?)", (user, lang, REGION[lang], time.time(), time.time()))
+            assert (await bot.reply_to(user, SCAM[lang]))["text"].startswith(("🔴", "🟠"))
+            own.stop()
+            verdict = await bot.reply_to(user, SCAM[lang], timeout=30)
+            assert verdict["text"].startswith(("🔴", "🟠"))
+    finally:
+        own.stop()
