@@ -34,8 +34,7 @@ class LiveBot:
         return await self.emulator.next_message(user_id, timeout=timeout)
 
     async def rows(self, sql: str, *params: object) -> list[tuple]:
-        async with self.deps.db.conn.execute(sql, params) as cur:
-            return [tuple(r) for r in await cur.fetchall()]
+        return [tuple(r) for r in await self.deps.db.fetchall(sql, params)]
 
 
 @functools.cache
