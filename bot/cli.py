@@ -182,11 +182,12 @@ def cmd_bench_broadcast(args: argparse.Namespace, settings: Settings) -> int:
 
     from bot.devtools.alerts_bench import run_broadcast_bench
 
-    if args.recipients < 1 or args.seconds <= 0 or args.rate <= 0:
-        print("--recipients, --seconds and --rate must be above 0", file=sys.stderr)
+    if args.recipients < 1 or args.seconds <= 0 or args.rate <= 0 or (args.senders is not None and args.senders < 1):
+        print("--recipients, --seconds, --rate and --senders must be above 0", file=sys.stderr)
         return 2
     rate = math.inf if args.uncapped else args.rate
-    print(run_broadcast_bench(settings, recipients=args.recipients, rate=rate, seconds=args.seconds))
+    print(run_broadcast_bench(settings, recipients=args.recipients, rate=rate, seconds=args.seconds,
+                              senders=args.senders))
     return 0
 
 
@@ -374,6 +375,8 @@ def parser() -> argparse.ArgumentParser:
     cap.add_argument("--rate", type=float, default=25.0, help="the engine's cap, msg/s")
     cap.add_argument("--uncapped", action="store_true", help="no cap: the engine's own ceiling")
     bb.add_argument("--seconds", type=float, default=60.0, help="with a cap: cancel the broadcast after this long")
+    bb.add_argument("--senders", type=int, default=None,
+                    help="replicas: this many sender processes on a temporary PostgreSQL and Redis, one shared cap")
     bb.set_defaults(func=cmd_bench_broadcast)
 
     bi = sub.add_parser("bench-inputs", help="classify time of hostile texts (digit walls, floods) beside normal ones")
