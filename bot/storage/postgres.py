@@ -135,6 +135,15 @@ async def _configure(conn: asyncpg.Connection) -> None:
                               format="text")
 
 
+async def _reset(conn: asyncpg.Connection) -> None:
+    """What a connection needs before it goes back to the pool. asyncpg's default resets the
+    whole session (advisory locks, cursors, listeners, settings): a second round trip after
+    every statement. This engine's statements leave no session state behind (migrate undoes its
+    own SET and lock), so only a transaction an interrupted executemany left open is undone."""
+    if conn.is_in_transaction():
+        await conn.execute("ROLLBACK")
+
+
 def where_of(url: str) -> str:
     """``user@host:port/database`` for messages and logs: never the password."""
     try:
@@ -182,7 +191,7 @@ class PostgresDatabase(Database):
         where = where_of(url)
         try:
             pool = await asyncpg.create_pool(url, min_size=min_size, max_size=max_size, init=_configure,
-                                             timeout=CONNECT_TIMEOUT, server_settings=SESSION_SETTINGS)
+                                             reset=_reset, timeout=CONNECT_TIMEOUT, server_settings=SESSION_SETTINGS)
         except (OSError, TimeoutError, asyncio.TimeoutError, ValueError, asyncpg.PostgresError,
                 asyncpg.InterfaceError) as exc:
             raise DatabaseUnavailable(_advice(where, exc)) from exc
@@ -275,7 +284,8 @@ class PostgresDatabase(Database):
             finally:
                 with contextlib.suppress(asyncpg.PostgresError, asyncpg.InterfaceError, OSError):
                     await conn.execute("SELECT pg_advisory_unlock($1)", MIGRATION_LOCK)
-                    await conn.execute("RESET lock_timeout")
+                with contextlib.suppress(asyncpg.PostgresError, asyncpg.InterfaceError, OSError):
+                    await conn.execute("RESET lock_timeout")  # the pool's reset keeps session settings
 
     async def _migrate(self, conn: asyncpg.Connection) -> None:
         scripts = MIGRATIONS_POSTGRES

@@ -139,3 +139,23 @@ async def test_statements_from_many_tasks_at_once_share_the_pool(postgres_url):
         assert await db.fetchval("SELECT count(*) FROM users") == 100
     finally:
         await db.close()
+
+
+async def test_an_executemany_that_fails_changes_nothing_and_leaves_its_connection_clean(postgres_url):
+    """All rows or none; and the connection goes back to the pool out of its transaction (the
+    pool's reset is only a ROLLBACK when one is open), so the next statement on it works."""
+    db = await PostgresDatabase.open(postgres_url, max_size=1)  # one connection: the next call gets the same
+    try:
+        with pytest.raises(asyncpg.UniqueViolationError):
+            await db.executemany("INSERT INTO handled_updates (update_id, handled_at) VALUES (?, ?)",
+                                 [(1, 1.0), (2, 2.0), (1, 3.0)])
+        assert await db.fetchval("SELECT count(*) FROM handled_updates") == 0
+        rows = [(n, float(n)) for n in range(500)]
+        slow = db.executemany("INSERT INTO handled_updates (update_id, handled_at) VALUES (?, ?)", rows)
+        assert await best_effort(slow, "many rows", timeout=0.01) is None  # cancelled inside its transaction
+        assert await db.fetchval("SELECT count(*) FROM handled_updates") == 0
+        assert await db.execute("INSERT INTO handled_updates (update_id, handled_at) VALUES (?, ?)", (7, 7.0)) == 1
+        lock_timeout = "SELECT extract(epoch FROM current_setting('lock_timeout')::interval) * 1000"
+        assert await db.fetchval(lock_timeout) == BUSY_TIMEOUT_MS  # the session's settings kept
+    finally:
+        await db.close()
