@@ -1,7 +1,10 @@
-"""The one connection: how it is opened (WAL, foreign keys, a short busy timeout, secure
-delete), what a fault at start looks like (a clear `DatabaseUnavailable`, nothing left
+"""The database: how SQLite's connection is opened (WAL, foreign keys, a short busy timeout,
+secure delete), what a fault at start looks like (a clear `DatabaseUnavailable`, nothing left
 running), the checkpoint that empties the WAL, and `best_effort`, which turns a storage fault
-on the answer path into None and one log line. Every fault is one SQLite really reports."""
+on the answer path into None and one log line. Every fault is one SQLite really reports.
+Then the storage API on both engines (`db`: SQLite and a real PostgreSQL): placeholders, rows,
+the rows changed, fetchval, the functions the repositories' SQL uses; PostgreSQL's own faults
+are in test_postgres.py."""
 
 from __future__ import annotations
 
