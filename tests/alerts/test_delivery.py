@@ -399,6 +399,67 @@ async def test_shutdown_leaves_nothing_uncertain_and_resume_finishes_the_job(db,
     assert await broadcast_status(db, broadcast_id) == "done"
 
 
+# --- two engines on one broadcast (replicas) ------------------------------------------------
+
+
+async def test_two_engines_share_a_broadcast_and_its_one_progress_message(db, db_target, emulator, bot):
+    """Two replicas' engines, each with its own connection to the database, send one broadcast
+    together: nobody twice, the live progress edited by one engine per interval (not one each),
+    the final report shown once, by the engine that ended it."""
+    users = await add_users(db, emulator, range(1, 81))
+    broadcast_id = await add_broadcast(db)
+    reports: list[tuple[float, str, Progress]] = []
+
+    def reporter(name: str) -> Callable[[Progress], Awaitable[None]]:
+        async def on_progress(progress: Progress) -> None:
+            reports.append((time.monotonic(), name, progress))
+        return on_progress
+
+    other = await Database.open(db_target)
+    try:
+        first = DeliveryEngine(db, bot, rate=20, progress_every=0.5, on_progress=reporter("first"))
+        second = DeliveryEngine(other, bot, rate=20, progress_every=0.5, on_progress=reporter("second"))
+        await first.enqueue(broadcast_id)
+        outcomes = await asyncio.gather(first.run(broadcast_id), second.run(broadcast_id))
+    finally:
+        await other.close()
+
+    assert received(emulator, users) == dict.fromkeys(users, 1)
+    assert all(p.done and p.sent == len(users) for p in outcomes)
+    *during, (_, _, final) = reports
+    assert [p for _, _, p in reports if p.done] == [final]  # shown once
+    assert len(during) >= 3
+    assert all(later - earlier >= 0.4 for (earlier, _, _), (later, _, _) in zip(during, during[1:]))
+    sent_so_far = [p.sent for _, _, p in during]
+    assert sent_so_far == sorted(sent_so_far)  # both engines show the database's counts
+    times = [r.time for r in sends(emulator)]
+    assert (len(times) - 1) / (times[-1] - times[0]) > 25  # each at its own 20/s: no shared bucket here
+
+
+async def test_an_officers_cancel_on_one_replica_stops_the_other_replicas_engine(db, db_target, emulator, bot):
+    users = await add_users(db, emulator, range(1, 41))
+    broadcast_id = await add_broadcast(db)
+    other = await Database.open(db_target)
+    try:
+        here, elsewhere = DeliveryEngine(db, bot, rate=10), DeliveryEngine(other, bot, rate=10)
+        await here.enqueue(broadcast_id)
+        running = [asyncio.create_task(here.run(broadcast_id)), asyncio.create_task(elsewhere.run(broadcast_id))]
+        await emulator.wait_until(lambda: len(sends(emulator)) >= 6)
+
+        here.cancel(broadcast_id)
+        progress = await asyncio.wait_for(asyncio.gather(*running), 10)
+        requests_at_end = len(sends(emulator))
+        await asyncio.sleep(0.5)
+    finally:
+        await other.close()
+
+    assert len(sends(emulator)) == requests_at_end  # nothing more goes out, from either
+    assert all(p.cancelled and not p.done for p in progress)
+    assert await broadcast_status(db, broadcast_id) == "cancelled"
+    found = await deliveries(db, broadcast_id)
+    assert status_counts(found) == {"sent": requests_at_end, "pending": len(users) - requests_at_end}
+
+
 # --- a crash --------------------------------------------------------------------------------
 
 
