@@ -10,7 +10,8 @@ notices that are due, in each person's language:
 
 What may be sent is the repository's rule, so the sender cannot break it: at most one notice a
 day per person (their oldest pending first), none to a person who blocked the bot, none after
-/forget (their notices are deleted with them).
+/forget (their notices are deleted with them). With several replicas each runs a sender; each
+round claims its notices (`NoticesRepo.claim`), so two senders never tell one person twice.
 
 Telegram's answers:
 
@@ -20,7 +21,8 @@ Telegram's answers:
   retry middleware already waits out the short ones inside the call);
 - anything else (5xx, the network, a locked database): the notice stays pending and is sent
   in a later round, after a growing pause; a notice is never lost. A crash between Telegram's
-  OK and the write of ``sent_at`` sends it again after the restart: at least once, never lost.
+  OK and the write of ``sent_at`` sends it again the next day (the claim holds the person's
+  day): at least once, never lost.
 """
 
 from __future__ import annotations
@@ -42,6 +44,7 @@ from bot.alerts.sending import recipient_gone
 from bot.i18n import KZ_TIME, LANGUAGES, N_
 from bot.knowledge import BENIGN, FRAUD_WARNING, KnowledgeBase
 from bot.knowledge.schema import NOT_FRAUD_LABEL, Lang
+from bot.storage.database import STORAGE_FAULTS
 from bot.storage.notices import Notice, NoticesRepo
 
 log = logging.getLogger(__name__)
@@ -117,28 +120,41 @@ class NoticeSender:
         self._waiters: list[asyncio.Future[Round]] = []
 
     async def send_due(self, bot: Bot, now: float | None = None) -> Round:
-        """One round: the notices due at ``now`` (default: the present), each sent and written."""
+        """One round: the notices due at ``now`` (default: the present), claimed for this sender
+        alone (another replica's sender polling at the same time gets other people), each sent
+        and written; what could not be sent is released for a later round."""
         result = Round()
-        due = await self.notices.due(time.time() if now is None else now, self.batch)
-        for number, notice in enumerate(due):
-            if number and self.pause:
-                await asyncio.sleep(self.pause)
-            try:
-                await bot.send_message(notice.user_id, message_for(notice, self.i18n, self.knowledge))
-            except TelegramRetryAfter as exc:
-                log.warning("notices: flood control, waiting %s s as Telegram asked", exc.retry_after)
-                result.retry_after = float(exc.retry_after)
-                break
-            except TelegramAPIError as exc:
-                if recipient_gone(exc):  # blocked the bot, or no such chat
-                    await self.notices.drop(notice.user_id)
-                    result.dropped += 1
-                else:  # a 5xx, the network, another refusal: a later round sends it
-                    log.warning("notices: sending to user %s failed (%s); kept for a later round", notice.user_id, exc)
-                    result.failed += 1
-            else:
-                await self.notices.mark_sent(notice.user_id, notice.text_hash, time.time())
-                result.sent += 1
+        claimed = await self.notices.claim(time.time() if now is None else now, self.batch)
+        unsent = list(claimed)
+        try:
+            for number, notice in enumerate(claimed):
+                if number and self.pause:
+                    await asyncio.sleep(self.pause)
+                try:
+                    await bot.send_message(notice.user_id, message_for(notice, self.i18n, self.knowledge))
+                except TelegramRetryAfter as exc:
+                    log.warning("notices: flood control, waiting %s s as Telegram asked", exc.retry_after)
+                    result.retry_after = float(exc.retry_after)
+                    break
+                except TelegramAPIError as exc:
+                    if recipient_gone(exc):  # blocked the bot, or no such chat
+                        unsent.remove(notice)
+                        await self.notices.drop(notice.user_id)
+                        result.dropped += 1
+                    else:  # a 5xx, the network, another refusal: a later round sends it
+                        log.warning("notices: sending to user %s failed (%s); kept for a later round",
+                                    notice.user_id, exc)
+                        result.failed += 1
+                else:
+                    unsent.remove(notice)
+                    await self.notices.mark_sent(notice.user_id, notice.text_hash, time.time())
+                    result.sent += 1
+        finally:
+            # Not sent (failed, flood control, the round cut short): given back, so a later
+            # round of any replica sends them; a release that fails leaves them for tomorrow.
+            for notice in unsent:
+                with contextlib.suppress(*STORAGE_FAULTS):
+                    await self.notices.release(notice)
         if result.sent or result.dropped or result.failed:
             log.info("notices: %d sent, %d dropped (unreachable), %d kept for later", result.sent, result.dropped,
                      result.failed)

@@ -170,3 +170,18 @@ async def test_the_running_sender_is_woken_by_a_new_notice_and_waits_as_telegram
         assert loop.time() - refused_at >= 1.0
     finally:
         await sender.stop()
+
+
+@pytest.mark.parametrize("lang", ["kk", "ru"])
+async def test_the_senders_of_three_replicas_running_at_once_tell_each_person_once(repos, classifier, knowledge, bot,
+                                                                                  emulator, lang):
+    """Every replica runs a sender; their rounds overlap (a poll, then a send that takes a
+    while): each person still gets one message, in their language, and counts once."""
+    await labelled(repos, classifier, JOB_KK if lang == "kk" else JOB_RU, "easy_earnings_job", KK_USER, RU_USER)
+    senders = [NoticeSender(repos.notices, create_i18n(), knowledge, pause=0) for _ in range(3)]
+    rounds = await asyncio.gather(*(sender.send_due(bot) for sender in senders))
+    assert sum(done.sent for done in rounds) == 2 and not any(done.failed for done in rounds)
+    assert [len(texts(emulator, user)) for user in (KK_USER, RU_USER)] == [1, 1]
+    assert texts(emulator, KK_USER)[0].startswith("12 қараша күні тексеруге жіберген хабарламаңыз")
+    assert texts(emulator, RU_USER)[0].startswith("Ваше сообщение от 12 ноября")
+    assert sum([(await sender.send_due(bot)).sent for sender in senders]) == 0

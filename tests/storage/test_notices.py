@@ -7,6 +7,7 @@ text here is made up."""
 
 from __future__ import annotations
 
+import asyncio
 import time
 
 import pytest
@@ -14,6 +15,7 @@ import pytest
 from bot.storage import ChecksRepo, Database, Notice, UsersRepo
 from bot.storage.notices import DAY, NoticesRepo
 from bot.storage.reviews import ReviewsRepo
+from tests.storage.engines import db_target  # noqa: F401  (a fixture: the database of each engine, by its address)
 from tests.storage.verdicts import verdict
 
 OFFICER = 9001
@@ -177,3 +179,54 @@ async def test_the_poll_reads_only_the_pending_notices_through_their_index(sqlit
     assert "SEARCH n USING INDEX notices_due (due_at<?)" in plan
     assert "SEARCH u USING INTEGER PRIMARY KEY (rowid=?)" in plan
     assert "SCAN u" not in plan and "SCAN checks" not in plan
+
+
+async def test_senders_of_three_replicas_polling_at_once_claim_each_person_once(db_target):
+    """Three replicas, three connections to one database (three pools on PostgreSQL, three
+    connections to one file on SQLite), each sender polling in batches of 4 at the same moment
+    until nothing is left: every person with a notice due is claimed exactly once."""
+    replicas = [await Database.open(db_target) for _ in range(3)]
+    try:
+        people = range(1, 16)
+        for user in people:
+            lang = "kk" if user % 2 else "ru"
+            await labelled(replicas[0], await asked(replicas[0], user, f"{TEXTS[lang]} {user}", lang, chosen=lang))
+        now = time.time()
+        claimed: list[int] = []
+        for _ in people:  # rounds enough whatever the interleaving, and an end if claims stopped working
+            rounds = await asyncio.gather(*(NoticesRepo(replica).claim(now, limit=4) for replica in replicas))
+            if not any(rounds):
+                break
+            claimed += [notice.user_id for batch in rounds for notice in batch]
+        assert sorted(claimed) == list(people)
+    finally:
+        for replica in replicas:
+            await replica.close()
+
+
+@pytest.mark.parametrize("lang", ["kk", "ru"])
+async def test_a_claimed_person_gets_nothing_from_another_sender_until_told_or_given_back(db, lang):
+    first, second = NoticesRepo(db), NoticesRepo(db)  # two replicas' senders
+    older = await labelled(db, await asked(db, 1, TEXTS[lang], lang, chosen=lang))
+    time.sleep(0.002)
+    newer = await labelled(db, await asked(db, 1, LATER[lang], lang), "delivery_fraud")
+    now = time.time()
+
+    [notice] = await first.claim(now, limit=10)
+    assert (notice.text_hash, notice.language) == (older, lang)
+    assert await second.claim(now, limit=10) == []  # neither this notice nor the person's next one
+    assert await second.claim(now + 60, limit=10) == []
+
+    await first.release(notice)  # Telegram answered 502: a later round, of any sender, sends it
+    assert await db.fetchval("SELECT noticed_at FROM users WHERE id = 1") is None  # never told: as before
+    [again] = await second.claim(now + 60, limit=10)
+    assert again == notice
+    await second.mark_sent(1, older, now + 61)
+    await second.release(again)  # a release after the send changes nothing
+    assert await db.fetchval("SELECT noticed_at FROM users WHERE id = 1") == now + 61
+
+    assert await first.claim(now + DAY, limit=10) == []  # a day after the notice was sent, not the claim
+    [tomorrow] = await first.claim(now + 61 + DAY, limit=10)
+    assert (tomorrow.text_hash, tomorrow.label) == (newer, "delivery_fraud")
+    await first.release(tomorrow)
+    assert await db.fetchval("SELECT noticed_at FROM users WHERE id = 1") == now + 61  # back to the day it was told
