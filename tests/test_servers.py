@@ -64,3 +64,41 @@ def test_a_missing_server_skips_here_and_fails_under_ci(tmp_path, ci, outcome):
                           capture_output=True, text=True, env=env, cwd=tmp_path, timeout=120)
     assert f"1 {outcome}" in done.stdout, done.stdout + done.stderr
     assert "redis-server" in done.stdout
+
+
+def test_servers_whose_starter_was_killed_are_stopped_and_their_folders_deleted(tmp_path):
+    """A test run killed by a timeout or kill -9 never reaches its fixtures' teardown: the
+    watchdog beside each server stops it and deletes its folder, leaving no orphan running."""
+    import os
+    import signal
+    import socket
+    import time
+    from pathlib import Path
+
+    child = subprocess.Popen(
+        [sys.executable, "-c",
+         "from bot.devtools.servers import PostgresServer, RedisServer\n"
+         "import time\n"
+         "pg, redis = PostgresServer.start(), RedisServer.start()\n"
+         "print(pg.port, pg.folder, redis.port, redis.folder, flush=True)\n"
+         "time.sleep(600)\n"],
+        stdout=subprocess.PIPE, text=True, cwd=started.Path(__file__).resolve().parents[1])
+    try:
+        pg_port, pg_folder, redis_port, redis_folder = child.stdout.readline().split()
+    finally:
+        os.kill(child.pid, signal.SIGKILL)
+        child.wait()
+
+    def listening(port: str) -> bool:
+        try:
+            socket.create_connection(("127.0.0.1", int(port)), timeout=1).close()
+            return True
+        except OSError:
+            return False
+
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and (listening(pg_port) or listening(redis_port)
+                                           or Path(pg_folder).exists() or Path(redis_folder).exists()):
+        time.sleep(0.2)
+    assert not listening(pg_port) and not listening(redis_port)
+    assert not Path(pg_folder).exists() and not Path(redis_folder).exists()

@@ -20,6 +20,7 @@ import pwd
 import shutil
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
@@ -79,6 +80,54 @@ def _chown_tree(path: Path, user: str | None) -> None:
     os.chown(path, entry.pw_uid, entry.pw_gid)
 
 
+
+# A process of its own beside each server: when the process that started the server is gone
+# without stopping it (a test run killed by a timeout, kill -9, a crash), it stops the server
+# and deletes its folder, so no orphan postmaster or redis-server is left running. It ends by
+# itself once the folder is gone (a normal stop).
+_WATCHDOG = r"""
+import os, shutil, signal, sys, time
+owner, folder, server_pid = int(sys.argv[1]), sys.argv[2], int(sys.argv[3])
+
+def alive(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+while os.path.isdir(folder):
+    if alive(owner):
+        time.sleep(1)
+        continue
+    pid = server_pid
+    if not pid:  # PostgreSQL: the postmaster's pid is the first line of postmaster.pid
+        try:
+            with open(os.path.join(folder, "data", "postmaster.pid")) as f:
+                pid = int(f.readline())
+        except (OSError, ValueError):
+            pid = 0
+    if pid and alive(pid):
+        os.kill(pid, signal.SIGQUIT if not server_pid else signal.SIGTERM)  # PostgreSQL: immediate shutdown
+        for _ in range(100):
+            if not alive(pid):
+                break
+            time.sleep(0.1)
+        else:
+            os.kill(pid, signal.SIGKILL)
+    shutil.rmtree(folder, ignore_errors=True)
+"""
+
+
+def watch(folder: Path, server_pid: int) -> None:
+    """Start the watchdog of the server in ``folder`` (``server_pid`` 0: PostgreSQL's, read
+    from its postmaster.pid), owned by this process."""
+    subprocess.Popen([sys.executable, "-c", _WATCHDOG, str(os.getpid()), str(folder), str(server_pid)],
+                     stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                     start_new_session=True, close_fds=True)
+
 @dataclass
 class PostgresServer:
     """One postmaster on 127.0.0.1:`port`, trust auth, superuser `postgres`, data in `folder`."""
@@ -110,6 +159,7 @@ class PostgresServer:
             started = run([str(binaries / "pg_ctl"), "start", "-w", "-t", str(int(START_TIMEOUT)), "-D", str(data),
                            "-l", str(folder / "server.log"), "-o", options])
             if started.returncode == 0:
+                watch(folder, server_pid=0)
                 return cls(folder=folder, port=port, bin=binaries, user=user)
         log = (folder / "server.log").read_text(errors="replace") if (folder / "server.log").exists() else ""
         shutil.rmtree(folder, ignore_errors=True)
@@ -175,6 +225,7 @@ class RedisServer:
                 stdout=log, stderr=log, cwd=folder)
             log.close()
             if _wait_for_redis(process, port):
+                watch(folder, server_pid=process.pid)
                 return cls(folder=folder, port=port, process=process)
             process.kill()
             process.wait()
