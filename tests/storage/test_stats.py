@@ -56,8 +56,8 @@ async def test_the_day_turns_at_midnight_in_kazakhstan_not_in_utc(db, stats):
 async def test_the_year_turns_at_midnight_in_kazakhstan_and_the_day_number_reads_as_that_date(db, stats):
     """The database gives Kazakhstan's day number; the date is made of it in Python: at the
     year's end a wrong offset or epoch would show at once."""
-    await check_at(db, datetime(2025, 12, 31, 18, 59, 59, 900_000, tzinfo=UTC))  # 23:59:59.9 in Almaty
-    await check_at(db, datetime(2025, 12, 31, 19, 0, tzinfo=UTC), scheme="prize_lottery")  # New Year there
+    await check_at(db, datetime(2025, 12, 31, 18, 59, 59, 900_000, tzinfo=UTC), lang="kk")  # 23:59:59.9 in Almaty
+    await check_at(db, datetime(2025, 12, 31, 19, 0, tzinfo=UTC), lang="ru", scheme="prize_lottery")  # New Year
     new_year = datetime(2026, 1, 1, 12, 0, tzinfo=UTC).timestamp()
     assert await stats.checks_per_day(2, now=new_year) == [
         ("2025-12-31", "bank_security_call", 1), ("2026-01-01", "prize_lottery", 1)]
