@@ -49,7 +49,8 @@ CheckReason = Literal["disputed", "low_confidence"]
 # The queue's order, as the `review_items_queue` index spells it (SQLite uses an index on an
 # expression only for the very same expression). NULLS FIRST: items never skipped come first, as
 # SQLite sorts NULLs anyway; PostgreSQL sorts them last unless told (its index says it too).
-_QUEUE_ORDER = "skipped_at NULLS FIRST, CASE reason WHEN 'disputed' THEN 0 WHEN 'reported' THEN 1 ELSE 2 END, created_at"
+_QUEUE_ORDER = ("skipped_at NULLS FIRST, CASE reason WHEN 'disputed' THEN 0 WHEN 'reported' THEN 1 ELSE 2 END, "
+                "created_at")
 
 
 @dataclass(frozen=True)
@@ -216,8 +217,9 @@ class ReviewsRepo:
     async def skip(self, officer_id: int, item_id: int) -> bool:
         """The officer cannot decide now: the item goes to the back of the queue (audited as
         'review_skip' by the schema's trigger). False when the item is gone."""
-        return await self.db.execute(
-            "UPDATE review_items SET skipped_at = ?, skipped_by = ? WHERE id = ?", (time.time(), officer_id, item_id)) > 0
+        changed = await self.db.execute(
+            "UPDATE review_items SET skipped_at = ?, skipped_by = ? WHERE id = ?", (time.time(), officer_id, item_id))
+        return changed > 0
 
     async def reviewed_label(self, text_hash: str) -> str | None:
         """The officer's label of this very text (`checks.text_hash`: the sha256 of the redacted

@@ -230,3 +230,41 @@ async def test_a_claimed_person_gets_nothing_from_another_sender_until_told_or_g
     assert (tomorrow.text_hash, tomorrow.label) == (newer, "delivery_fraud")
     await first.release(tomorrow)
     assert await db.fetchval("SELECT noticed_at FROM users WHERE id = 1") == now + 61  # back to the day it was told
+
+
+async def test_the_poll_on_postgresql_reads_the_due_notices_off_their_index(postgres_url):
+    """PostgreSQL's plan of the poll over 20,000 people with 60,000 notices sent and 20,000
+    pending, half of them waiting for their day (analysed, so its planner could choose to read
+    the table whole): the pending ones are read off `notices_due`, each person by their key.
+    The statement is the one the repository ran, recorded on its way to the server."""
+    db = await Database.open(postgres_url)
+    try:
+        now = time.time()
+        await db.execute("INSERT INTO users (id, language, created_at, seen_at) "
+                         "SELECT g, CASE WHEN g % 2 = 0 THEN 'kk' ELSE 'ru' END, 0, 0 "
+                         "FROM generate_series(1, 20000) AS g")
+        await db.execute("INSERT INTO notices (user_id, text_hash, asked_at, label, created_at, due_at, sent_at) "
+                         "SELECT 1 + g % 20000, md5(g::text), 0, 'loan_fraud', g, g, g "
+                         "FROM generate_series(1, 60000) AS g")
+        await db.execute("INSERT INTO notices (user_id, text_hash, asked_at, label, created_at, due_at) "
+                         "SELECT g, md5('pending' || g), 0, 'loan_fraud', g, "
+                         "CASE WHEN g % 2 = 0 THEN ?1 + 3600 ELSE g END FROM generate_series(1, 20000) AS g", (now,))
+        await db.execute("ANALYZE users")
+        await db.execute("ANALYZE notices")
+        statements: list[tuple[str, tuple]] = []
+        fetchall = db.fetchall
+
+        async def recorded(sql, args=()):
+            statements.append((sql, tuple(args)))
+            return await fetchall(sql, args)
+
+        db.fetchall = recorded  # type: ignore[method-assign]
+        due = await NoticesRepo(db).due(now, limit=5)
+        assert [(n.user_id, n.language) for n in due] == [(1, "ru"), (3, "ru"), (5, "ru"), (7, "ru"), (9, "ru")]
+        [(sql, args)] = statements
+        plan = "\n".join(row[0] for row in await fetchall("EXPLAIN " + sql, args))
+        assert "Index Scan using notices_due on notices n" in plan, plan
+        assert "Index Scan using users_pkey on users u" in plan, plan
+        assert "Seq Scan" not in plan and "Sort" not in plan, plan
+    finally:
+        await db.close()

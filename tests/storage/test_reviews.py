@@ -435,3 +435,34 @@ async def test_the_repositories_share_one_crowd_rule_between_the_answers_and_the
     await repos.reviews.label(OFFICER, item.id, "prize_lottery")
     assert [n.user_id for n in await repos.notices.due(time.time(), limit=5)] == [1]
 
+
+
+async def test_the_next_item_on_postgresql_is_read_off_the_queue_index_however_long_the_queue(postgres_url):
+    """PostgreSQL's plan of `next_item` over a queue of 20,000 identifiers, a third of them
+    skipped (analysed, so its planner could choose to sort them all instead): the first in
+    the queue's order is read off `review_items_queue`. The statement is the one the
+    repository ran, recorded on its way to the server."""
+    db = await Database.open(postgres_url)
+    try:
+        await db.execute(
+            "INSERT INTO review_items (kind, value, reason, created_at, skipped_at, skipped_by) "
+            "SELECT 'card', '4400' || lpad(g::text, 12, '0'), 'reported', g, CASE WHEN g % 3 = 0 THEN g END, "
+            "CASE WHEN g % 3 = 0 THEN CAST(? AS BIGINT) END FROM generate_series(1, 20000) AS g", (OFFICER,))
+        await db.execute("ANALYZE review_items")
+        statements: list[tuple[str, tuple]] = []
+        fetchone = db.fetchone
+
+        async def recorded(sql, args=()):
+            statements.append((sql, tuple(args)))
+            return await fetchone(sql, args)
+
+        db.fetchone = recorded  # type: ignore[method-assign]
+        item = await ReviewsRepo(db).next_item()
+        assert isinstance(item, IdentifierItem)
+        assert item.identifier.value == "4400000000000001"  # the oldest of those not skipped
+        sql, args = statements[0]
+        plan = "\n".join(row[0] for row in await db.fetchall("EXPLAIN " + sql, args))
+        assert "Index Scan using review_items_queue on review_items" in plan, plan
+        assert "Sort" not in plan and "Seq Scan on review_items" not in plan, plan
+    finally:
+        await db.close()
