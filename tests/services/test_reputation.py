@@ -1,7 +1,8 @@
 """What a check learns of the identifiers in its text: official (from knowledge/), confirmed by an
 officer, reported by N people since a date, or nothing; a clear hides the crowd. The knowledge
-base is the real one, the database a real SQLite file; Kazakh and Russian side by side. The
-official numbers are read from knowledge/contacts.yaml, never written here."""
+base is the real one, the database a real one on each engine (SQLite, PostgreSQL); Kazakh and
+Russian side by side. The official numbers are read from knowledge/contacts.yaml, never
+written here."""
 
 from __future__ import annotations
 
@@ -27,12 +28,9 @@ OFFICER = 9001
 
 
 @pytest.fixture
-async def db(tmp_path):
-    database = await Database.open(tmp_path / "saqbol.db")
-    try:
-        yield database
-    finally:
-        await database.close()
+def db(engine_db) -> Database:
+    """A fresh database on each engine (tests/services/conftest.py)."""
+    return engine_db
 
 
 @pytest.fixture
@@ -48,7 +46,7 @@ def reputation(knowledge, reports) -> Reputation:
 async def reported_by(db: Database, reports: ReportsRepo, count: int, identifier=FRAUD, *, age_days=30.0) -> None:
     for reporter in range(1, count + 1):
         await UsersRepo(db).touch(reporter)
-        await db.conn.execute("UPDATE users SET created_at = ? WHERE id = ?", (time.time() - age_days * DAY, reporter))
+        await db.execute("UPDATE users SET created_at = ? WHERE id = ?", (time.time() - age_days * DAY, reporter))
         await reports.report(reporter, [identifier], "almaty_city")
 
 
