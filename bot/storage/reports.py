@@ -136,7 +136,10 @@ class ReportsRepo:
             "FROM wanted AS w "
             "LEFT JOIN reports AS r ON r.kind = w.kind AND r.value = w.value "
             "LEFT JOIN identifier_reviews AS v ON v.kind = w.kind AND v.value = w.value "
-            "GROUP BY w.ord, w.kind, w.value, v.status, v.officer_id, v.decided_at ORDER BY w.ord"
+            # Every column not aggregated is grouped (PostgreSQL's rule; `ord` alone makes each
+            # group), and the order is the groups' own, so SQLite sorts once, not twice.
+            "GROUP BY w.ord, w.kind, w.value, v.status, v.officer_id, v.decided_at "
+            "ORDER BY w.ord, w.kind, w.value, v.status, v.officer_id, v.decided_at"
         )
         rows = await self.db.fetchall(sql, (*params, self.min_account_age))
         return [

@@ -182,6 +182,7 @@ async def test_a_lookup_is_one_query_over_the_covering_index_and_the_reviews_key
     assert "SEARCH r USING COVERING INDEX reports_identifier (kind=? AND value=?)" in plan
     assert "SEARCH v USING PRIMARY KEY (kind=? AND value=?)" in plan  # the reviews
     assert "SCAN r" not in plan and "SCAN v" not in plan
+    assert "FOR ORDER BY" not in plan  # the groups come in the order asked: one sort (of the few identifiers)
 
 
 async def test_a_threshold_that_could_never_be_met_is_refused():
