@@ -16,9 +16,14 @@ ADMIN_COMMANDS = ("grant", "revoke", "officers", "broadcast", "cancel_broadcast"
 ADMIN_CALLBACK_PREFIXES = ("bc:", "apr:", "rv:")
 
 
+# Telegram's ids fit in 52 bits (16 decimal digits); a longer number is a typo, and one past
+# 2^63 would overflow the database's integer instead of getting the usage line.
+MAX_ID_DIGITS = 16
+
+
 def _target(command: CommandObject) -> int | None:
     arg = (command.args or "").strip()
-    return int(arg) if arg.isdigit() else None
+    return int(arg) if arg.isascii() and arg.isdigit() and len(arg) <= MAX_ID_DIGITS else None
 
 
 async def grant(message: Message, command: CommandObject, repos: Repositories) -> None:

@@ -1,5 +1,7 @@
-"""SQLite storage (aiosqlite): one connection, versioned migrations, one repository per table
-group, and `Repositories`, all of them built once per open database."""
+"""Storage on SQLite (aiosqlite, one file) or PostgreSQL (asyncpg, shared by replicas) behind one
+thin `Database`: versioned migrations per engine, one repository per table group, and
+`Repositories`, all of them built once per open database; Redis for what replicas share when
+REDIS_URL is set."""
 
 from bot.storage.checks import ChecksRepo, Feedback, Medium
 from bot.storage.conversation import ConversationRepo, Memory, VerdictNote

@@ -69,3 +69,13 @@ async def test_a_revoked_officer_loses_access_at_once(live):
 async def test_grant_without_an_id_explains_how(live):
     answer = await live.reply_to(SUPER, "/grant")
     assert answer["text"] == "Отправьте /grant и Telegram id сотрудника, например: /grant 123456789"
+
+
+@pytest.mark.parametrize("arg", ["99999999999999999999999", "１２３４５", "١٢٣"])
+async def test_grant_with_an_id_no_telegram_account_can_have_explains_how(live, arg):
+    """A number too long for any Telegram id (it would overflow the database's integer) and
+    digits of other scripts get the usage line, not an error."""
+    answer = await live.reply_to(SUPER, f"/grant {arg}")
+    assert answer["text"] == "Отправьте /grant и Telegram id сотрудника, например: /grant 123456789"
+    answer = await live.reply_to(SUPER, f"/revoke {arg}")
+    assert answer["text"] == "Отправьте /revoke и Telegram id сотрудника, например: /revoke 123456789"
