@@ -14,6 +14,7 @@ name its ``json_schema_extra["env"]`` gives (``alerts.rate`` <- ``BROADCAST_RATE
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -244,10 +245,22 @@ def _variable(loc: tuple[int | str, ...]) -> str:
     return "_".join(str(p) for p in loc).upper()
 
 
+_URL_PASSWORD = re.compile(r"(://[^:/@\s]*:)[^@\s]*@")
+
+
+def _shown(variable: str, value: Any) -> str:
+    """A bad value as the error shows it: never a token, a secret or a URL's password, which
+    would otherwise reach the logs of whoever starts the bot."""
+    if any(word in variable for word in ("TOKEN", "SECRET", "PASSWORD")):
+        return "'***'"
+    return _URL_PASSWORD.sub(r"\1***@", repr(value))
+
+
 def load_settings(**overrides: Any) -> Settings:
     """Settings from the environment, with pydantic's errors turned into one readable message."""
     try:
         return Settings(**overrides)
     except ValidationError as exc:
-        lines = [f"  {_variable(err['loc'])}={err.get('input')!r}: {err['msg']}" for err in exc.errors()]
+        lines = [f"  {(name := _variable(err['loc']))}={_shown(name, err.get('input'))}: {err['msg']}"
+                 for err in exc.errors()]
         raise SettingsError("bad setting (environment or .env):\n" + "\n".join(lines)) from None

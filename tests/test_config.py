@@ -95,3 +95,18 @@ def test_the_classifier_and_its_worker_process_do_not_import_the_bot_settings():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
 
+
+
+def test_a_bad_database_url_is_named_without_its_password(monkeypatch):
+    monkeypatch.setenv("DATABASE_URL", "mysql://saqbol:s3cret-pass@db:3306/saqbol")
+    with pytest.raises(SettingsError) as caught:
+        load_settings()
+    message = str(caught.value)
+    assert "DATABASE_URL='mysql://saqbol:***@db:3306/saqbol'" in message and "s3cret-pass" not in message
+
+
+def test_a_bad_redis_url_is_named_without_its_password(monkeypatch):
+    monkeypatch.setenv("REDIS_URL", "http://:hunter2@cache:6379/0")
+    with pytest.raises(SettingsError) as caught:
+        load_settings()
+    assert "REDIS_URL" in str(caught.value) and "hunter2" not in str(caught.value)
