@@ -154,9 +154,19 @@ def where_of(url: str) -> str:
         return "postgresql://…"
 
 
+def _user_of(where: str) -> str:
+    """The user of a `where_of` text, for advice (a placeholder when the URL names none)."""
+    return where.split("@", 1)[0] if "@" in where else "the bot's user"
+
+
 def _advice(where: str, exc: BaseException) -> str:
     if isinstance(exc, (asyncpg.InvalidPasswordError, asyncpg.InvalidAuthorizationSpecificationError)):
         first = "The server refused the user or password: check them in DATABASE_URL"
+    elif isinstance(exc, asyncpg.InsufficientPrivilegeError):
+        user = _user_of(where)
+        first = (f"The user may not create the bot's tables there (since PostgreSQL 15 only the database's owner may "
+                 f"create in its public schema): make {user} the owner (ALTER DATABASE … OWNER TO {user}) or "
+                 f"GRANT CREATE ON SCHEMA public TO {user}")
     elif isinstance(exc, asyncpg.InvalidCatalogNameError):
         first = "The server runs but has no such database: create it (createdb, or CREATE DATABASE) or fix its name"
     elif isinstance(exc, (OSError, TimeoutError, asyncio.TimeoutError)):

@@ -159,3 +159,16 @@ async def test_an_executemany_that_fails_changes_nothing_and_leaves_its_connecti
         assert await db.fetchval(lock_timeout) == BUSY_TIMEOUT_MS  # the session's settings kept
     finally:
         await db.close()
+
+
+async def test_a_user_who_may_not_create_tables_fails_at_open_saying_how_to_grant_it(postgres_server,
+                                                                                      postgres_empty_url):
+    """PostgreSQL 15 lets only a database's owner create tables in its public schema: a user an
+    administrator made without that right is told the two ways to give it."""
+    postgres_server.psql("DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'saqbol_app') "
+                         "THEN CREATE ROLE saqbol_app LOGIN; END IF; END $$")
+    url = postgres_empty_url.replace("postgres@", "saqbol_app@", 1)
+    with pytest.raises(DatabaseUnavailable, match="may not create") as failed:
+        await Database.open(url)
+    message = str(failed.value)
+    assert "OWNER TO saqbol_app" in message and "GRANT CREATE ON SCHEMA public TO saqbol_app" in message
