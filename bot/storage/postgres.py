@@ -167,6 +167,9 @@ def _advice(where: str, exc: BaseException) -> str:
         first = (f"The user may not create the bot's tables there (since PostgreSQL 15 only the database's owner may "
                  f"create in its public schema): make {user} the owner (ALTER DATABASE … OWNER TO {user}) or "
                  f"GRANT CREATE ON SCHEMA public TO {user}")
+    elif isinstance(exc, asyncpg.ReadOnlySQLTransactionError):
+        first = ("The server takes no writes (a standby, or a read-only user or database): point DATABASE_URL at "
+                 "the primary server with a user that may write")
     elif isinstance(exc, asyncpg.InvalidCatalogNameError):
         first = "The server runs but has no such database: create it (createdb, or CREATE DATABASE) or fix its name"
     elif isinstance(exc, (OSError, TimeoutError, asyncio.TimeoutError)):

@@ -73,11 +73,13 @@ async def test_an_unknown_user_fails_at_open_saying_to_check_the_credentials(pos
     assert "s3cret" not in str(failed.value)
 
 
-async def test_a_read_only_server_is_refused_at_open(postgres_server, postgres_url):
-    name = postgres_url.rsplit("/", 1)[1]
+@pytest.mark.parametrize("migrated", [True, False], ids=["migrated", "empty"])
+async def test_a_read_only_server_is_refused_at_open(postgres_server, postgres_url, postgres_empty_url, migrated):
+    url = postgres_url if migrated else postgres_empty_url
+    name = url.rsplit("/", 1)[1]
     postgres_server.psql(f"ALTER DATABASE {name} SET default_transaction_read_only = on")
     with pytest.raises(DatabaseUnavailable, match="takes no writes"):
-        await Database.open(postgres_url)
+        await Database.open(url)
 
 
 async def test_database_open_gives_the_postgresql_engine(postgres_url):
