@@ -147,6 +147,7 @@ class StackResult:
     elapsed: float = 0.0
     latencies: tuple[float, ...] = ()
     failed: str | None = None
+    cpu: tuple[float, float, float] = (0.0, 0.0, 0.0)  # CPU seconds: the bot processes, this one, the servers
 
     @property
     def per_second(self) -> float:
@@ -159,13 +160,49 @@ class StackResult:
     def line(self) -> str:
         if self.failed:
             return f"{self.label:<37}{self.processes:>3}   not run: {self.failed}"
+        per_update = "".join(f"{seconds / self.updates * 1000:>6.1f}" for seconds in self.cpu)
         return (f"{self.label:<37}{self.processes:>3}{self.per_second:>12.1f}{self.percentile(0.5) * 1000:>10.1f}"
-                f"{self.percentile(0.95) * 1000:>10.1f}{max(self.latencies) * 1000:>10.1f}")
+                f"{self.percentile(0.95) * 1000:>10.1f}{max(self.latencies) * 1000:>10.1f}   {per_update}")
+
+
+def _cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU time of these processes and all their descendants, so far."""
+    import psutil
+
+    total = 0.0
+    for pid in pids:
+        try:
+            root = psutil.Process(pid)
+            family = [root, *root.children(recursive=True)]
+        except psutil.NoSuchProcess:
+            continue
+        for process in family:
+            try:
+                times = process.cpu_times()
+            except psutil.NoSuchProcess:
+                continue
+            total += times.user + times.system
+    return total
+
+
+def _server_pids(servers: list[PostgresServer | RedisServer]) -> list[int]:
+    """The PostgreSQL postmaster (its backends are its children) and redis-server processes."""
+    import psutil
+
+    from bot.devtools.servers import RedisServer
+
+    pids = [server.process.pid for server in servers if isinstance(server, RedisServer)]
+    folders = [str(server.folder) for server in servers if not isinstance(server, RedisServer)]
+    for process in psutil.process_iter(["cmdline"]):
+        cmdline = " ".join(process.info["cmdline"] or [])
+        if folders and any(f"{folder}/data" in cmdline for folder in folders) and "pg_ctl" not in cmdline:
+            pids.append(process.pid)
+    return pids
 
 
 async def _measure_stack(label: str, count: int, *, folder: Path, database: str, redis_url: str | None,
                          users: int, messages: int, texts: list[str], backend: Backend, env: dict[str, str],
-                         command: tuple[str, ...] = ("-m", "bot", "run")) -> StackResult:
+                         command: tuple[str, ...] = ("-m", "bot", "run"), server_pids: list[int] = ()) -> StackResult:
     """``count`` processes behind the emulator's round-robin webhook; the users (kk and ru in
     turn) each send their messages one after the other, waiting for each answer. A warm-up round
     (two texts per process, not counted) goes first: each process's first answers load what it
@@ -184,11 +221,15 @@ async def _measure_stack(label: str, count: int, *, folder: Path, database: str,
             for n in range(users):
                 emulator.add_user(FIRST_USER + n, language_code="ru" if n % 2 else "kk")
             latencies: list[float] = []
+            bots = [replica.process.pid for replica in replicas.replicas if replica.process is not None]
+            cpu_before = (_cpu_seconds(bots), _cpu_seconds([os.getpid()]), _cpu_seconds(list(server_pids)))
             started = time.perf_counter()
             await asyncio.gather(*(_user(emulator, FIRST_USER + n, texts[n * messages:(n + 1) * messages], latencies)
                                    for n in range(users)))
             elapsed = time.perf_counter() - started
-    return StackResult(label, count, len(latencies), elapsed, tuple(latencies))
+            cpu_after = (_cpu_seconds(bots), _cpu_seconds([os.getpid()]), _cpu_seconds(list(server_pids)))
+    cpu = tuple(after - before for before, after in zip(cpu_before, cpu_after, strict=True))
+    return StackResult(label, count, len(latencies), elapsed, tuple(latencies), cpu=cpu)  # type: ignore[arg-type]
 
 
 def run_replica_loadtest(settings: Settings, *, replicas: list[int], users: int, messages: int,
@@ -240,7 +281,8 @@ def run_replica_loadtest(settings: Settings, *, replicas: list[int], users: int,
                 database = postgres.create_database(prefix="loadtest")
                 redis.flush(0)
                 try:
-                    measure(label, count, database=postgres.url(database), redis_url=redis.url(0))
+                    measure(label, count, database=postgres.url(database), redis_url=redis.url(0),
+                            server_pids=_server_pids([postgres, redis]))
                 finally:
                     postgres.drop_database(database)
         finally:
@@ -253,8 +295,12 @@ def _replica_report(users: int, messages: int, backend: str, results: list[Stack
     return "\n".join([
         f"loadtest: {users} users x {messages} messages = {users * messages} updates per row, backend {backend}, "
         f"{os.cpu_count()} CPU cores shared by everything below",
-        f"{'stack':<37}{'proc':>3}{'updates/s':>12}{'p50 ms':>10}{'p95 ms':>10}{'max ms':>10}",
+        f"{'':<37}{'':>3}{'':>12}{'':>10}{'':>10}{'':>10}   CPU ms per update",
+        f"{'stack':<37}{'proc':>3}{'updates/s':>12}{'p50 ms':>10}{'p95 ms':>10}{'max ms':>10}   {'bots':>6}"
+        f"{'emu':>6}{'pg+rd':>6}",
         *(result.line() for result in results),
         "(webhook mode: the emulator POSTs round-robin to the processes, up to 40 at once and one per chat;",
-        " latency: the update queued -> the bot's answer received; the emulator and the users run in this process)",
+        " latency: the update queued -> the bot's answer received, queueing included (users x messages in flight);",
+        " CPU: the bot processes with their classifier children / this process (emulator and users) / the",
+        " PostgreSQL and Redis servers, during the measured part)",
     ])
