@@ -105,6 +105,15 @@ class ReviewsRepo:
         self.db = db
         self.reports = reports or ReportsRepo(db)
 
+    def _item_locked(self, alias: str) -> str:
+        """What makes a decision on a queue item wait for another officer's decision on it.
+        SQLite runs one write at a time: the second decision's statement finds the item gone
+        (the first one's trigger took it out) and decides nothing. PostgreSQL runs both at
+        once, each seeing the item in its snapshot, and the second would write its label over
+        the first's: locking the item's row makes it wait, then read the item again — gone, so
+        it decides nothing, as on SQLite (the one place these statements differ)."""
+        return f" FOR UPDATE OF {alias}" if self.db.engine == "postgresql" else ""
+
     async def enqueue_check(self, check_id: int, reason: CheckReason) -> None:
         """Put the check's text in the queue, unless it is labelled already or queued already
         (by anyone's check of the same text); a dispute upgrades a queued low-confidence text
@@ -183,7 +192,7 @@ class ReviewsRepo:
         text_hash = await self.db.fetchval(
             "INSERT INTO reviewed_examples (text_hash, text_redacted, label, language, officer_id, decided_at) "
             "SELECT c.text_hash, c.text_redacted, ?, c.language, ?, ? "
-            "FROM review_items AS r JOIN checks AS c ON c.id = r.check_id WHERE r.id = ? "
+            f"FROM review_items AS r JOIN checks AS c ON c.id = r.check_id WHERE r.id = ?{self._item_locked('r')} "
             "ON CONFLICT (text_hash) DO UPDATE SET label = excluded.label, officer_id = excluded.officer_id, "
             "decided_at = excluded.decided_at "
             "RETURNING text_hash",
@@ -208,8 +217,8 @@ class ReviewsRepo:
             raise ValueError(f"an identifier is 'confirmed' or 'cleared', not {decision!r}")
         row = await self.db.fetchone(
             "INSERT INTO identifier_reviews (kind, value, status, officer_id, decided_at) "
-            "SELECT kind, value, ?, ?, ? FROM review_items WHERE id = ? AND kind IS NOT NULL "
-            f"{REVIEW_UPSERT} RETURNING kind, value",
+            "SELECT kind, value, ?, ?, ? FROM review_items AS r WHERE id = ? AND kind IS NOT NULL"
+            f"{self._item_locked('r')} {REVIEW_UPSERT} RETURNING kind, value",
             (decision, officer_id, time.time(), item_id),
         )
         return _identifier(row["kind"], row["value"]) if row is not None else None

@@ -8,6 +8,7 @@ text here is made up."""
 
 from __future__ import annotations
 
+import asyncio
 import time
 
 import pytest
@@ -466,3 +467,31 @@ async def test_the_next_item_on_postgresql_is_read_off_the_queue_index_however_l
         assert "Sort" not in plan and "Seq Scan on review_items" not in plan, plan
     finally:
         await db.close()
+
+
+async def test_two_officers_deciding_one_item_at_once_one_decision_is_taken_and_the_other_told_it_is_gone(db):
+    """Two officers on two replicas press a button on the same item in the same moment, ten
+    times over (PostgreSQL runs the two statements at once: without the item's lock both labels
+    were taken, the second written over the first, 19 times in 20): one decision is taken, the
+    other officer gets None, and the audit has the one decision."""
+    reviews = ReviewsRepo(db)
+    for round_ in range(10):
+        lang = "kk" if round_ % 2 else "ru"
+        await reviews.enqueue_check(await asked(db, 1, f"{'абвгдежзик'[round_]}) {TEXTS[lang]}", lang=lang), "disputed")
+        item = await reviews.next_item()
+        first, second = await asyncio.gather(reviews.label(OFFICER, item.id, "prize_lottery"),
+                                             reviews.label(OTHER_OFFICER, item.id, "not_fraud"))
+        assert (first is None) != (second is None), (round_, first, second)
+        taken = first or second
+        assert await reviews.reviewed_label(item.text_hash) == taken.label and taken.noticed == 1
+
+        phone = parse_phone(f"+7701123450{round_}")
+        await reviews.enqueue_identifier(phone)
+        item = await reviews.next_item()
+        decided = await asyncio.gather(reviews.decide_identifier(OFFICER, item.id, "confirmed"),
+                                       reviews.decide_identifier(OTHER_OFFICER, item.id, "cleared"))
+        assert sorted(d is None for d in decided) == [False, True] and phone in decided, (round_, decided)
+    actions = [action for _, action, _ in await audit(db)]
+    assert actions.count("label") == 10
+    assert actions.count("identifier_confirmed") + actions.count("identifier_cleared") == 10
+    assert await reviews.pending() == 0
