@@ -133,7 +133,7 @@ class ReviewsRepo:
         # One statement: the two tests and the insert cannot be split by another coroutine's.
         # (Two replicas on PostgreSQL enqueuing the same check at once: one inserts, the other's
         # conflict on `check_id` does nothing.)
-        await self.db.execute(
+        inserted = await self.db.execute(
             "INSERT INTO review_items (check_id, reason, created_at) "
             "SELECT c.id, ?, ? FROM checks AS c WHERE c.id = ? "
             "AND NOT EXISTS (SELECT 1 FROM reviewed_examples AS e WHERE e.text_hash = c.text_hash) "
@@ -142,6 +142,20 @@ class ReviewsRepo:
             "ON CONFLICT DO NOTHING",
             (reason, time.time(), check_id),
         )
+        if inserted:
+            # PostgreSQL runs the inserts of other people's checks of the same text (a scam wave
+            # checked at once, on several replicas) side by side, each seeing no item in its
+            # snapshot: keep one item per text, the disputed one if any, else the oldest. Of
+            # two racing inserts, the later one to commit always sees both here. (On SQLite,
+            # one write at a time, there is never a second item to delete.)
+            await self.db.execute(
+                "DELETE FROM review_items WHERE check_id IN ("
+                " SELECT same.id FROM checks AS same JOIN checks AS c ON same.text_hash = c.text_hash WHERE c.id = ?1) "
+                "AND id <> (SELECT r.id FROM review_items AS r JOIN checks AS same ON same.id = r.check_id "
+                "           JOIN checks AS c ON same.text_hash = c.text_hash WHERE c.id = ?1 "
+                "           ORDER BY CASE r.reason WHEN 'disputed' THEN 0 ELSE 1 END, r.id LIMIT 1)",
+                (check_id,),
+            )
 
     async def enqueue_identifier(self, identifier: Identifier) -> None:
         """Queue an identifier for an officer (reason 'reported'), once; not when an officer has

@@ -495,3 +495,20 @@ async def test_two_officers_deciding_one_item_at_once_one_decision_is_taken_and_
     assert actions.count("label") == 10
     assert actions.count("identifier_confirmed") + actions.count("identifier_cleared") == 10
     assert await reviews.pending() == 0
+
+
+@pytest.mark.parametrize("lang", ["kk", "ru"])
+async def test_a_text_checked_by_many_at_once_is_one_item_disputed_if_anyone_disputed_it(db, lang):
+    """A scam wave: twelve people's checks of one text enqueued at the same moment, one of them
+    a dispute, three rounds (PostgreSQL runs the inserts side by side, each seeing no item yet:
+    without the check after the insert, 17 rounds in 40 left two items for one text)."""
+    reviews = ReviewsRepo(db)
+    for round_ in range(3):
+        text = f"{'абв'[round_]}) {TEXTS[lang]}"
+        checks = [await asked(db, user, text, lang=lang) for user in range(1, 13)]
+        await asyncio.gather(*(reviews.enqueue_check(check, "disputed" if number == 7 else "low_confidence")
+                               for number, check in enumerate(checks)))
+        assert await reviews.pending() == 1, round_
+        item = await reviews.next_item()
+        assert (item.reason, item.askers, item.text_redacted) == ("disputed", 12, redact(text))
+        await reviews.label(OFFICER, item.id, "prize_lottery")
