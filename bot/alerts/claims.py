@@ -4,10 +4,37 @@ in the database just before it goes out."""
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
+from collections.abc import Awaitable, Callable
 from itertools import zip_longest
+from typing import TypeVar
 
 from bot.alerts.repository import BroadcastsRepo, Delivery
+from bot.storage.database import STORAGE_FAULTS
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+TRIES = 5  # a statement refused by a passing fault is tried this many times in all
+RETRY_BASE = 0.05  # seconds before the second try; doubling
+
+
+async def retrying(statement: Callable[[], Awaitable[T]], what: str) -> T:
+    """Runs a statement again after a passing storage fault: the file locked a moment too long
+    by another sender process (SQLite's busy timeout is short), a PostgreSQL connection reset.
+    Only for statements that are safe to repeat: a failed statement changed nothing, and each
+    of the engine's writes does nothing the second time (it moves only rows still in the state
+    it expects). The last fault is raised."""
+    for attempt in range(TRIES):
+        try:
+            return await statement()
+        except STORAGE_FAULTS as exc:
+            if attempt == TRIES - 1:
+                raise
+            log.warning("%s failed (%s: %s), trying again", what, type(exc).__name__, exc)
+            await asyncio.sleep(RETRY_BASE * 2 ** attempt)
+    raise AssertionError("unreachable")
 
 
 class ClaimQueue:
@@ -67,7 +94,8 @@ class ClaimQueue:
         (another engine took it)."""
         if self.closed:
             return None
-        return await self._repo.claim_again(self._broadcast_id, delivery.user_id, time.time())
+        return await retrying(lambda: self._repo.claim_again(self._broadcast_id, delivery.user_id, time.time()),
+                              f"claiming delivery {delivery.user_id} of broadcast {self._broadcast_id} again")
 
     async def _serve(self) -> None:
         """Claims for everyone waiting and wakes them, again while more arrived meanwhile.
@@ -92,7 +120,8 @@ class ClaimQueue:
     async def _claim(self, count: int) -> list[Delivery]:
         """Up to ``count`` rows in one statement; fewer only when nothing more is claimable now."""
         now = time.time()
-        rows = await self._repo.claim_next(self._broadcast_id, count, now, now - self._retry_after)
+        rows = await retrying(lambda: self._repo.claim_next(self._broadcast_id, count, now, now - self._retry_after),
+                              f"claiming deliveries of broadcast {self._broadcast_id}")
         if len(rows) < count:
             self.exhausted = True
         return rows

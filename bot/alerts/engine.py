@@ -54,7 +54,7 @@ from aiogram.exceptions import (
     TelegramUnauthorizedError,
 )
 
-from bot.alerts.claims import ClaimQueue
+from bot.alerts.claims import ClaimQueue, retrying
 from bot.alerts.progress import Progress, Tally
 from bot.alerts.ratelimit import SharedRate, Throttle, sleep_unless
 from bot.alerts.repository import (
@@ -140,11 +140,18 @@ class _Run:
         await self.flush()
 
     async def flush(self) -> None:
-        """Writes every result recorded before the call; returns once they are committed."""
+        """Writes every result recorded before the call; returns once they are committed. A
+        write that keeps failing raises, and its results wait for the next flush."""
         async with self._writing:
             results, self._results = self._results, []
-            if results:
-                await self._repo.record(self.broadcast.id, results, time.time())
+            if not results:
+                return
+            try:
+                await retrying(lambda: self._repo.record(self.broadcast.id, results, time.time()),
+                               f"writing results of broadcast {self.broadcast.id}")
+            except BaseException:
+                self._results[:0] = results
+                raise
 
     def stop(self, error: BroadcastStopped | None = None) -> None:
         """No new deliveries and no more waiting; the requests on the wire finish."""
@@ -349,8 +356,9 @@ class DeliveryEngine:
 
     async def _standing(self, broadcast_id: int) -> Standing:
         now = time.time()
-        return await self._repo.standing(broadcast_id, claimed_before=now - self._orphan_after,
-                                         retry_from=now - self._retry_after)
+        return await retrying(lambda: self._repo.standing(broadcast_id, claimed_before=now - self._orphan_after,
+                                                          retry_from=now - self._retry_after),
+                              f"counting the deliveries of broadcast {broadcast_id}")
 
     async def _deliver_all(self, run: _Run) -> None:
         """The workers, with the batched writer and the progress reports beside them, until
@@ -381,7 +389,7 @@ class DeliveryEngine:
         (True): nothing pending and nothing in flight at any engine, ended by another engine or
         an officer, or this run stopped."""
         while True:
-            broadcast = await self._repo.get(run.broadcast.id)
+            broadcast = await retrying(lambda: self._repo.get(run.broadcast.id), f"reading broadcast {run.broadcast.id}")
             if broadcast.status is not BroadcastStatus.SENDING:
                 run.ended_elsewhere = broadcast.status
                 run.claims.close()

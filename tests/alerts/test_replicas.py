@@ -9,6 +9,9 @@ against the Bot API emulator in this process.
   exactly once, except the rows the killed sender left 'sending' (requests it may or may not
   have made), which are never sent again: at most once.
 
+The first test runs again with the three senders on one SQLite file instead (several
+processes on one WAL file, Redis still sharing the rate): the bot without PostgreSQL.
+
 The cap is raised to 300 msg/s to keep the test short (10,000 messages in about 33 s); the
 assertion is relative to the cap. Telegram answers each send 0.1 s late, as the real one
 roughly does, so that every sender has requests on the wire (and the one killed leaves some).
@@ -45,16 +48,26 @@ RUN_TIMEOUT = 240.0
 
 
 @pytest.fixture
-async def alert(postgres_url, emulator) -> int:
+def database(request, tmp_path) -> str:
+    """The senders' one database: PostgreSQL, as replicas on several machines share it, or, for
+    a test parametrised with "sqlite", one SQLite file that every sender process opens (WAL)."""
+    if getattr(request, "param", "postgresql") == "sqlite":
+        return str(tmp_path / "saqbol.db")
+    return request.getfixturevalue("postgres_url")
+
+
+@pytest.fixture
+async def alert(database, emulator) -> int:
     """10,000 subscribers, each with a chat, and one approved national alert queued for them."""
-    db = await Database.open(postgres_url)
+    db = await Database.open(database)
     try:
         now = time.time()
         users = range(FIRST_USER, FIRST_USER + RECIPIENTS)
-        await db.execute(  # one statement: PostgreSQL numbers them itself
+        await db.execute(  # one statement that numbers them itself, on either engine
+            "WITH RECURSIVE n(i) AS (SELECT CAST(?2 AS BIGINT) UNION ALL SELECT i + 1 FROM n WHERE i < ?3) "
             "INSERT INTO users (id, language, region, subscribed, created_at, seen_at) "
-            "SELECT g, CASE WHEN g % 2 = 1 THEN 'kk' ELSE 'ru' END, 'astana', 1, ?1, ?1 "
-            "FROM generate_series(CAST(?2 AS BIGINT), CAST(?3 AS BIGINT)) AS g", (now, users[0], users[-1]))
+            "SELECT i, CASE WHEN i % 2 = 1 THEN 'kk' ELSE 'ru' END, 'astana', 1, ?1, ?1 FROM n",
+            (now, users[0], users[-1]))
         await db.execute("INSERT INTO subscriptions (user_id, region) SELECT id, 'national' FROM users")
         broadcast_id = await db.fetchval(
             "INSERT INTO broadcasts (author_id, text_kk, text_ru, regions, status, created_at) "
@@ -69,12 +82,12 @@ async def alert(postgres_url, emulator) -> int:
     return broadcast_id
 
 
-async def start_senders(postgres_url: str, redis_url: str, emulator: BotAPIEmulator) -> list[asyncio.subprocess.Process]:
+async def start_senders(database: str, redis_url: str, emulator: BotAPIEmulator) -> list[asyncio.subprocess.Process]:
     """Three replicas' engines, each in its own process, set off together once all have imported
 and connected to PostgreSQL and Redis."""
     senders = [
         await asyncio.create_subprocess_exec(
-            sys.executable, str(CHILD), postgres_url, emulator.base_url, emulator.token, "--watch",
+            sys.executable, str(CHILD), database, emulator.base_url, emulator.token, "--watch",
             "--rate", str(CAP), "--redis", redis_url, "--orphan-after", str(ORPHAN_AFTER), "--wait",
             stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE)
         for _ in range(SENDERS)
@@ -118,8 +131,8 @@ async def finals(senders: list[asyncio.subprocess.Process]) -> list[dict]:
     return shown
 
 
-async def delivery_statuses(postgres_url: str, broadcast_id: int) -> dict[int, str]:
-    db = await Database.open(postgres_url)
+async def delivery_statuses(database: str, broadcast_id: int) -> dict[int, str]:
+    db = await Database.open(database)
     try:
         rows = await db.fetchall("SELECT user_id, status FROM deliveries WHERE broadcast_id = ?", (broadcast_id,))
         return {row[0]: row[1] for row in rows}
@@ -127,9 +140,10 @@ async def delivery_statuses(postgres_url: str, broadcast_id: int) -> dict[int, s
         await db.close()
 
 
+@pytest.mark.parametrize("database", ["postgresql", "sqlite"], indirect=True)
 async def test_three_sender_processes_share_the_cap_and_send_everyone_the_alert_once(
-        postgres_url, redis_url, emulator, alert, capsys):
-    senders = await start_senders(postgres_url, redis_url, emulator)
+        database, redis_url, emulator, alert, capsys):
+    senders = await start_senders(database, redis_url, emulator)
 
     shown = await finals(senders)
 
@@ -139,17 +153,18 @@ async def test_three_sender_processes_share_the_cap_and_send_everyone_the_alert_
     assert len(per_chat) == RECIPIENTS and set(per_chat.values()) == {1}  # everyone, once
     rate = steady_rate(delivered)
     with capsys.disabled():
-        print(f"\n{SENDERS} senders, cap {CAP:g} msg/s: {rate:.1f} msg/s measured ({(rate / CAP - 1) * 100:+.2f} %)")
+        print(f"\n{SENDERS} senders on {database.split(':')[0] if '://' in database else 'sqlite'}, cap {CAP:g} msg/s: "
+              f"{rate:.1f} msg/s measured ({(rate / CAP - 1) * 100:+.2f} %)")
     assert rate == pytest.approx(CAP, rel=0.03), f"deliveries per second: {per_second(delivered)}"
     assert len(shown) == 1, f"the final report must be shown once, not by every sender: {shown}"
     assert (shown[0]["done"], shown[0]["sent"], shown[0]["uncertain"], shown[0]["pending"]) == (True, RECIPIENTS, 0, 0)
-    statuses = await delivery_statuses(postgres_url, alert)
+    statuses = await delivery_statuses(database, alert)
     assert set(statuses.values()) == {"sent"}
 
 
 async def test_a_sender_killed_mid_way_leaves_the_rest_to_the_others_and_nobody_gets_the_alert_twice(
-        postgres_url, redis_url, emulator, alert, capsys):
-    senders = await start_senders(postgres_url, redis_url, emulator)
+        database, redis_url, emulator, alert, capsys):
+    senders = await start_senders(database, redis_url, emulator)
     await emulator.wait_until(lambda: len(deliveries(emulator)) >= RECIPIENTS * 0.4, timeout=STARTUP)
     killed = senders[0]
     killed.send_signal(signal.SIGKILL)
@@ -160,7 +175,7 @@ async def test_a_sender_killed_mid_way_leaves_the_rest_to_the_others_and_nobody_
 
     assert killed.returncode == -signal.SIGKILL and [s.returncode for s in senders[1:]] == [0] * (SENDERS - 1)
     per_chat = Counter(r.chat_id for r in deliveries(emulator))
-    statuses = await delivery_statuses(postgres_url, alert)
+    statuses = await delivery_statuses(database, alert)
     uncertain = {user_id for user_id, status in statuses.items() if status == "sending"}
     missing = {user_id for user_id in statuses if per_chat[user_id] == 0}
     with capsys.disabled():
