@@ -165,6 +165,12 @@ class StackResult:
                 f"{self.percentile(0.95) * 1000:>10.1f}{max(self.latencies) * 1000:>10.1f}   {per_update}")
 
 
+def _own_cpu_seconds() -> float:
+    """This process alone (its children are the bots, counted apart)."""
+    times = os.times()
+    return times.user + times.system
+
+
 def _cpu_seconds(pids: list[int]) -> float:
     """User + system CPU time of these processes and all their descendants, so far."""
     import psutil
@@ -222,12 +228,12 @@ async def _measure_stack(label: str, count: int, *, folder: Path, database: str,
                 emulator.add_user(FIRST_USER + n, language_code="ru" if n % 2 else "kk")
             latencies: list[float] = []
             bots = [replica.process.pid for replica in replicas.replicas if replica.process is not None]
-            cpu_before = (_cpu_seconds(bots), _cpu_seconds([os.getpid()]), _cpu_seconds(list(server_pids)))
+            cpu_before = (_cpu_seconds(bots), _own_cpu_seconds(), _cpu_seconds(list(server_pids)))
             started = time.perf_counter()
             await asyncio.gather(*(_user(emulator, FIRST_USER + n, texts[n * messages:(n + 1) * messages], latencies)
                                    for n in range(users)))
             elapsed = time.perf_counter() - started
-            cpu_after = (_cpu_seconds(bots), _cpu_seconds([os.getpid()]), _cpu_seconds(list(server_pids)))
+            cpu_after = (_cpu_seconds(bots), _own_cpu_seconds(), _cpu_seconds(list(server_pids)))
     cpu = tuple(after - before for before, after in zip(cpu_before, cpu_after, strict=True))
     return StackResult(label, count, len(latencies), elapsed, tuple(latencies), cpu=cpu)  # type: ignore[arg-type]
 
