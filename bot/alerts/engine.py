@@ -89,7 +89,7 @@ RESTART_AFTER_FAILURE = 60.0  # seconds before ``watch`` starts again a broadcas
 
 class BroadcastStopped(RuntimeError):
     """The run stopped before the end for a reason that needs a person; its deliveries wait,
-    and ``resume_all`` at the next start continues them."""
+    and the next start (or ``watch``, a minute later) continues them."""
 
 
 def backoff(failures: int, base: float = BACKOFF_BASE) -> float:
