@@ -135,10 +135,6 @@ class Standing:
         """Deliveries that may still end: pending, or in flight at a live engine."""
         return self.pending + self.in_flight
 
-    @classmethod
-    def empty(cls) -> Standing:
-        return cls(dict.fromkeys(DeliveryStatus, 0))
-
 
 _COLUMNS = "id, author_id, text_kk, text_ru, regions, scheme, status, paid"
 _DELIVERABLE = tuple(status.value for status in BroadcastStatus if status.deliverable)
