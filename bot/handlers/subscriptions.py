@@ -26,7 +26,7 @@ def describe(regions: set[str], knowledge: KnowledgeBase, lang: Lang) -> str:
 
 async def _subscribe(user_id: int, record: UserRecord | None, repos: Repositories, knowledge: KnowledgeBase,
                     lang: Lang) -> str:
-    regions = await subscriptions.subscribe(repos, user_id, record)
+    regions = await subscriptions.subscribe(repos, user_id, record, lang)
     return describe(regions, knowledge, lang) + "\n" + _("To stop: /unsubscribe")
 
 

@@ -7,13 +7,20 @@ picked by hand stay). No Telegram here: ids in, region ids out; the handlers wor
 
 from __future__ import annotations
 
+from bot.knowledge import Lang
 from bot.storage import Repositories, UserRecord
 from bot.storage.subscriptions import NATIONAL
 
 
-async def subscribe(repos: Repositories, user_id: int, record: UserRecord | None) -> set[str]:
+async def subscribe(repos: Repositories, user_id: int, record: UserRecord | None, lang: Lang) -> set[str]:
     """Subscribes to the user's own region (if any) and the national channel, replacing earlier
-    choices; the regions subscribed to besides the national channel."""
+    choices; the regions subscribed to besides the national channel.
+
+    ``lang`` is the language the person is being answered in. Someone who never chose one
+    (their Telegram app's language decided) keeps it for the alerts: they are sent later, by
+    whichever replica, with nothing but the stored language to go by."""
+    if record is None or record.language is None:
+        await repos.users.set_language(user_id, lang)
     regions = {record.region} if record and record.region else set()
     await repos.subscriptions.subscribe(user_id, regions)
     return regions

@@ -87,3 +87,13 @@ async def test_a_subscribers_alerts_follow_them_to_a_new_region_and_hand_picked_
     assert await live.rows("SELECT region FROM users WHERE id = ?", user) == [(new,)]
     assert await live.rows("SELECT region FROM subscriptions WHERE user_id = ? ORDER BY region", user) == [
         ("astana",), ("national",), (new,)]
+
+
+@pytest.mark.parametrize(("app_language", "user", "stored"), [("kk", KK_USER, "kk"), ("ru", RU_USER, "ru")])
+async def test_a_subscriber_who_never_chose_a_language_gets_alerts_in_their_apps_language(
+        live, app_language, user, stored):
+    """The alert is sent later, by any replica, from the stored language alone: a Kazakh app
+    must not get the Russian text because /language was never used."""
+    live.emulator.add_user(user, language_code=app_language)
+    await live.reply_to(user, "/subscribe")
+    assert await live.rows("SELECT language, subscribed FROM users WHERE id = ?", user) == [(stored, 1)]
