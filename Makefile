@@ -13,13 +13,13 @@ DEV ?= ../shared/data/dev.jsonl
 .PHONY: system setup run test check eval bench loadtest messages model clean
 
 # Debian packages: Tesseract's Kazakh, Russian and English models (screenshots) and the DejaVu
-# font the screenshot tests draw with; PostgreSQL and Redis, whose binaries the tests start
-# their own servers from (in a temporary folder; setup starts no server, and the bot needs
+# font the screenshot tests draw with; PostgreSQL, Redis and nginx, whose binaries the tests
+# start their own servers from (in a temporary folder; setup starts no server, and the bot needs
 # neither: SQLite and memory are the default). Installed when missing where this machine
 # allows it (root with apt-get); elsewhere the bot runs without reading pictures, the tests
 # that need a server skip saying what to install, and each says so.
 SYSTEM_PACKAGES := tesseract-ocr tesseract-ocr-kaz tesseract-ocr-rus tesseract-ocr-eng fonts-dejavu-core \
-	postgresql redis-server
+	postgresql redis-server nginx
 
 setup: system $(STAMP)
 

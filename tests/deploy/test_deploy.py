@@ -24,6 +24,7 @@ from bot.app.runner import READY_PATH, WEBHOOK_PATH
 from bot.config import setting_fields
 from bot.devtools.running import free_ports
 from bot.telegram.settings import TelegramSettings
+from tests.support.servers import unavailable
 
 ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = ROOT / "deploy"
@@ -63,7 +64,7 @@ def local_conf(listen: int, replicas: dict[str, int]) -> str:
 
 def nginx_missing() -> None:
     if not Path(NGINX).exists():
-        pytest.skip("nginx is not installed: install Debian's `nginx` package to check deploy/nginx.conf")
+        unavailable("nginx is not installed: install Debian's `nginx` package to check deploy/nginx.conf")
 
 
 def nginx_command(folder: Path, conf: str, *extra: str) -> list[str]:
