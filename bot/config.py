@@ -248,7 +248,7 @@ def _variable(loc: tuple[int | str, ...]) -> str:
 _URL_PASSWORD = re.compile(r"(://[^:/@\s]*:)[^@\s]*@")
 
 
-def _shown(variable: str, value: Any) -> str:
+def _without_secrets(variable: str, value: Any) -> str:
     """A bad value as the error shows it: never a token, a secret or a URL's password, which
     would otherwise reach the logs of whoever starts the bot."""
     if any(word in variable for word in ("TOKEN", "SECRET", "PASSWORD")):
@@ -261,6 +261,6 @@ def load_settings(**overrides: Any) -> Settings:
     try:
         return Settings(**overrides)
     except ValidationError as exc:
-        lines = [f"  {(name := _variable(err['loc']))}={_shown(name, err.get('input'))}: {err['msg']}"
+        lines = [f"  {(name := _variable(err['loc']))}={_without_secrets(name, err.get('input'))}: {err['msg']}"
                  for err in exc.errors()]
         raise SettingsError("bad setting (environment or .env):\n" + "\n".join(lines)) from None
