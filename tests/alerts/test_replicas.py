@@ -57,7 +57,16 @@ def database(request, tmp_path) -> str:
 
 
 @pytest.fixture
-async def alert(database, emulator) -> int:
+def lost_in_transit(request) -> bool:
+    """Whether a request the killed sender had written is lost with it. A kill -9 does not take
+    back bytes already in the kernel's socket buffer: they reach Telegram, which carries the call
+    out (False, the real case). True is the harsher world where each request is itself 0.1 s on
+    the way and dies with its sender: the at-most-once policy must hold there too."""
+    return getattr(request, "param", True)
+
+
+@pytest.fixture
+async def alert(database, emulator, lost_in_transit) -> int:
     """10,000 subscribers, each with a chat, and one approved national alert queued for them."""
     db = await Database.open(database)
     try:
@@ -78,7 +87,7 @@ async def alert(database, emulator) -> int:
         await db.close()
     for user_id in users:
         emulator.add_user(user_id)
-    emulator.delay("sendMessage", LATENCY, times=10 * RECIPIENTS, in_transit=True)
+    emulator.delay("sendMessage", LATENCY, times=10 * RECIPIENTS, in_transit=lost_in_transit)
     return broadcast_id
 
 
@@ -162,8 +171,10 @@ async def test_three_sender_processes_share_the_cap_and_send_everyone_the_alert_
     assert set(statuses.values()) == {"sent"}
 
 
+@pytest.mark.parametrize("lost_in_transit", [False, True], indirect=True,
+                         ids=["written requests arrive", "written requests die with the sender"])
 async def test_a_sender_killed_mid_way_leaves_the_rest_to_the_others_and_nobody_gets_the_alert_twice(
-        database, redis_url, emulator, alert, capsys):
+        database, redis_url, emulator, alert, capsys, lost_in_transit):
     senders = await start_senders(database, redis_url, emulator)
     await emulator.wait_until(lambda: len(deliveries(emulator)) >= RECIPIENTS * 0.4, timeout=STARTUP)
     killed = senders[0]
@@ -184,6 +195,10 @@ async def test_a_sender_killed_mid_way_leaves_the_rest_to_the_others_and_nobody_
               f"{sum(1 for n in per_chat.values() if n > 1)} with it twice")
     assert [user_id for user_id, n in per_chat.items() if n > 1] == []  # nobody twice
     assert missing <= uncertain  # nobody missing but those the dead sender may have sent to
+    # With the written requests arriving (the real case) nobody is missing either, but for a row
+    # claimed in the instant before its request was written: 0, 0, 0 and 2 of 10,000 in four runs
+    # on a loaded 2-core machine. Telegram's API cannot tell whether such a row's request left,
+    # so it is never sent again: at most once, and the final report counts it as uncertain.
     # At most its requests on the wire (one per worker) and its OKs not yet written (a batch
     # every FLUSH_EVERY seconds, at most the whole cap's worth).
     assert len(uncertain) <= in_flight_for(CAP) + CAP * FLUSH_EVERY
