@@ -7,6 +7,7 @@ import os
 from collections.abc import AsyncIterator, Iterator
 
 import pytest
+from redis.asyncio import Redis
 
 from bot.classifier import Classifier
 from bot.config import Settings
@@ -15,8 +16,10 @@ from bot.ocr import TesseractMissing, find_tesseract
 from bot.devtools.screenshots import FontMissing, font_path
 from bot.ocr.tesseract import Installation
 from bot.replies.verdict import ReplyRenderer
+from bot.storage.redis_store import RedisStore
 from tests.support.livebot import LiveBot, live_bot
-from tests.support.servers import PostgresServer, RedisServer, ServerMissing, migrated_template, unavailable
+from tests.support.servers import (PostgresServer, RedisServer, ServerMissing, free_port, migrated_template,
+                                  unavailable)
 
 
 @pytest.fixture(autouse=True)
@@ -136,3 +139,33 @@ def redis_url(redis_server) -> str:
     """The session's Redis, database 0 emptied (FLUSHDB) for this test."""
     redis_server.flush(0)
     return redis_server.url(0)
+
+
+@pytest.fixture
+def redis_replicas() -> int:
+    """How many connections `redis_stores` opens: two replicas of the bot, unless a test module
+    says otherwise with a fixture of this name."""
+    return 2
+
+
+@pytest.fixture
+async def redis_stores(redis_url, redis_replicas) -> AsyncIterator[list[RedisStore]]:
+    """Connections to one Redis (the session's, emptied), one per replica of the bot (or sender
+    process): what one replica writes, the others must see. Closed after the test."""
+    opened = [await RedisStore.open(redis_url) for _ in range(redis_replicas)]
+    try:
+        yield opened
+    finally:
+        for store in opened:
+            await store.close()
+
+
+@pytest.fixture
+async def unreachable_redis() -> AsyncIterator[RedisStore]:
+    """A Redis that is gone: a real connection refused (nothing listens on its port), not a
+    stand-in, given up on within a second. For the tests of what a replica does when Redis fails."""
+    gone = RedisStore(Redis.from_url(f"redis://127.0.0.1:{free_port()}/0", socket_connect_timeout=1))
+    try:
+        yield gone
+    finally:
+        await gone.close()

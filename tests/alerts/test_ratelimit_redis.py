@@ -8,29 +8,21 @@ import logging
 import subprocess
 import sys
 import time
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from redis.asyncio import Redis
 
 from bot.alerts.ratelimit import BURST_SECONDS, SharedRate, Throttle
-from bot.storage.redis_store import RedisStore
-from tests.support.servers import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
-async def stores(redis_url) -> AsyncIterator[list[RedisStore]]:
-    """Four connections to one Redis: four sender processes' worth. (Who gets a token is whoever
-    asks first once it is due: the shares of the senders are not equal, their sum is the rate.)"""
-    opened = [await RedisStore.open(redis_url) for _ in range(4)]
-    try:
-        yield opened
-    finally:
-        for store in opened:
-            await store.close()
+def redis_replicas() -> int:
+    """Four connections to one Redis (`redis_stores`): four sender processes' worth. (Who gets
+    a token is whoever asks first once it is due: the shares of the senders are not equal, their
+    sum is the rate.)"""
+    return 4
 
 
 async def take_for(throttle: Throttle, seconds: float, paid: bool = False) -> list[float]:
@@ -43,9 +35,9 @@ async def take_for(throttle: Throttle, seconds: float, paid: bool = False) -> li
     return moments
 
 
-async def test_four_senders_sharing_the_bucket_send_the_rate_of_one_not_four(stores):
+async def test_four_senders_sharing_the_bucket_send_the_rate_of_one_not_four(redis_stores):
     rate, seconds = 40.0, 2.0
-    throttles = [Throttle(rate, 1000.0, shared=SharedRate(store)) for store in stores]
+    throttles = [Throttle(rate, 1000.0, shared=SharedRate(store)) for store in redis_stores]
     taken = await asyncio.gather(*(take_for(t, seconds) for t in throttles))
     total = sum(len(m) for m in taken)
     burst = rate * BURST_SECONDS
@@ -53,9 +45,9 @@ async def test_four_senders_sharing_the_bucket_send_the_rate_of_one_not_four(sto
     assert total >= 0.9 * rate * seconds  # and the rate is used, not wasted
 
 
-async def test_no_second_of_the_shared_sending_holds_more_than_the_rate_and_its_burst(stores):
+async def test_no_second_of_the_shared_sending_holds_more_than_the_rate_and_its_burst(redis_stores):
     rate = 30.0
-    throttles = [Throttle(rate, 1000.0, shared=SharedRate(store)) for store in stores]
+    throttles = [Throttle(rate, 1000.0, shared=SharedRate(store)) for store in redis_stores]
     moments = sorted(m for ms in await asyncio.gather(*(take_for(t, 2.5) for t in throttles)) for m in ms)
     busiest = max(sum(1 for m in moments if start <= m < start + 1.0) for start in moments)
     assert busiest <= rate + rate * BURST_SECONDS + 1  # 30/s + 6: never Telegram's 30 for long
@@ -76,8 +68,8 @@ def test_three_sender_processes_together_stay_under_the_cap(redis_url):
     assert sum(counts) >= 0.9 * rate * (start + seconds - first)
 
 
-async def test_a_429_met_by_one_sender_pauses_every_sender(stores):
-    first, second = (Throttle(25.0, 1000.0, shared=SharedRate(store)) for store in stores[:2])
+async def test_a_429_met_by_one_sender_pauses_every_sender(redis_stores):
+    first, second = (Throttle(25.0, 1000.0, shared=SharedRate(store)) for store in redis_stores[:2])
     assert await first.acquire(False) and await second.acquire(True)
     first.pause(0.6)  # Telegram told the first "retry after": the second must wait too, paid or not
     assert first.paused
@@ -89,9 +81,9 @@ async def test_a_429_met_by_one_sender_pauses_every_sender(stores):
     assert not second.paused
 
 
-async def test_a_sender_that_hears_of_another_s_pause_waits_it_out_and_reports_it(stores):
-    first, second = (Throttle(25.0, 1000.0, shared=SharedRate(store)) for store in stores[:2])
-    await SharedRate(stores[0]).pause(0.5)
+async def test_a_sender_that_hears_of_another_s_pause_waits_it_out_and_reports_it(redis_stores):
+    first, second = (Throttle(25.0, 1000.0, shared=SharedRate(store)) for store in redis_stores[:2])
+    await SharedRate(redis_stores[0]).pause(0.5)
     assert await second._pause_left() > 0.3 and second.paused
     loop = asyncio.get_running_loop()
     began = loop.time()
@@ -99,15 +91,15 @@ async def test_a_sender_that_hears_of_another_s_pause_waits_it_out_and_reports_i
     assert loop.time() - began >= 0.4
 
 
-async def test_a_shorter_429_does_not_shorten_a_longer_pause(stores):
-    shared = SharedRate(stores[0])
+async def test_a_shorter_429_does_not_shorten_a_longer_pause(redis_stores):
+    shared = SharedRate(redis_stores[0])
     assert await shared.pause(5.0) == pytest.approx(5.0, abs=0.1)
     assert await shared.pause(1.0) == pytest.approx(5.0, abs=0.1)
 
 
-async def test_a_stop_ends_the_wait_for_a_shared_pause_at_once(stores):
-    throttle = Throttle(25.0, 1000.0, shared=SharedRate(stores[0]))
-    await SharedRate(stores[1]).pause(30.0)
+async def test_a_stop_ends_the_wait_for_a_shared_pause_at_once(redis_stores):
+    throttle = Throttle(25.0, 1000.0, shared=SharedRate(redis_stores[0]))
+    await SharedRate(redis_stores[1]).pause(30.0)
     stop = asyncio.Event()
     asyncio.get_running_loop().call_later(0.1, stop.set)
     began = time.monotonic()
@@ -115,11 +107,9 @@ async def test_a_stop_ends_the_wait_for_a_shared_pause_at_once(stores):
     assert time.monotonic() - began < 2.0
 
 
-async def test_when_redis_is_unreachable_a_sender_goes_on_at_its_own_rate_and_logs_it_once(caplog):
-    gone = RedisStore(Redis.from_url(f"redis://127.0.0.1:{free_port()}/0", socket_connect_timeout=1))
-    throttle = Throttle(20.0, 1000.0, shared=SharedRate(gone))
+async def test_when_redis_is_unreachable_a_sender_goes_on_at_its_own_rate_and_logs_it_once(caplog, unreachable_redis):
+    throttle = Throttle(20.0, 1000.0, shared=SharedRate(unreachable_redis))
     with caplog.at_level(logging.ERROR, logger="bot.alerts.ratelimit"):
         moments = await take_for(throttle, 1.0)
-    await gone.close()
     assert 15 <= len(moments) <= 20 + 4 + 1
     assert sum("shared rate limit unavailable" in r.getMessage() for r in caplog.records) == 1

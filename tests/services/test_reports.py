@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 
 import pytest
 
@@ -17,7 +17,6 @@ from bot.classifier.identifiers import parse_phone
 from bot.services.reports import MAX_CANDIDATES, OFFERS_PER_USER, Reports
 from bot.services.reputation import Reputation
 from bot.storage import Repositories
-from bot.storage.redis_store import RedisStore
 from bot.storage.reports import DAY
 
 FRAUD = parse_phone("+77011234567")  # made up
@@ -32,17 +31,6 @@ TEXTS = {
 def repos(engine_db) -> Repositories:
     """Every repository on a fresh database, on each engine (tests/services/conftest.py), no user yet."""
     return Repositories.of(engine_db, superadmins=frozenset(), conversation_ttl=1800)
-
-
-@pytest.fixture
-async def redis_stores(redis_url) -> AsyncIterator[list[RedisStore]]:
-    """Two connections to one Redis: two replicas."""
-    opened = [await RedisStore.open(redis_url) for _ in range(2)]
-    try:
-        yield opened
-    finally:
-        for store in opened:
-            await store.close()
 
 
 @pytest.fixture(params=["memory", "redis"])
@@ -138,23 +126,16 @@ async def test_offers_in_redis_expire_with_the_users_last_offer(knowledge, repos
     assert await redis_stores[0].redis.exists("saqbol:offers:1") == 0
 
 
-async def test_when_redis_fails_the_answer_goes_without_buttons_and_forget_says_so(knowledge, repos):
+async def test_when_redis_fails_the_answer_goes_without_buttons_and_forget_says_so(knowledge, repos, unreachable_redis):
     """A real refused connection: no offer (the verdict is still sent), an old button is
     "expired", and /forget fails loudly rather than say "done" with the offers still kept."""
-    from redis.asyncio import Redis
-
     from bot.storage.database import STORAGE_FAULTS
-    from tests.support.servers import free_port
 
-    gone = RedisStore(Redis.from_url(f"redis://127.0.0.1:{free_port()}/0", socket_connect_timeout=1))
-    reports = Reports(repos, Reputation(knowledge, repos.reports), redis=gone)
-    try:
-        assert await reports.offer(1, [FRAUD]) is None
-        assert await reports.offered(1, 12345) is None
-        with pytest.raises(STORAGE_FAULTS):
-            await reports.forget(1)
-    finally:
-        await gone.close()
+    reports = Reports(repos, Reputation(knowledge, repos.reports), redis=unreachable_redis)
+    assert await reports.offer(1, [FRAUD]) is None
+    assert await reports.offered(1, 12345) is None
+    with pytest.raises(STORAGE_FAULTS):
+        await reports.forget(1)
 
 
 async def test_an_offer_holds_at_most_a_screenful_of_candidates(reports):

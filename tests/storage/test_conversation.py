@@ -135,46 +135,32 @@ async def test_forget_deletes_the_memory_of_that_user_only(home, memory):
     assert await home.stored() == 1
 
 
-async def test_in_redis_the_memory_expires_by_itself_one_ttl_after_the_last_turn(redis_url):
-    store = await RedisStore.open(redis_url)
-    try:
-        memory = RedisConversation(store, ttl=0.3)
-        await memory.remember(USER, "message", verdict=BANK)
-        assert await store.redis.pttl("saqbol:conversation:701") <= 1300
-        assert await memory.recall(USER) is not None
-        await asyncio.sleep(0.35)
-        assert await memory.recall(USER) is None  # fresh no more
-        await asyncio.sleep(1.1)
-        assert await store.redis.exists("saqbol:conversation:701") == 0  # and gone from Redis
-    finally:
-        await store.close()
+async def test_in_redis_the_memory_expires_by_itself_one_ttl_after_the_last_turn(redis_stores):
+    store = redis_stores[0]
+    memory = RedisConversation(store, ttl=0.3)
+    await memory.remember(USER, "message", verdict=BANK)
+    assert await store.redis.pttl("saqbol:conversation:701") <= 1300
+    assert await memory.recall(USER) is not None
+    await asyncio.sleep(0.35)
+    assert await memory.recall(USER) is None  # fresh no more
+    await asyncio.sleep(1.1)
+    assert await store.redis.exists("saqbol:conversation:701") == 0  # and gone from Redis
 
 
-async def test_two_replicas_share_one_memory_in_redis(redis_url):
+async def test_two_replicas_share_one_memory_in_redis(redis_stores):
     """The follow-up lands on another replica than the message it follows."""
-    first, second = [await RedisStore.open(redis_url) for _ in range(2)]
-    try:
-        await RedisConversation(first, ttl=TTL).remember(USER, "message", verdict=BANK)
-        recalled = await RedisConversation(second, ttl=TTL).recall(USER, now=time.time() + 1)
-        assert recalled is not None and recalled.verdict == BANK
-    finally:
-        await first.close()
-        await second.close()
+    first, second = redis_stores
+    await RedisConversation(first, ttl=TTL).remember(USER, "message", verdict=BANK)
+    recalled = await RedisConversation(second, ttl=TTL).recall(USER, now=time.time() + 1)
+    assert recalled is not None and recalled.verdict == BANK
 
 
-async def test_when_redis_fails_mid_run_the_answer_goes_on_without_the_memory():
+async def test_when_redis_fails_mid_run_the_answer_goes_on_without_the_memory(unreachable_redis):
     """A real refused connection: the error is one the answer path's best_effort already treats
     as a storage fault, so the person gets the verdict, without its context."""
-    from redis.asyncio import Redis
-
     from bot.storage.database import STORAGE_FAULTS, best_effort
-    from tests.support.servers import free_port
 
-    gone = RedisStore(Redis.from_url(f"redis://127.0.0.1:{free_port()}/0", socket_connect_timeout=1))
-    memory = RedisConversation(gone, ttl=TTL)
-    try:
-        with pytest.raises(STORAGE_FAULTS):
-            await memory.remember(USER, "message", verdict=BANK)
-        assert await best_effort(memory.recall(USER), "conversation memory") is None
-    finally:
-        await gone.close()
+    memory = RedisConversation(unreachable_redis, ttl=TTL)
+    with pytest.raises(STORAGE_FAULTS):
+        await memory.remember(USER, "message", verdict=BANK)
+    assert await best_effort(memory.recall(USER), "conversation memory") is None

@@ -6,52 +6,39 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import Counter
-from collections.abc import AsyncIterator
 
 import pytest
-from redis.asyncio import Redis
 
 from bot.storage.redis_store import RedisStore, RedisUnavailable
 from bot.telegram.middlewares.throttling import FloodGate, RedisFloodGate
 from tests.support.servers import free_port
 
 
-@pytest.fixture
-async def stores(redis_url) -> AsyncIterator[list[RedisStore]]:
-    """Two connections to one Redis: two replicas of the bot."""
-    opened = [await RedisStore.open(redis_url) for _ in range(2)]
-    try:
-        yield opened
-    finally:
-        for store in opened:
-            await store.close()
-
-
-async def test_two_replicas_let_one_user_through_twenty_times_per_ten_seconds_in_all_not_forty(stores):
-    first, second = (RedisFloodGate(store, limit=20, window=10) for store in stores)
+async def test_two_replicas_let_one_user_through_twenty_times_per_ten_seconds_in_all_not_forty(redis_stores):
+    first, second = (RedisFloodGate(store, limit=20, window=10) for store in redis_stores)
     decisions = [await (first if i % 2 else second).decide(7) for i in range(60)]
     assert decisions == ["handle"] * 20 + ["notify"] + ["drop"] * 39
 
 
-async def test_concurrent_updates_on_both_replicas_are_counted_exactly(stores):
+async def test_concurrent_updates_on_both_replicas_are_counted_exactly(redis_stores):
     """Sixty updates at once, thirty through each replica: the script is atomic, so exactly twenty pass."""
-    gates = [RedisFloodGate(store, limit=20, window=10) for store in stores]
+    gates = [RedisFloodGate(store, limit=20, window=10) for store in redis_stores]
     decisions = await asyncio.gather(*(gates[i % 2].decide(8) for i in range(60)))
     assert Counter(decisions) == {"handle": 20, "notify": 1, "drop": 39}
 
 
-async def test_a_flooding_user_does_not_slow_down_another_on_the_other_replica(stores):
-    first, second = (RedisFloodGate(store, limit=2, window=10) for store in stores)
+async def test_a_flooding_user_does_not_slow_down_another_on_the_other_replica(redis_stores):
+    first, second = (RedisFloodGate(store, limit=2, window=10) for store in redis_stores)
     for _ in range(5):
         await first.decide(1)
     assert await second.decide(2) == "handle"
     assert await second.decide(1) == "drop"
 
 
-async def test_the_shared_window_slides_like_the_in_memory_one(stores):
+async def test_the_shared_window_slides_like_the_in_memory_one(redis_stores):
     """The same pattern through both gates: FloodGate on chosen times, Redis on its own clock."""
     window = 0.4
-    shared = RedisFloodGate(stores[0], limit=2, window=window)
+    shared = RedisFloodGate(redis_stores[0], limit=2, window=window)
     local = FloodGate(limit=2, window=window)
     loop = asyncio.get_running_loop()
     start = loop.time()
@@ -63,28 +50,26 @@ async def test_the_shared_window_slides_like_the_in_memory_one(stores):
     assert got == expected == ["handle", "handle", "notify", "drop", "handle", "handle"]
 
 
-async def test_one_notice_per_window_across_replicas(stores):
-    first, second = (RedisFloodGate(store, limit=1, window=0.3) for store in stores)
+async def test_one_notice_per_window_across_replicas(redis_stores):
+    first, second = (RedisFloodGate(store, limit=1, window=0.3) for store in redis_stores)
     assert [await first.decide(4), await second.decide(4), await first.decide(4)] == ["handle", "notify", "drop"]
     await asyncio.sleep(0.35)
     assert [await second.decide(4), await first.decide(4), await second.decide(4)] == ["handle", "notify", "drop"]
 
 
-async def test_quiet_users_leave_no_keys_behind(stores, redis_url):
-    gate = RedisFloodGate(stores[0], limit=1, window=0.2)
+async def test_quiet_users_leave_no_keys_behind(redis_stores, redis_url):
+    gate = RedisFloodGate(redis_stores[0], limit=1, window=0.2)
     for _ in range(3):
         await gate.decide(5)
     await asyncio.sleep(0.3)
-    assert await stores[0].redis.keys("saqbol:flood:*") == []
+    assert await redis_stores[0].redis.keys("saqbol:flood:*") == []
 
 
-async def test_when_redis_fails_mid_run_updates_are_let_through_and_it_is_logged_once(caplog):
+async def test_when_redis_fails_mid_run_updates_are_let_through_and_it_is_logged_once(caplog, unreachable_redis):
     """A real connection refused (nothing listens on the port), not a stand-in."""
-    gone = RedisStore(Redis.from_url(f"redis://127.0.0.1:{free_port()}/0", socket_connect_timeout=1))
-    gate = RedisFloodGate(gone, limit=1, window=10)
+    gate = RedisFloodGate(unreachable_redis, limit=1, window=10)
     with caplog.at_level(logging.ERROR, logger="bot.telegram.middlewares.throttling"):
         decisions = [await gate.decide(6) for _ in range(5)]
-    await gone.close()
     assert decisions == ["handle"] * 5
     assert sum("flood limit off" in r.getMessage() for r in caplog.records) == 1
 
