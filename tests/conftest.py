@@ -18,8 +18,8 @@ from bot.ocr.tesseract import Installation
 from bot.replies.verdict import ReplyRenderer
 from bot.storage.redis_store import RedisStore
 from tests.support.livebot import LiveBot, live_bot
-from tests.support.servers import (PostgresServer, RedisServer, ServerMissing, free_port, migrated_template,
-                                  unavailable)
+from tests.support.servers import (PostgresServer, RedisServer, free_port, fresh_database, migrated_template,
+                                  running)
 
 
 @pytest.fixture(autouse=True)
@@ -85,14 +85,8 @@ async def live(settings, classifier, tmp_path) -> AsyncIterator[LiveBot]:
 # skips those tests saying what to install (fails them under CI).
 @pytest.fixture(scope="session")
 def postgres_server() -> Iterator[PostgresServer]:
-    try:
-        server = PostgresServer.start()
-    except ServerMissing as exc:
-        unavailable(str(exc))
-    try:
+    with running(PostgresServer) as server:
         yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture(scope="session")
@@ -105,33 +99,21 @@ def postgres_template(postgres_server) -> str:
 def postgres_url(postgres_server, postgres_template) -> Iterator[str]:
     """A fresh PostgreSQL database of its own for this test, already migrated (a copy of the
     template: milliseconds), dropped after it."""
-    name = postgres_server.create_database(template=postgres_template)
-    try:
+    with fresh_database(postgres_server, template=postgres_template) as name:
         yield postgres_server.url(name)
-    finally:
-        postgres_server.drop_database(name)
 
 
 @pytest.fixture
 def postgres_empty_url(postgres_server) -> Iterator[str]:
     """A fresh PostgreSQL database with nothing in it, not even the schema: for the migration tests."""
-    name = postgres_server.create_database()
-    try:
+    with fresh_database(postgres_server) as name:
         yield postgres_server.url(name)
-    finally:
-        postgres_server.drop_database(name)
 
 
 @pytest.fixture(scope="session")
 def redis_server() -> Iterator[RedisServer]:
-    try:
-        server = RedisServer.start()
-    except ServerMissing as exc:
-        unavailable(str(exc))
-    try:
+    with running(RedisServer) as server:
         yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture

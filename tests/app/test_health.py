@@ -17,7 +17,7 @@ from redis.asyncio import Redis
 from bot.app.dispatcher import open_deps
 from bot.app.runner import HEALTH_PATH, READY_PATH, add_health_routes, readiness_probes
 from bot.storage.redis_store import RedisStore
-from tests.support.servers import RedisServer, ServerMissing, unavailable
+from tests.support.servers import RedisServer, running
 
 
 @contextlib.asynccontextmanager
@@ -94,14 +94,8 @@ async def test_a_replica_whose_classifier_stopped_is_not_ready(settings, classif
 @pytest.fixture
 def own_redis() -> Iterator[RedisServer]:
     """A redis-server of this test's own, which it may stop (the session's is shared)."""
-    try:
-        server = RedisServer.start()
-    except ServerMissing as exc:
-        unavailable(str(exc))
-    try:
+    with running(RedisServer) as server:
         yield server
-    finally:
-        server.stop()
 
 
 async def test_a_replica_on_redis_is_ready_while_redis_answers_and_not_once_it_stopped(settings, classifier, tmp_path,

@@ -27,6 +27,7 @@ import pytest_asyncio
 from bot.devtools.devserver.emulator import BotAPIEmulator
 from bot.devtools.running import ReplicaSet, bot_replicas, replica_set
 from bot.devtools.servers import PostgresServer
+from tests.support.servers import fresh_database
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
@@ -89,9 +90,8 @@ class Stack:
 async def stack(postgres_server, postgres_template, redis_server, tmp_path_factory) -> AsyncIterator[Stack]:
     """Three replicas on a fresh PostgreSQL database and a flushed Redis database, behind the
     emulator's round-robin webhook; the superadmin is SUPER."""
-    database = postgres_server.create_database(template=postgres_template, prefix="replicas")
-    redis_server.flush(REDIS_DB)
-    try:
+    with fresh_database(postgres_server, template=postgres_template, prefix="replicas") as database:
+        redis_server.flush(REDIS_DB)
         async with BotAPIEmulator(record_requests=False) as emulator:
             replicas = replica_set(REPLICAS, api_url=emulator.base_url, folder=tmp_path_factory.mktemp("replicas"),
                                    database=postgres_server.url(database), redis_url=redis_server.url(REDIS_DB),
@@ -100,8 +100,6 @@ async def stack(postgres_server, postgres_template, redis_server, tmp_path_facto
             async with bot_replicas(replicas):
                 await emulator.wait_until(lambda: emulator.webhook is not None, timeout=60)
                 yield Stack(emulator, replicas, postgres_server, database)
-    finally:
-        postgres_server.drop_database(database)
 
 
 async def test_a_thousand_messages_from_two_hundred_people_are_each_answered_exactly_once(stack):

@@ -16,7 +16,7 @@ from bot.classifier.identifiers import parse_phone
 from bot.telegram.callbacks import ForgetCb
 from bot.telegram.fsm import DIALOG_TTL
 from tests.support.livebot import LiveBot, live_bot
-from tests.support.servers import RedisServer
+from tests.support.servers import RedisServer, running
 
 USER_OF = {"kk": 8301, "ru": 8302}
 REGION = {"kk": "almaty_city", "ru": "kostanay"}
@@ -127,8 +127,7 @@ async def test_when_redis_goes_down_mid_run_the_bot_still_answers_a_text_to_chec
     """A redis-server of this test's own, stopped under the running bot: the flood gate, the
     dialogs' state and lock, the conversation memory and the report offers all go on without it,
     so the person still gets the verdict."""
-    own = RedisServer.start()
-    try:
+    with running(RedisServer) as own:
         async with live_bot(settings, classifier, database_path=tmp_path / "saqbol.db", redis_url=own.url(0),
                             heartbeat_path=tmp_path / "heartbeat") as bot:
             user = USER_OF[lang]
@@ -138,5 +137,3 @@ async def test_when_redis_goes_down_mid_run_the_bot_still_answers_a_text_to_chec
             own.stop()
             verdict = await bot.reply_to(user, SCAM[lang], timeout=30)
             assert verdict["text"].startswith(("🔴", "🟠"))
-    finally:
-        own.stop()

@@ -17,6 +17,7 @@ import pytest
 from bot.storage import postgres as postgres_module
 from bot.storage.database import Database, DatabaseUnavailable
 from bot.storage.migrations import MIGRATIONS, MIGRATIONS_POSTGRES
+from tests.support.servers import fresh_database
 
 # SQLite's type names and PostgreSQL's for the same column: INTEGER holds Telegram's 64-bit ids
 # as BIGINT (and a count or a 0/1 flag as INTEGER), REAL is DOUBLE PRECISION.
@@ -171,9 +172,8 @@ async def test_the_schema_comparison_sees_a_difference(sqlite_file, postgres_url
 @pytest.mark.parametrize("old", range(len(MIGRATIONS_POSTGRES)))
 async def test_a_postgresql_database_at_any_older_version_ends_with_the_schema_of_a_new_one(
         postgres_server, postgres_url, monkeypatch, old):
-    name = postgres_server.create_database()
-    url = postgres_server.url(name)
-    try:
+    with fresh_database(postgres_server) as name:
+        url = postgres_server.url(name)
         if old:
             monkeypatch.setattr(postgres_module, "MIGRATIONS_POSTGRES", MIGRATIONS_POSTGRES[:old])
             db = await Database.open(url)
@@ -186,8 +186,6 @@ async def test_a_postgresql_database_at_any_older_version_ends_with_the_schema_o
         finally:
             await db.close()
         assert await postgres_schema(url) == await postgres_schema(postgres_url)
-    finally:
-        postgres_server.drop_database(name)
 
 
 @pytest.mark.parametrize("lang", ["kk", "ru"])

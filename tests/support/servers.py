@@ -11,6 +11,9 @@ must run them.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TypeVar
 
 import pytest
 
@@ -23,3 +26,32 @@ def unavailable(message: str) -> None:
     if os.environ.get("CI"):
         pytest.fail(f"{message} (CI must run these tests)")
     pytest.skip(message)
+
+
+Server = TypeVar("Server", PostgresServer, RedisServer)
+
+
+@contextmanager
+def running(kind: type[Server]) -> Iterator[Server]:
+    """A server of this kind started for the block and stopped after it (the session's shared
+    ones in tests/conftest.py, or a test's own that it may stop). A missing binary skips the
+    test, saying what to install (fails it under CI)."""
+    try:
+        server = kind.start()
+    except ServerMissing as exc:
+        unavailable(str(exc))
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@contextmanager
+def fresh_database(server: PostgresServer, template: str | None = None, prefix: str = "test") -> Iterator[str]:
+    """The name of a database of the block's own on this server: a copy of ``template`` (a
+    migrated one: milliseconds), or empty without one; dropped after the block."""
+    name = server.create_database(template=template, prefix=prefix)
+    try:
+        yield name
+    finally:
+        server.drop_database(name)
