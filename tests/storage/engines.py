@@ -5,8 +5,9 @@ repository test does goes through the engine-neutral calls (`db.execute`, `db.fe
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Awaitable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 
@@ -78,3 +79,26 @@ async def columns_of(db: Database, table: str) -> dict[str, str]:
                                  "WHERE table_schema = current_schema() AND table_name = ?", (table,))
         return {row[0]: row[1] for row in rows}
     return {row["name"]: row["type"] for row in await db.fetchall(f"PRAGMA table_info({table})")}
+
+
+T = TypeVar("T")
+
+
+async def with_plans(db: Database, method: str, call: Awaitable[T]) -> tuple[T, list[str]]:
+    """What ``call`` (a repository's coroutine) returns, and PostgreSQL's plan (EXPLAIN) of each
+    statement it ran through ``db.<method>`` ("fetchall", "fetchone"), in order. The statements
+    are the ones the repository really ran, recorded on their way to the server: PostgreSQL has
+    no trace callback to ask, as SQLite's plan tests do."""
+    statements: list[tuple[str, tuple]] = []
+    original = getattr(db, method)
+
+    async def recorded(sql, args=()):
+        statements.append((sql, tuple(args)))
+        return await original(sql, args)
+
+    setattr(db, method, recorded)
+    try:
+        result = await call
+    finally:
+        delattr(db, method)  # the class's own method again
+    return result, ["\n".join(row[0] for row in await db.fetchall("EXPLAIN " + sql, args)) for sql, args in statements]

@@ -16,6 +16,7 @@ from bot.storage import ChecksRepo, Database, Notice, UsersRepo
 from bot.storage.notices import DAY, NoticesRepo
 from bot.storage.reviews import ReviewsRepo
 from tests.storage.engines import db_target  # noqa: F401  (a fixture: the database of each engine, by its address)
+from tests.storage.engines import with_plans
 from tests.storage.verdicts import verdict
 
 OFFICER = 9001
@@ -251,18 +252,9 @@ async def test_the_poll_on_postgresql_reads_the_due_notices_off_their_index(post
                          "CASE WHEN g % 2 = 0 THEN ?1 + 3600 ELSE g END FROM generate_series(1, 20000) AS g", (now,))
         await db.execute("ANALYZE users")
         await db.execute("ANALYZE notices")
-        statements: list[tuple[str, tuple]] = []
-        fetchall = db.fetchall
-
-        async def recorded(sql, args=()):
-            statements.append((sql, tuple(args)))
-            return await fetchall(sql, args)
-
-        db.fetchall = recorded  # type: ignore[method-assign]
-        due = await NoticesRepo(db).due(now, limit=5)
+        due, plans = await with_plans(db, "fetchall", NoticesRepo(db).due(now, limit=5))
         assert [(n.user_id, n.language) for n in due] == [(1, "ru"), (3, "ru"), (5, "ru"), (7, "ru"), (9, "ru")]
-        [(sql, args)] = statements
-        plan = "\n".join(row[0] for row in await fetchall("EXPLAIN " + sql, args))
+        [plan] = plans
         assert "Index Scan using notices_due on notices n" in plan, plan
         assert "Index Scan using users_pkey on users u" in plan, plan
         assert "Seq Scan" not in plan and "Sort" not in plan, plan

@@ -15,7 +15,7 @@ import pytest
 from bot.classifier.identifiers import find_identifiers, parse_phone
 from bot.storage import Database, UsersRepo
 from bot.storage.reports import DAY, ExportRow, ReportsRepo, UnknownReporter
-from tests.storage.engines import everything_stored
+from tests.storage.engines import everything_stored, with_plans
 
 TEXTS = {
     "kk": "Сәлем, Kaspi қауіпсіздік қызметі. Кодты мына нөмірге жіберіңіз: 8 701 123 45 67, сайт kaspi-bonus.kz",
@@ -250,20 +250,11 @@ async def test_a_lookup_on_postgresql_reads_the_reports_and_the_reviews_by_their
             "FROM generate_series(1, 1000) AS g", (OFFICER,))
         await db.execute("ANALYZE reports")
         await db.execute("ANALYZE identifier_reviews")
-        statements: list[tuple[str, tuple]] = []
-        fetchall = db.fetchall
-
-        async def recorded(sql, args=()):
-            statements.append((sql, tuple(args)))
-            return await fetchall(sql, args)
-
-        db.fetchall = recorded  # type: ignore[method-assign]
         confirmed = parse_phone("+77010000037")  # reported three times, 17 days after the accounts' start
-        standings = await ReportsRepo(db).reputation([PHONE, confirmed, HONEST])
+        standings, plans = await with_plans(db, "fetchall", ReportsRepo(db).reputation([PHONE, confirmed, HONEST]))
         assert [(s.value, s.reporters, s.seasoned_reporters, s.review) for s in standings] == [
             (PHONE.value, 0, 0, None), (confirmed.value, 3, 3, "confirmed"), (HONEST.value, 0, 0, None)]
-        [(sql, args)] = statements
-        plan = "\n".join(row[0] for row in await fetchall("EXPLAIN " + sql, args))
+        [plan] = plans
         assert re.search(r"Index (Only )?Scan using reports_identifier on reports r\b", plan), plan
         assert "Index Scan using identifier_reviews_pkey on identifier_reviews v" in plan, plan
         assert "Seq Scan" not in plan, plan

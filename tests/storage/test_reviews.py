@@ -19,7 +19,7 @@ from bot.storage import ChecksRepo, Database, IdentifierItem, Labelled, Reviewed
 from bot.storage.database import STORAGE_FAULTS
 from bot.storage.reports import DAY, ReportsRepo
 from bot.storage.reviews import ReviewsRepo
-from tests.storage.engines import columns_of, everything_stored
+from tests.storage.engines import columns_of, everything_stored, with_plans
 from tests.storage.verdicts import verdict
 
 OFFICER, OTHER_OFFICER = 9001, 9002
@@ -450,19 +450,10 @@ async def test_the_next_item_on_postgresql_is_read_off_the_queue_index_however_l
             "SELECT 'card', '4400' || lpad(g::text, 12, '0'), 'reported', g, CASE WHEN g % 3 = 0 THEN g END, "
             "CASE WHEN g % 3 = 0 THEN CAST(? AS BIGINT) END FROM generate_series(1, 20000) AS g", (OFFICER,))
         await db.execute("ANALYZE review_items")
-        statements: list[tuple[str, tuple]] = []
-        fetchone = db.fetchone
-
-        async def recorded(sql, args=()):
-            statements.append((sql, tuple(args)))
-            return await fetchone(sql, args)
-
-        db.fetchone = recorded  # type: ignore[method-assign]
-        item = await ReviewsRepo(db).next_item()
+        item, plans = await with_plans(db, "fetchone", ReviewsRepo(db).next_item())
         assert isinstance(item, IdentifierItem)
         assert item.identifier.value == "4400000000000001"  # the oldest of those not skipped
-        sql, args = statements[0]
-        plan = "\n".join(row[0] for row in await db.fetchall("EXPLAIN " + sql, args))
+        plan = plans[0]
         assert "Index Scan using review_items_queue on review_items" in plan, plan
         assert "Sort" not in plan and "Seq Scan on review_items" not in plan, plan
     finally:
