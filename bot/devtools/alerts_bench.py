@@ -344,13 +344,30 @@ def run_senders_bench(*, recipients: int, rate: float, seconds: float, senders: 
     return senders_report(measured, rate, seconds)
 
 
+Row = tuple[str, str, str]  # a report's line: name, value, note
+
+
+def _ending(cancelled: bool, seconds: float) -> str:
+    return f"cancelled after {seconds:g} s" if cancelled else "all delivered"
+
+
+def _against_cap(measured: float, rate: float) -> Row:
+    return ("measured / cap", f"{measured / rate:.4f}", f"({(measured / rate - 1) * 100:+.2f} %)")
+
+
+def _table(title: str, rows: list[Row], footer: str, name_width: int) -> str:
+    """Both benches' reports: the title, a rule as long as the footer, a line a row (names
+    left, values right-aligned), the footer saying what ran where."""
+    lines = [f"{name:<{name_width}} {value:>10}  {note}".rstrip() for name, value, note in rows]
+    return "\n".join([title, "-" * len(footer), *lines, footer])
+
+
 def senders_report(m: SendersMeasurement, rate: float, seconds: float) -> str:
     capped = not math.isinf(rate)
-    ending = f"cancelled after {seconds:g} s" if m.cancelled else "all delivered"
     rows = [
         ("senders", f"{m.senders}", "processes, one engine each, one broadcast"),
         ("recipients", f"{m.recipients}", ""),
-        ("delivered", f"{m.delivered}", ending),
+        ("delivered", f"{m.delivered}", _ending(m.cancelled, seconds)),
         ("uncertain", f"{m.uncertain}", "left 'sending' (0: nobody killed)"),
         ("elapsed", f"{m.elapsed_s:.2f}", "s"),
         ("throughput", f"{m.delivered / m.elapsed_s:.1f}", "msg/s, all senders, start to end"),
@@ -361,13 +378,12 @@ def senders_report(m: SendersMeasurement, rate: float, seconds: float) -> str:
             ("rate cap", f"{rate:g}", "msg/s, shared in Redis"),
             ("Telegram saw", f"{measured:.2f}", f"msg/s over the steady part ({STEADY[0]:.0%}-{STEADY[1]:.0%} of "
                                                  f"{len(m.telegram_times)} deliveries)"),
-            ("measured / cap", f"{measured / rate:.4f}", f"({(measured / rate - 1) * 100:+.2f} %)"),
+            _against_cap(measured, rate),
         ]
     title = (f"bench-broadcast: {m.senders} senders, {m.recipients} recipients, "
              + (f"cap {rate:g} msg/s" if capped else "uncapped"))
     footer = "(PostgreSQL and Redis started for the run; Telegram: the Bot API emulator in a process of its own)"
-    lines = [f"{name:<16} {value:>10}  {note}".rstrip() for name, value, note in rows]
-    return "\n".join([title, "-" * len(footer), *lines, footer])
+    return _table(title, rows, footer, name_width=16)
 
 
 def report(m: Measurement, rate: float, seconds: float) -> str:
@@ -375,17 +391,16 @@ def report(m: Measurement, rate: float, seconds: float) -> str:
 
     throughput = m.delivered / m.elapsed_s
     capped = not math.isinf(rate)
-    ending = f"cancelled after {seconds:g} s" if m.cancelled else "all delivered"
     rows = [
         ("recipients", f"{m.recipients}", ""),
         ("enqueue", f"{m.enqueue_s:.2f}", "s (one INSERT … SELECT, one UPDATE)"),
-        ("delivered", f"{m.delivered}", ending),
+        ("delivered", f"{m.delivered}", _ending(m.cancelled, seconds)),
         ("elapsed", f"{m.elapsed_s:.2f}", "s"),
         ("engine throughput", f"{throughput:.1f}", "msg/s"),
         ("rate cap", f"{rate:g}" if capped else "none", "msg/s" if capped else "(--uncapped)"),
     ]
     if capped:
-        rows.append(("measured / cap", f"{throughput / rate:.4f}", f"({(throughput / rate - 1) * 100:+.2f} %)"))
+        rows.append(_against_cap(throughput, rate))
     if m.bare_rate is not None:
         rows += [
             ("bare aiogram", f"{m.bare_rate:.1f}", f"msg/s: bot.send_message in a plain loop, no engine ({BARE_SECONDS:g} s)"),
@@ -396,6 +411,5 @@ def report(m: Measurement, rate: float, seconds: float) -> str:
         ("peak RSS", f"{peak_rss_mb():.1f}", f"MB, engine process ({m.rss_at_start_mb:.0f} MB of it before the run)"),
     ]
     title = f"bench-broadcast: {m.recipients} recipients, " + (f"cap {rate:g} msg/s" if capped else "uncapped")
-    lines = [f"{name:<18} {value:>10}  {note}".rstrip() for name, value, note in rows]
     footer = "(Telegram: the Bot API emulator in a second process; the engine, aiogram and SQLite in this one)"
-    return "\n".join([title, "-" * len(footer), *lines, footer])
+    return _table(title, rows, footer, name_width=18)
