@@ -23,6 +23,10 @@ class HandledUpdatesRepo:
         await self._db.execute("DELETE FROM handled_updates WHERE handled_at < ?", (now - KEEP_FOR,))
         return {int(row[0]) for row in await self._db.fetchall("SELECT update_id FROM handled_updates")}
 
+    async def handled(self, update_id: int) -> bool:
+        """Whether any process sharing this database answered the update: one primary-key read."""
+        return await self._db.fetchval("SELECT 1 FROM handled_updates WHERE update_id = ?", (update_id,)) is not None
+
     async def mark(self, update_id: int, now: float) -> None:
         await self._db.execute(
             "INSERT INTO handled_updates (update_id, handled_at) VALUES (?, ?) ON CONFLICT (update_id) DO NOTHING",

@@ -80,12 +80,16 @@ def describe_invalid(error: ValidationError) -> str:
 
 
 class Inbox:
-    """Which updates were already answered: a set in memory, mirrored in SQLite so that it
-    survives a crash. A storage fault costs at worst a second answer after a crash, never an
+    """Which updates were already answered: a set in memory, mirrored in the database so that it
+    survives a crash (and, on PostgreSQL, is seen by every replica). A storage fault costs at worst a second answer after a crash, never an
     answer now, so it is logged and the answer goes on."""
 
     def __init__(self, db: Database, clock: Callable[[], float] = time.time) -> None:
         self._repo = HandledUpdatesRepo(db)
+        # Replicas share PostgreSQL: an update one of them answered and then died before telling
+        # Telegram comes again to another, whose memory never saw it. So with a shared database
+        # `answered_anywhere` asks the table too (a primary-key read per update).
+        self._shared = db.engine == "postgresql"
         self._clock = clock
         self._handled: dict[int, float] = {}
         self._lowest_kept: int | None = None
@@ -100,6 +104,19 @@ class Inbox:
 
     def answered(self, update_id: int) -> bool:
         return update_id in self._handled
+
+    async def answered_anywhere(self, update_id: int) -> bool:
+        """Answered by this process, or (replicas on a shared database) by any other. A storage
+        fault answers False: a possible second answer, never a lost one."""
+        if update_id in self._handled:
+            return True
+        if not self._shared:
+            return False
+        try:
+            return await self._repo.handled(update_id)
+        except Exception as exc:  # noqa: BLE001 - the update is answered; only the duplicate check is lost
+            log.warning("inbox: could not ask whether update %d was answered elsewhere (%s)", update_id, exc)
+            return False
 
     async def mark(self, update_id: int) -> None:
         now = self._clock()
@@ -149,8 +166,9 @@ class InboxMiddleware(BaseMiddleware):
     ) -> Any:
         if not isinstance(event, Update):
             return await handler(event, data)
-        if self.inbox.answered(event.update_id):
-            log.info("update %d was answered before a restart: not answered again", event.update_id)
+        if await self.inbox.answered_anywhere(event.update_id):
+            log.info("update %d was answered before a restart or by another replica: not answered again",
+                     event.update_id)
             return None
         if is_stale(event, time.time(), self.stale_after):
             log.info("update %d is older than %.0f s: not answered late", event.update_id, self.stale_after)
