@@ -26,7 +26,9 @@ def test_the_replica_load_test_prints_updates_per_second_and_p95_for_each_stack_
     for row in rows:
         assert float(row["rate"]) > 0
         assert float(row["p50"]) <= float(row["p95"]) <= float(row["max"])
-        assert float(row["bots"]) > 0 and float(row["emu"]) > 0  # CPU per update, of the bots and the emulator
+        # The bots' CPU per update; the emulator's and the servers' are read in the kernel's
+        # 10 ms ticks, which 8 updates may not reach, so only their presence is checked.
+        assert float(row["bots"]) > 0 and float(row["emu"]) >= 0 and float(row["servers"]) >= 0
     assert "not run" not in report
 
 
