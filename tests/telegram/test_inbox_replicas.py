@@ -4,7 +4,9 @@ Telegram, comes again to another; that one must see it was answered and stay sil
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import AsyncIterator
 
+import pytest
 from aiogram.types import Chat, Message, Update, User
 
 from bot.storage import Database
@@ -18,42 +20,43 @@ def text_update(update_id: int, text: str) -> Update:
     return Update(update_id=update_id, message=message)
 
 
-async def test_an_update_answered_by_one_replica_is_not_answered_again_by_another(postgres_url):
+@pytest.fixture
+async def replicas(postgres_url) -> AsyncIterator[tuple[Inbox, Inbox]]:
+    """Two replicas' inboxes, each on its own connection to one PostgreSQL database: the one
+    that dies after answering, and the one Telegram sends the update to again."""
     first, second = await Database.open(postgres_url), await Database.open(postgres_url)
     try:
-        dying, taking_over = Inbox(first), Inbox(second)
-        await dying.open()
-        await taking_over.open()
-        await dying.mark(101)
-
-        assert await taking_over.answered_anywhere(101)
-        assert not await taking_over.answered_anywhere(102)
+        inboxes = Inbox(first), Inbox(second)
+        for inbox in inboxes:
+            await inbox.open()
+        yield inboxes
     finally:
         await first.close()
         await second.close()
 
 
-async def test_the_middleware_of_the_replica_taking_over_skips_what_the_other_answered(postgres_url):
+async def test_an_update_answered_by_one_replica_is_not_answered_again_by_another(replicas):
+    dying, taking_over = replicas
+    await dying.mark(101)
+
+    assert await taking_over.answered_anywhere(101)
+    assert not await taking_over.answered_anywhere(102)
+
+
+async def test_the_middleware_of_the_replica_taking_over_skips_what_the_other_answered(replicas):
     """Kazakh and Russian texts alike: the handler runs for the new update only."""
-    first, second = await Database.open(postgres_url), await Database.open(postgres_url)
-    try:
-        dying, taking_over = Inbox(first), Inbox(second)
-        await dying.open()
-        await taking_over.open()
-        handled: list[int] = []
+    dying, taking_over = replicas
+    handled: list[int] = []
 
-        async def handler(event: Update, data: dict) -> str:
-            handled.append(event.update_id)
-            return "answered"
+    async def handler(event: Update, data: dict) -> str:
+        handled.append(event.update_id)
+        return "answered"
 
-        await InboxMiddleware(dying)(handler, text_update(201, "Сізге Kaspi-ден ұтыс түсті"), {})
-        middleware = InboxMiddleware(taking_over)
-        assert await middleware(handler, text_update(201, "Сізге Kaspi-ден ұтыс түсті"), {}) is None
-        assert await middleware(handler, text_update(202, "Вам звонит служба безопасности банка"), {}) == "answered"
-        assert handled == [201, 202]
-    finally:
-        await first.close()
-        await second.close()
+    await InboxMiddleware(dying)(handler, text_update(201, "Сізге Kaspi-ден ұтыс түсті"), {})
+    middleware = InboxMiddleware(taking_over)
+    assert await middleware(handler, text_update(201, "Сізге Kaspi-ден ұтыс түсті"), {}) is None
+    assert await middleware(handler, text_update(202, "Вам звонит служба безопасности банка"), {}) == "answered"
+    assert handled == [201, 202]
 
 
 async def test_a_bot_alone_on_sqlite_answers_from_memory_without_asking_the_table(tmp_path):
