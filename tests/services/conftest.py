@@ -11,20 +11,16 @@ from collections.abc import AsyncIterator
 import pytest
 
 from bot.storage import Database, Repositories
+from tests.storage.engines import ENGINES, database_on
 
 KK_USER, RU_USER = 7001, 7002
-ENGINES = ["sqlite", "postgresql"]
 
 
 @pytest.fixture(params=ENGINES)
 async def engine_db(request, tmp_path) -> AsyncIterator[Database]:
     """A fresh, migrated database on one engine."""
-    target = tmp_path / "saqbol.db" if request.param == "sqlite" else request.getfixturevalue("postgres_url")
-    db = await Database.open(target)
-    try:
+    async with database_on(request, tmp_path / "saqbol.db") as db:
         yield db
-    finally:
-        await db.close()
 
 
 @pytest.fixture

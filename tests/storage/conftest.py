@@ -15,7 +15,7 @@ import pytest
 
 from bot.storage.database import Database, SqliteDatabase
 
-ENGINES = ["sqlite", "postgresql"]
+from tests.storage.engines import ENGINES, database_on
 
 
 @pytest.fixture
@@ -27,12 +27,8 @@ def db_path(tmp_path) -> Path:
 async def db(request, db_path) -> AsyncIterator[Database]:
     """The test runs twice: ``[sqlite]`` on a fresh file, ``[postgresql]`` on a fresh database
     (skipped, saying what to install, where PostgreSQL is not installed; failing under CI)."""
-    target = db_path if request.param == "sqlite" else request.getfixturevalue("postgres_url")
-    database = await Database.open(target)
-    try:
+    async with database_on(request, db_path) as database:
         yield database
-    finally:
-        await database.close()
 
 
 @pytest.fixture

@@ -4,14 +4,30 @@ repository test does goes through the engine-neutral calls (`db.execute`, `db.fe
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
-from collections.abc import Awaitable
+from collections.abc import AsyncIterator, Awaitable
 from pathlib import Path
 from typing import Any, TypeVar
 
 import pytest
 
 from bot.storage.database import Database
+
+ENGINES = ["sqlite", "postgresql"]
+
+
+@contextlib.asynccontextmanager
+async def database_on(request: pytest.FixtureRequest, sqlite_file: Path) -> AsyncIterator[Database]:
+    """A fresh, migrated database on the engine a fixture parametrised over `ENGINES` runs with:
+    ``sqlite_file``, or a fresh PostgreSQL database (skipped, saying what to install, where
+    PostgreSQL is not installed; failing under CI). Closed at the end."""
+    target = sqlite_file if request.param == "sqlite" else request.getfixturevalue("postgres_url")
+    database = await Database.open(target)
+    try:
+        yield database
+    finally:
+        await database.close()
 
 
 def integrity_errors(db: Database) -> tuple[type[BaseException], ...]:
