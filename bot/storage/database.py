@@ -251,24 +251,35 @@ class SqliteDatabase(Database):
         return int(row[0])
 
     async def migrate(self) -> None:
+        """Run the migrations this file lacks, each in one write transaction. Replicas opening
+        one new file together all try: `BEGIN IMMEDIATE` makes them take turns, and one whose
+        script fails because another has just run it finds the version moved and goes on."""
         current = await self.schema_version()
         if current > len(MIGRATIONS):
             raise RuntimeError(
                 f"{self.path} has schema version {current}, newer than this code knows ({len(MIGRATIONS)}): "
                 "run the newer release or restore a backup"
             )
-        for version, script in enumerate(MIGRATIONS[current:], start=current + 1):
+        while current < len(MIGRATIONS):
+            version = current + 1
             try:
-                await self.conn.executescript(f"BEGIN;\n{script}\nPRAGMA user_version={version};\nCOMMIT;")
+                await self.conn.executescript(
+                    f"BEGIN IMMEDIATE;\n{MIGRATIONS[current]}\nPRAGMA user_version={version};\nCOMMIT;")
             except sqlite3.Error as exc:
                 with contextlib.suppress(sqlite3.Error):
                     await self.conn.execute("ROLLBACK")
+                now = await self.schema_version()
+                if now >= version:
+                    log.info("database %s was migrated to version %d by another process", self.path, now)
+                    current = now
+                    continue
                 raise DatabaseUnavailable(
                     f"migration {version} of {self.path} failed: {exc}. The file stays at version {version - 1}. "
                     "If the disk is full, the file read-only or locked by another program, fix that and start "
                     "the bot again; otherwise this release's migration is broken: run the previous release "
                     "and report it.") from exc
             log.info("database %s migrated to version %d", self.path, version)
+            current = version
 
     async def checkpoint(self) -> None:
         """Copy the WAL into the database file and empty it: deleted rows (overwritten in the

@@ -199,3 +199,24 @@ async def test_checks_stored_before_the_review_queue_existed_can_be_queued_label
         assert (notice.user_id, notice.language, notice.text_hash, notice.asked_at) == (7, lang, "h6", 3.0)
     finally:
         await db.close()
+
+
+def test_replicas_starting_together_on_one_new_file_migrate_it_once_and_all_start(tmp_path):
+    """Webhook replicas sharing one SQLite file start at the same moment: each finds version 0,
+    and without turns the second would fail with "table users already exists" and exit. Real
+    processes, because SQLite's locks are between connections of any process."""
+    import subprocess
+    import sys
+
+    opener = ("import asyncio, sys\nfrom bot.storage.database import Database\n"
+              "async def main():\n    db = await Database.open(sys.argv[1])\n"
+              "    print(await db.schema_version())\n    await db.close()\nasyncio.run(main())\n")
+    for attempt in range(3):
+        path = tmp_path / f"shared-{attempt}.db"
+        processes = [subprocess.Popen([sys.executable, "-c", opener, str(path)], stdout=subprocess.PIPE,
+                                      stderr=subprocess.PIPE, text=True) for _ in range(4)]
+        results = [p.communicate(timeout=60) for p in processes]
+        for process, (out, err) in zip(processes, results, strict=True):
+            assert process.returncode == 0, err
+            assert out.strip() == str(len(MIGRATIONS))
+        assert version_of(path) == len(MIGRATIONS)
