@@ -24,14 +24,14 @@ ROOT = Path(__file__).resolve().parents[1]
 # Bottom to top. Keep in step with the table in docs/architecture.md (a test compares them).
 LAYERS: tuple[tuple[str, ...], ...] = (
     ("bot.knowledge",),
-    ("bot.i18n", "bot.workers"),
+    ("bot.i18n", "bot.metrics", "bot.workers"),
     ("bot.classifier", "bot.ocr"),
     ("bot.privacy",),
     ("bot.storage",),
     ("bot.alerts", "bot.replies"),
     ("bot.services",),
     ("bot.telegram",),
-    ("bot.handlers",),
+    ("bot.handlers", "bot.panel"),
     ("bot.config",),
     ("bot.app",),
     ("bot.devtools",),
