@@ -32,11 +32,12 @@ from pydantic_settings import (
 from bot.alerts.settings import AlertSettings
 from bot.classifier.settings import BACKENDS, ROOT, Backend, ClassifierSettings
 from bot.ocr.settings import OcrSettings
+from bot.panel.settings import PanelSettings
 from bot.storage.settings import StorageSettings
 from bot.telegram.settings import TelegramSettings
 
 __all__ = ["BACKENDS", "ROOT", "AlertSettings", "Backend", "ClassifierSettings", "FlatValues", "OcrSettings",
-           "Settings", "SettingsError", "StorageSettings", "TelegramSettings", "load_settings", "setting_fields"]
+           "PanelSettings", "Settings", "SettingsError", "StorageSettings", "TelegramSettings", "load_settings", "setting_fields"]
 
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR"]
 
@@ -46,6 +47,7 @@ SECTIONS: dict[str, type[BaseModel]] = {
     "alerts": AlertSettings,
     "ocr": OcrSettings,
     "telegram": TelegramSettings,
+    "panel": PanelSettings,
 }
 
 
@@ -143,6 +145,10 @@ class FlatValues(TypedDict, total=False):
     throttle_messages: int
     throttle_window: float
     heartbeat_path: Path
+    panel_url: str | None
+    panel_host: str
+    panel_port: int
+    panel_secret: SecretStr | str | None
 
 
 def _route(flat: dict[str, Any]) -> dict[str, Any]:
@@ -187,6 +193,8 @@ class Settings(BaseSettings):
     ocr: OcrSettings = Field(default_factory=OcrSettings, description="reading screenshots")
     telegram: TelegramSettings = Field(default_factory=TelegramSettings,
                                        description="the token, webhook, demo, flood limits, superadmins")
+    panel: PanelSettings = Field(default_factory=PanelSettings,
+                                 description="the officers' web dashboard: its address and sign-in links' key")
 
     def __init__(self, **values: Any) -> None:
         """Takes sections (``classifier=ClassifierSettings(...)``) or flat names, as in the
