@@ -16,6 +16,8 @@ from bot.storage.database import Database
 # knowledge schema.
 Medium = Literal["text", "caption", "forward", "picture"]
 Feedback = Literal["paid", "report", "not_scam", "is_scam"]
+# The classifier's hedge for a text far from every example it knows: a candidate for a new wave.
+NOVEL = "unlike_known_examples"
 
 
 @dataclass(frozen=True)
@@ -48,12 +50,18 @@ class ChecksRepo:
         self.db = db
 
     async def add(self, user_id: int, text: str, medium: Medium, verdict: Verdict) -> int:
-        """Store one check. The text is redacted here, so no caller can forget to."""
+        """Store one check. The text is redacted here, so no caller can forget to. The asker's
+        region is read from their record in the same statement (the region they had when they
+        checked: the dashboard's map and a wave's regions), so no caller has to pass it and a
+        check from a picture counts in its region as one typed does; `novel` marks a verdict the
+        classifier found unlike every known example, which the wave detector looks at first.
+        The schema's trigger adds the check to the dashboard's `check_counts` in this statement."""
         safe = redact(text)
         check_id = await self.db.fetchval(
             "INSERT INTO checks (user_id, source, text_redacted, text_hash, risk, scheme, scam_probability,"
-            " flags, language, backend, created_at, channel, alternative, why)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+            " flags, language, backend, created_at, channel, alternative, why, region, novel)"
+            " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14,"
+            " (SELECT region FROM users WHERE id = ?1), ?15) RETURNING id",
             (
                 user_id,
                 medium,
@@ -69,6 +77,7 @@ class ChecksRepo:
                 verdict.channel,
                 verdict.alternative,
                 ",".join(dict.fromkeys(verdict.why)),
+                int(NOVEL in verdict.why),
             ),
         )
         return int(check_id)

@@ -269,6 +269,84 @@ MIGRATIONS: tuple[str, ...] = (
     """
     ALTER TABLE broadcasts ADD COLUMN progress_at REAL;
     """,
+    # 9: the police's view (issue 16): waves of new fraud found within minutes, the officers' web
+    # dashboard and its numbers. A check keeps the asker's region at the time (users.region) and
+    # whether the classifier found it unlike every known example (`novel`): the wave detector
+    # reads the last day's risky or novel checks off `checks_recent_candidates`. The overview's
+    # numbers are `check_counts`, kept by a trigger in the statement that stores a check, so a
+    # page over a million checks sums a few thousand counts instead of scanning the checks; the
+    # day is Kazakhstan's (UTC+5) by plain arithmetic (a trigger cannot call a Python function;
+    # times are positive, so the cast is the floor). The counts are anonymous: /forget deletes a
+    # person's checks, not the counts, which hold nothing about anyone. A wave's `first_check`
+    # (its earliest check when found) is unique: two replicas finding one wave at once store it once.
+    """
+    ALTER TABLE checks ADD COLUMN region TEXT;                    -- the asker's region when they checked; NULL unknown
+    ALTER TABLE checks ADD COLUMN novel INTEGER NOT NULL DEFAULT 0;  -- 1: verdict.why had 'unlike_known_examples'
+    CREATE INDEX checks_recent_candidates ON checks(created_at) WHERE risk IN ('high', 'medium') OR novel = 1;
+    CREATE TABLE check_counts (                   -- checks per Kazakhstan day, scheme, region, risk, language
+        day      INTEGER NOT NULL,                 -- floor((created_at + 18000) / 86400), as kz_day()
+        scheme   TEXT NOT NULL,                    -- '' when none
+        region   TEXT NOT NULL,                    -- '' when unknown
+        risk     TEXT NOT NULL,
+        language TEXT NOT NULL,
+        n        INTEGER NOT NULL,
+        PRIMARY KEY (day, scheme, region, risk, language)
+    ) WITHOUT ROWID;
+    CREATE TRIGGER checks_count AFTER INSERT ON checks BEGIN
+        INSERT INTO check_counts (day, scheme, region, risk, language, n)
+        VALUES (CAST((NEW.created_at + 18000) / 86400 AS INTEGER), coalesce(NEW.scheme, ''),
+                coalesce(NEW.region, ''), NEW.risk, NEW.language, 1)
+        ON CONFLICT (day, scheme, region, risk, language) DO UPDATE SET n = check_counts.n + 1;
+    END;
+    INSERT INTO check_counts (day, scheme, region, risk, language, n)
+    SELECT CAST((created_at + 18000) / 86400 AS INTEGER), coalesce(scheme, ''), coalesce(region, ''), risk,
+           language, count(*)
+    FROM checks GROUP BY 1, 2, 3, 4, 5;
+    CREATE TABLE waves (                           -- a new fraud pattern many people asked about at once
+        id             INTEGER PRIMARY KEY,
+        first_check    INTEGER NOT NULL UNIQUE,    -- its earliest check's id when found (no reference: it may go)
+        representative TEXT NOT NULL,              -- a member's redacted text
+        scheme         TEXT,                       -- the nearest known scheme; NULL if none
+        users          INTEGER NOT NULL,           -- distinct users in the window
+        checks         INTEGER NOT NULL,
+        regions        TEXT NOT NULL,              -- region ids, comma-separated, most frequent first; '' none known
+        languages      TEXT NOT NULL,              -- 'kk', 'ru', 'kk,ru', ...
+        first_seen     REAL NOT NULL,
+        last_seen      REAL NOT NULL,
+        per_hour       REAL NOT NULL,              -- growth: distinct users in the last hour
+        status         TEXT NOT NULL DEFAULT 'open',  -- open | drafted | dismissed | closed (quiet for a day)
+        detected_at    REAL NOT NULL,              -- when it reached the threshold of users
+        reported_at    REAL,                       -- when officers were told (claimed once across replicas)
+        broadcast_id   INTEGER,                    -- the alert draft made from it
+        updated_at     REAL NOT NULL
+    );
+    CREATE INDEX waves_open ON waves(status, last_seen);
+    CREATE TABLE wave_members (                    -- which checks a wave holds: /forget takes a person's out
+        wave_id  INTEGER NOT NULL REFERENCES waves(id) ON DELETE CASCADE,
+        check_id INTEGER NOT NULL REFERENCES checks(id) ON DELETE CASCADE,
+        PRIMARY KEY (wave_id, check_id)
+    ) WITHOUT ROWID;
+    CREATE INDEX wave_members_check ON wave_members(check_id);
+    CREATE TABLE wave_watchers (                   -- officers who asked to be told of waves (the role is checked when telling)
+        user_id INTEGER PRIMARY KEY,
+        since   REAL NOT NULL
+    );
+    CREATE TABLE panel_links (                     -- one-time sign-in links of the dashboard: a nonce is used once
+        nonce   TEXT PRIMARY KEY,
+        user_id INTEGER NOT NULL,
+        used_at REAL NOT NULL
+    ) WITHOUT ROWID;
+    CREATE INDEX panel_links_used ON panel_links(used_at);
+    CREATE TABLE panel_sessions (                  -- signed-in officers; the cookie's id is never stored, its hash is
+        id_hash    TEXT PRIMARY KEY,
+        user_id    INTEGER NOT NULL,
+        role       TEXT NOT NULL,                  -- officer | superadmin: the role the link was bound to
+        csrf       TEXT NOT NULL,
+        created_at REAL NOT NULL,
+        expires_at REAL NOT NULL
+    ) WITHOUT ROWID;
+    CREATE INDEX panel_sessions_user ON panel_sessions(user_id);
+    """,
 )
 
 # The same schema for PostgreSQL (DATABASE_URL=postgresql://…), one script per SQLite version
@@ -536,6 +614,84 @@ MIGRATIONS_POSTGRES: tuple[str, ...] = (
     # 8: whose turn it is to edit a broadcast's progress message (see the SQLite script).
     """
     ALTER TABLE broadcasts ADD COLUMN progress_at DOUBLE PRECISION;
+    """,
+    # 9: the police's view: waves, the dashboard's counts, sign-in links and sessions (see the SQLite script).
+    """
+    ALTER TABLE checks ADD COLUMN region TEXT;
+    ALTER TABLE checks ADD COLUMN novel INTEGER NOT NULL DEFAULT 0;
+    CREATE INDEX checks_recent_candidates ON checks(created_at) WHERE risk IN ('high', 'medium') OR novel = 1;
+    CREATE TABLE check_counts (
+        day      INTEGER NOT NULL,
+        scheme   TEXT NOT NULL,
+        region   TEXT NOT NULL,
+        risk     TEXT NOT NULL,
+        language TEXT NOT NULL,
+        n        BIGINT NOT NULL,
+        PRIMARY KEY (day, scheme, region, risk, language)
+    );
+    -- SQLite counts row by row; here once per statement, over the rows it inserted (a transition
+    -- table): the same counts, and a bulk INSERT … SELECT (the dashboard's bench) adds each of its
+    -- groups once instead of updating one hot row per check.
+    CREATE FUNCTION checks_count() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+        INSERT INTO check_counts (day, scheme, region, risk, language, n)
+        SELECT floor((created_at + 18000) / 86400)::integer, coalesce(scheme, ''), coalesce(region, ''), risk,
+               language, count(*)
+        FROM inserted GROUP BY 1, 2, 3, 4, 5
+        ORDER BY 1, 2, 3, 4, 5  -- one order of row locks for every writer: two replicas never deadlock here
+        ON CONFLICT (day, scheme, region, risk, language) DO UPDATE SET n = check_counts.n + excluded.n;
+        RETURN NULL;
+    END $$;
+    CREATE TRIGGER checks_count AFTER INSERT ON checks REFERENCING NEW TABLE AS inserted
+        FOR EACH STATEMENT EXECUTE FUNCTION checks_count();
+    INSERT INTO check_counts (day, scheme, region, risk, language, n)
+    SELECT floor((created_at + 18000) / 86400)::integer, coalesce(scheme, ''), coalesce(region, ''), risk,
+           language, count(*)
+    FROM checks GROUP BY 1, 2, 3, 4, 5;
+    CREATE TABLE waves (
+        id             BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY,
+        first_check    BIGINT NOT NULL UNIQUE,
+        representative TEXT NOT NULL,
+        scheme         TEXT,
+        users          INTEGER NOT NULL,
+        checks         INTEGER NOT NULL,
+        regions        TEXT NOT NULL,
+        languages      TEXT NOT NULL,
+        first_seen     DOUBLE PRECISION NOT NULL,
+        last_seen      DOUBLE PRECISION NOT NULL,
+        per_hour       DOUBLE PRECISION NOT NULL,
+        status         TEXT NOT NULL DEFAULT 'open',
+        detected_at    DOUBLE PRECISION NOT NULL,
+        reported_at    DOUBLE PRECISION,
+        broadcast_id   BIGINT,
+        updated_at     DOUBLE PRECISION NOT NULL
+    );
+    CREATE INDEX waves_open ON waves(status, last_seen);
+    CREATE TABLE wave_members (
+        wave_id  BIGINT NOT NULL REFERENCES waves(id) ON DELETE CASCADE,
+        check_id BIGINT NOT NULL REFERENCES checks(id) ON DELETE CASCADE,
+        PRIMARY KEY (wave_id, check_id)
+    );
+    CREATE INDEX wave_members_check ON wave_members(check_id);
+    CREATE TABLE wave_watchers (
+        user_id BIGINT PRIMARY KEY,
+        since   DOUBLE PRECISION NOT NULL
+    );
+    CREATE TABLE panel_links (
+        nonce   TEXT PRIMARY KEY,
+        user_id BIGINT NOT NULL,
+        used_at DOUBLE PRECISION NOT NULL
+    );
+    CREATE INDEX panel_links_used ON panel_links(used_at);
+    CREATE TABLE panel_sessions (
+        id_hash    TEXT PRIMARY KEY,
+        user_id    BIGINT NOT NULL,
+        role       TEXT NOT NULL,
+        csrf       TEXT NOT NULL,
+        created_at DOUBLE PRECISION NOT NULL,
+        expires_at DOUBLE PRECISION NOT NULL
+    );
+    CREATE INDEX panel_sessions_user ON panel_sessions(user_id);
     """,
 )
 

@@ -19,7 +19,7 @@ from bot.storage.migrations import MIGRATIONS
 
 TABLES = {"users", "checks", "feedback", "officers", "audit", "subscriptions", "broadcasts", "deliveries",
           "handled_updates", "conversations", "reports", "identifier_reviews", "review_items", "reviewed_examples",
-          "notices"}
+          "notices", "check_counts", "waves", "wave_members", "wave_watchers", "panel_links", "panel_sessions"}
 
 # The released migrations, by content. A release has put each of these into somebody's file, so
 # editing one would leave those files with a schema this code does not describe: add a migration.
@@ -30,6 +30,9 @@ RELEASED = {  # version: the first 16 hex digits of the sha256 of its text
     4: "a361c8225f1c7f69",  # the conversation's memory
     5: "0cfdcde5c864bc2c",  # what the detail buttons need: channel, alternative, why
     6: "947f2d183e472644",  # reports of identifiers and officers' reviews of them (migration 7 builds on it)
+    7: "842b1227079ead19",  # the review queue, reviewed examples and notices
+    8: "ccb3aa8ac7d5bebe",  # whose turn it is to edit a broadcast's progress message
+    9: "e6d9f5602760a691",  # waves, the dashboard's check counts, its sign-in links and sessions
 }
 
 
