@@ -15,8 +15,10 @@ from dataclasses import dataclass
 
 from bot.storage.checks import ChecksRepo
 from bot.storage.conversation import ConversationMemory, ConversationRepo, RedisConversation
+from bot.storage.dashboard import DashboardRepo
 from bot.storage.database import Database
 from bot.storage.notices import NoticesRepo
+from bot.storage.panel import PanelRepo
 from bot.storage.redis_store import RedisStore
 from bot.storage.reports import ReportsRepo
 from bot.storage.reviews import ReviewsRepo
@@ -24,6 +26,7 @@ from bot.storage.roles import RolesRepo
 from bot.storage.stats import StatsRepo
 from bot.storage.subscriptions import SubscriptionsRepo
 from bot.storage.users import UsersRepo
+from bot.storage.waves import WavesRepo
 
 
 @dataclass(frozen=True)
@@ -37,6 +40,9 @@ class Repositories:
     reports: ReportsRepo  # users' reports of fraudsters' identifiers, officers' reviews of them
     reviews: ReviewsRepo  # the officers' review queue and their labels of texts (reviewed examples)
     notices: NoticesRepo  # "your message was reviewed": pending and sent notices, one a day
+    waves: WavesRepo  # new fraud waves found in recent checks, their members, the officers who watch for them
+    panel: PanelRepo  # the officers' dashboard: one-time sign-in links and sessions
+    dashboard: DashboardRepo  # the dashboard's reads: the overview's counts, identifiers, the alerts' history
 
     @classmethod
     def of(cls, db: Database, *, superadmins: frozenset[int], conversation_ttl: float,
@@ -56,4 +62,7 @@ class Repositories:
             reports=reports,
             reviews=ReviewsRepo(db, reports=reports),  # one crowd rule for the queue and the answers
             notices=NoticesRepo(db),
+            waves=WavesRepo(db),
+            panel=PanelRepo(db),
+            dashboard=DashboardRepo(db),
         )

@@ -54,7 +54,10 @@ class UsersRepo:
 
         A queued text that others checked too stays in the queue, moved to another asker's
         check (one item per text stands for everyone who asked it): it goes only with its last
-        asker. Reviewed examples stay: redacted texts an officer labelled, linked to nobody."""
+        asker. Reviewed examples stay: redacted texts an officer labelled, linked to nobody.
+        Their checks leave the waves that held them (ON DELETE CASCADE), and a wave shown by one of
+        their texts is shown by another member's; their opt-in to waves and their dashboard
+        sessions are deleted; the dashboard's day counts stay, anonymous."""
         await self.db.execute("DELETE FROM conversations WHERE user_id = ?", (user_id,))  # also cascades
         # Their reports of fraudsters' identifiers stay as anonymous counts (bot/storage/reports.py).
         await self.db.execute("UPDATE reports SET user_id = NULL, region = NULL WHERE user_id = ?", (user_id,))
@@ -67,6 +70,21 @@ class UsersRepo:
             " WHERE mine.id = review_items.check_id AND other.user_id != ?1)",
             (user_id,),
         )
+        # A wave whose face is one of their texts shows another member's instead (a wave holds
+        # several people's near-identical texts), or none when no one else's is left.
+        await self.db.execute(
+            "UPDATE waves SET representative = coalesce(("
+            " SELECT c.text_redacted FROM wave_members AS m JOIN checks AS c ON c.id = m.check_id"
+            " WHERE m.wave_id = waves.id AND c.user_id != ?1 ORDER BY c.created_at DESC LIMIT 1), '') "
+            "WHERE id IN (SELECT m.wave_id FROM wave_members AS m JOIN checks AS c ON c.id = m.check_id"
+            " WHERE c.user_id = ?1 AND c.text_redacted = waves.representative)",
+            (user_id,),
+        )
+        # No foreign key to users in these two: they are deleted by name.
+        await self.db.execute("DELETE FROM wave_watchers WHERE user_id = ?", (user_id,))
+        await self.db.execute("DELETE FROM panel_sessions WHERE user_id = ?", (user_id,))
+        # A used sign-in nonce stays spent (its link may not have expired yet), owned by nobody.
+        await self.db.execute("UPDATE panel_links SET user_id = 0 WHERE user_id = ?", (user_id,))
         await self.db.execute("DELETE FROM users WHERE id = ?", (user_id,))
         await self.db.execute(
             "UPDATE audit SET detail = CASE action"
