@@ -97,6 +97,20 @@ class ReviewedExample:
     decided_at: float
 
 
+@dataclass(frozen=True)
+class QueuedItem:
+    """One line of the queue as the dashboard lists it: a text (redacted) or an identifier."""
+
+    id: int
+    reason: str
+    kind: str | None  # an identifier's kind; None for a text
+    text: str  # the redacted text, or the identifier's normal form
+    risk: str | None  # a text's verdict
+    scheme: str | None
+    created_at: float
+    skipped_at: float | None
+
+
 class ReviewsRepo:
     """``reports``: the repository whose crowd rule (threshold, account age) an identifier
     item's standing is read with; by default one with the standard rule."""
@@ -257,6 +271,16 @@ class ReviewsRepo:
 
     async def count_reviewed(self) -> int:
         return await self.db.fetchval("SELECT count(*) FROM reviewed_examples")
+
+    async def queue(self, limit: int = 100) -> list[QueuedItem]:
+        """The first ``limit`` items in the order officers get them (the dashboard's list of the
+        queue; read off the `review_items_queue` index, as `next_item`)."""
+        rows = await self.db.fetchall(
+            "SELECT r.id, r.reason, r.kind, coalesce(c.text_redacted, r.value), c.risk, c.scheme, r.created_at,"
+            " r.skipped_at FROM review_items AS r LEFT JOIN checks AS c ON c.id = r.check_id"
+            f" ORDER BY {_QUEUE_ORDER.replace('skipped_at', 'r.skipped_at').replace('created_at', 'r.created_at')}"
+            " LIMIT ?", (limit,))
+        return [QueuedItem(*row) for row in rows]
 
     async def pending(self) -> int:
         """Items in the queue (a text counts once, however many asked it): /review's header."""
