@@ -217,6 +217,14 @@ class WavesRepo:
         sender's check (RolesRepo), at the moment of telling: a revoked officer is told nothing."""
         return [int(row[0]) for row in await self.db.fetchall("SELECT user_id FROM wave_watchers ORDER BY since")]
 
+    async def audience(self) -> list[tuple[int, str | None]]:
+        """The watchers with the language each chose (None: never chose one), for telling them
+        of a wave in it (the detector re-checks each one's role)."""
+        rows = await self.db.fetchall(
+            "SELECT w.user_id, u.language FROM wave_watchers AS w LEFT JOIN users AS u ON u.id = w.user_id "
+            "ORDER BY w.since")
+        return [(int(row[0]), row[1]) for row in rows]
+
     async def watch(self, user_id: int, on: bool, now: float | None = None) -> bool:
         """Opt in (``on``) or out; True when it changed anything."""
         if on:
