@@ -26,10 +26,12 @@ from bot.storage import Database
 from bot.storage.subscriptions import NATIONAL
 
 class BroadcastStatus(StrEnum):
-    """Where an alert stands. PENDING waits for a second officer; REJECTED and APPROVED are
+    """Where an alert stands. DRAFT is being written (from a wave, edited in the dashboard):
+    neither deliverable nor ended; PENDING waits for a second officer; REJECTED and APPROVED are
     that officer's decision; SENDING once its deliveries are queued (and still after a crash:
     it is resumed at the next start); DONE or CANCELLED at the end."""
 
+    DRAFT = "draft"
     PENDING = "pending"
     REJECTED = "rejected"
     APPROVED = "approved"
@@ -207,6 +209,33 @@ class BroadcastsRepo:
             (author_id, text_kk, text_ru, ",".join(regions), scheme, BroadcastStatus.PENDING.value, time.time()),
         ))
 
+    async def draft(self, author_id: int, text_kk: str, text_ru: str, regions: tuple[str, ...],
+                    scheme: str | None) -> int:
+        """Stores an alert draft (the officer's plain words, no header: they are edited in the
+        dashboard and wrapped as recipients get them on submission); returns its id."""
+        return int(await self.db.fetchval(
+            "INSERT INTO broadcasts (author_id, text_kk, text_ru, regions, scheme, status, created_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
+            (author_id, text_kk, text_ru, ",".join(regions), scheme, BroadcastStatus.DRAFT.value, time.time()),
+        ))
+
+    async def update_draft(self, broadcast_id: int, text_kk: str, text_ru: str, regions: tuple[str, ...]) -> bool:
+        """Saves a draft's texts and regions; False when it is no longer a draft."""
+        return await self.db.execute(
+            "UPDATE broadcasts SET text_kk = ?, text_ru = ?, regions = ? WHERE id = ? AND status = ?",
+            (text_kk, text_ru, ",".join(regions), broadcast_id, BroadcastStatus.DRAFT.value)) == 1
+
+    async def submit_draft(self, broadcast_id: int, author_id: int, text_kk: str, text_ru: str,
+                           regions: tuple[str, ...]) -> bool:
+        """A draft becomes an alert waiting for approval, with the texts as recipients get them
+        and the submitting officer as its author (so a second officer approves it). One
+        statement: of two officers submitting one draft at once, one does; False for the other."""
+        return await self.db.execute(
+            "UPDATE broadcasts SET author_id = ?, text_kk = ?, text_ru = ?, regions = ?, status = ?, created_at = ? "
+            "WHERE id = ? AND status = ?",
+            (author_id, text_kk, text_ru, ",".join(regions), BroadcastStatus.PENDING.value, time.time(), broadcast_id,
+             BroadcastStatus.DRAFT.value)) == 1
+
     async def find(self, broadcast_id: int) -> Broadcast | None:
         row = await self.db.fetchone(f"SELECT {_COLUMNS} FROM broadcasts WHERE id = ?", (broadcast_id,))
         return None if row is None else _broadcast(row)
@@ -284,6 +313,15 @@ class BroadcastsRepo:
     async def sending_broadcasts(self) -> list[int]:
         return [row[0] for row in await self.db.fetchall(
             "SELECT id FROM broadcasts WHERE status = ? ORDER BY id", (BroadcastStatus.SENDING.value,))]
+
+    async def unsent(self) -> int:
+        """Deliveries of the broadcasts being sent that have not ended yet (pending or in flight),
+        all broadcasts together: the ``saqbol_deliveries_pending`` gauge of /metrics. One
+        statement; each broadcast's rows are found by the (broadcast_id, status) index."""
+        return int(await self.db.fetchval(
+            "SELECT count(*) FROM deliveries d JOIN broadcasts b ON b.id = d.broadcast_id "
+            "WHERE b.status = ? AND d.status IN (?, ?)",
+            (BroadcastStatus.SENDING.value, DeliveryStatus.PENDING.value, DeliveryStatus.SENDING.value)))
 
     async def counts(self, broadcast_id: int) -> dict[DeliveryStatus, int]:
         return (await self.standing(broadcast_id)).counts

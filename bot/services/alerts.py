@@ -133,6 +133,37 @@ class AlertService:
         broadcast = await self.broadcasts.get(broadcast_id)
         return Submitted(broadcast, await self.broadcasts.approvers(self.superadmins, author_id))
 
+    # --- drafts (a wave's alert, edited in the dashboard) ---------------------------------------
+
+    def _checked(self, text_kk: str, text_ru: str) -> None:
+        for lang, text in (("kk", text_kk), ("ru", text_ru)):
+            refusal = self.check(text)
+            if refusal is not None:
+                raise ValueError(f"the {lang} text is refused ({refusal.problem}): check it with check() first")
+
+    async def save_draft(self, draft_id: int, officer: int, text_kk: str, text_ru: str,
+                         regions: Iterable[str]) -> bool:
+        """Saves a draft's texts and regions, checked by the link policy like any alert's (a
+        draft holds no text that could not be sent); audited. False when it is no longer a draft."""
+        self._checked(text_kk, text_ru)
+        saved = await self.broadcasts.update_draft(draft_id, text_kk.strip(), text_ru.strip(), tuple(regions))
+        if saved:
+            await self.roles.audit(officer, "draft", f"broadcast {draft_id}")
+        return saved
+
+    async def submit_draft(self, draft_id: int, officer: int, text_kk: str, text_ru: str,
+                           regions: Iterable[str]) -> Submitted | None:
+        """A draft submitted for approval exactly as `submit` stores a new alert: texts checked
+        again, stored as recipients get them, the submitting officer its author (a second one
+        approves), audited; None when it is no longer a draft (submitted by someone else)."""
+        self._checked(text_kk, text_ru)
+        if not await self.broadcasts.submit_draft(draft_id, officer, self.as_received(text_kk.strip(), "kk"),
+                                                  self.as_received(text_ru.strip(), "ru"), tuple(regions)):
+            return None
+        await self.roles.audit(officer, "submit", f"broadcast {draft_id}")
+        broadcast = await self.broadcasts.get(draft_id)
+        return Submitted(broadcast, await self.broadcasts.approvers(self.superadmins, officer))
+
     # --- deciding -------------------------------------------------------------------------------
 
     async def review(self, broadcast_id: int, officer: int) -> Review:

@@ -44,6 +44,7 @@ class Site:
     db: Database
     clock: Clock
     emulator: BotAPIEmulator
+    panel: Panel
 
     async def get(self, path: str, **kwargs) -> ClientResponse:
         return await self.http.get(self.url + path, allow_redirects=False, **kwargs)
@@ -97,7 +98,7 @@ async def open_site(db: Database, knowledge, emulator: BotAPIEmulator, *, waves=
         port = runner.addresses[0][1]
         try:
             async with ClientSession(cookie_jar=CookieJar(unsafe=True)) as http:
-                yield Site(f"http://127.0.0.1:{port}", http, signin, repos, db, clock, emulator)
+                yield Site(f"http://127.0.0.1:{port}", http, signin, repos, db, clock, emulator, panel)
         finally:
             await runner.cleanup()
             await engine.shutdown()

@@ -1,0 +1,163 @@
+"""Every page of the dashboard in Kazakh and in Russian, over HTTP, on data the bot made: the
+overview's charts, the waves, one wave, the review queue, the reported identifiers and their
+CSV, the alerts' history, a draft edited and submitted under the link policy."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+
+import pytest
+
+from bot.panel.app import _csv_cell
+from tests.panel.conftest import OFFICER, SECOND, SUPER, Site
+from tests.panel.data import ALERT_KK, ALERT_RU, WAVE_TEXTS, fill
+
+PAGES = {  # a heading each page must show, in each language
+    "/panel/": {"kk": "Шолу", "ru": "Обзор"},
+    "/panel/waves": {"kk": "Толқындар", "ru": "Волны"},
+    "/panel/review": {"kk": "Тексеру кезегі", "ru": "Очередь проверки"},
+    "/panel/identifiers": {"kk": "Хабарланған нөмірлер мен сілтемелер", "ru": "Номера и ссылки из жалоб"},
+    "/panel/alerts": {"kk": "Ескертулер", "ru": "Предупреждения"},
+}
+KOSTANAY = {"kk": "Қостанай облысы", "ru": "Костанайская область"}
+
+
+@pytest.fixture
+async def filled(site, classifier):
+    data = await fill(site.repos, classifier, site.panel.alerts, site.panel.broadcasts)
+    return site, data
+
+
+@pytest.mark.parametrize("lang", ["kk", "ru"])
+@pytest.mark.parametrize("path", list(PAGES))
+async def test_every_page_answers_in_kazakh_and_in_russian(filled, path, lang):
+    site, _data = filled
+    await site.sign_in(lang=lang)
+    page = await site.get(path)
+    html = await page.text()
+    assert page.status == 200, html
+    assert f'<html lang="{lang}">' in html and f"<h1>{PAGES[path][lang]}</h1>" in html
+    other = "ru" if lang == "kk" else "kk"
+    assert PAGES["/panel/waves"][other] not in html  # the menu is in one language
+
+
+@pytest.mark.parametrize("lang", ["kk", "ru"])
+async def test_the_overview_draws_checks_per_day_by_scheme_and_per_region_as_svg(filled, knowledge, lang):
+    site, _data = filled
+    await site.sign_in(lang=lang)
+    html = await (await site.get("/panel/?days=7")).text()
+    assert html.count('<svg class="chart"') == 2
+    parcel = knowledge.schemes["delivery_parcel"].title.get(lang)
+    assert f"{parcel}: 9" in html  # the legend: nine people's risky checks of the parcel scheme
+    for region in ("kostanay", "turkestan", "atyrau"):
+        assert f"<title>{knowledge.regions[region].name.get(lang)}: 3</title>" in html  # a bar per region
+    assert re.search(r'<table id="by-language">.*?</table>', html, re.S)
+
+
+async def test_the_language_switch_is_remembered(filled):
+    site, _data = filled
+    await site.sign_in(lang="ru")
+    assert "<h1>Толқындар</h1>" in await (await site.get("/panel/waves?lang=kk")).text()
+    assert "<h1>Шолу</h1>" in await (await site.get("/panel/")).text()
+
+
+@pytest.mark.parametrize("lang", ["kk", "ru"])
+async def test_a_wave_page_shows_its_redacted_text_count_regions_and_nearest_scheme(filled, knowledge, lang):
+    site, data = filled
+    await site.sign_in(lang=lang)
+    listed = await (await site.get("/panel/waves")).text()
+    assert f'href="/panel/waves/{data.wave_id}"' in listed
+    html = await (await site.get(f"/panel/waves/{data.wave_id}")).text()
+    assert '<td class="n" id="wave-users">9</td>' in html
+    assert knowledge.schemes["delivery_parcel"].title.get(lang) in html
+    for region in ("kostanay", "turkestan", "atyrau"):
+        assert knowledge.regions[region].name.get(lang) in html
+    assert WAVE_TEXTS["kk"].lower() in html and WAVE_TEXTS["ru"].lower() in html  # examples as stored: redacted
+    assert 'id="make-draft"' not in html  # no detector in this site: its buttons are not offered
+
+
+async def test_an_unknown_wave_or_alert_is_not_found(filled):
+    site, _data = filled
+    await site.sign_in()
+    for path in ("/panel/waves/999999", "/panel/waves/x", "/panel/alerts/999999/edit"):
+        assert (await site.get(path)).status == 404, path
+
+
+async def test_the_review_queue_lists_the_disputed_text(filled):
+    site, _data = filled
+    await site.sign_in(lang="ru")
+    html = await (await site.get("/panel/review")).text()
+    assert "Оспорено" in html and "Ожидают: 1." in html
+
+
+async def test_the_identifiers_page_and_its_csv_list_the_reported_site(filled):
+    site, _data = filled
+    await site.sign_in(lang="kk")
+    assert "kazpost-kz.top" in await (await site.get("/panel/identifiers")).text()
+    exported = await site.get("/panel/identifiers.csv")
+    assert exported.headers["Content-Type"].startswith("text/csv")
+    assert exported.headers["Content-Disposition"].startswith('attachment; filename="saqbol-identifiers-')
+    body = (await exported.read()).decode("utf-8")
+    assert body.startswith("\ufeff")
+    rows = list(csv.reader(io.StringIO(body.lstrip("\ufeff"))))
+    assert rows[0][:3] == ["kind", "value", "reporters"] and ["domain", "kazpost-kz.top", "1"] == rows[1][:3]
+    assert await site.db.fetchval("SELECT count(*) FROM audit WHERE action = 'panel' AND detail = 'identifiers.csv'") == 1
+
+
+def test_a_csv_cell_a_spreadsheet_would_run_as_a_formula_is_quoted():
+    assert [_csv_cell(v) for v in ("=HYPERLINK(1)", "+7", "@x", "-1", "kaspi.kz", 5)] == \
+        ["'=HYPERLINK(1)", "'+7", "'@x", "'-1", "kaspi.kz", 5]
+
+
+@pytest.mark.parametrize("lang", ["kk", "ru"])
+async def test_the_alerts_page_shows_the_history_with_delivery_figures_and_the_draft(filled, lang):
+    site, data = filled
+    await site.sign_in(lang=lang)
+    html = await (await site.get("/panel/alerts")).text()
+    assert f'href="/panel/alerts/{data.draft_id}/edit"' in html
+    assert {"kk": "Бекітуді күтуде", "ru": "Ждёт утверждения"}[lang] in html  # the submitted one
+    assert KOSTANAY[lang] in html
+
+
+@pytest.mark.parametrize("lang", ["kk", "ru"])
+async def test_a_draft_with_a_link_off_the_allowlist_is_shown_refused_and_nothing_is_stored(filled, lang):
+    site, data = filled
+    await site.sign_in(lang=lang)
+    page = await (await site.get(f"/panel/alerts/{data.draft_id}/edit")).text()
+    phishing = "Өтемақы алу үшін: https://egov-kz.top/pay" if lang == "kk" else "Для компенсации: https://egov-kz.top/pay"
+    form = {"csrf": site.csrf(page), "text_kk": phishing if lang == "kk" else ALERT_KK,
+            "text_ru": phishing if lang == "ru" else ALERT_RU, "region": "kostanay", "action": "submit"}
+    refused = await site.http.post(f"{site.url}/panel/alerts/{data.draft_id}/edit", data=form, allow_redirects=False)
+    html = await refused.text()
+    assert refused.status == 422
+    assert f'data-lang="{lang}" data-problem="forbidden"' in html and "egov-kz.top" in html
+    assert {"kk": "Жіберілмейді", "ru": "Не отправлено"}[lang] in html
+    row = await site.db.fetchone("SELECT status, text_kk, text_ru FROM broadcasts WHERE id = ?", (data.draft_id,))
+    assert tuple(row) == ("draft", ALERT_KK, ALERT_RU)
+    assert site.emulator.chat_state(SECOND) is None or not site.emulator.chat_state(SECOND).messages
+
+
+async def test_a_draft_is_saved_then_submitted_and_the_second_officer_is_asked_in_telegram(filled):
+    site, data = filled
+    await site.sign_in(lang="ru")
+    page = await (await site.get(f"/panel/alerts/{data.draft_id}/edit")).text()
+    edited = ALERT_RU.replace("Не платите!", "Ничего не платите!")
+    form = {"csrf": site.csrf(page), "text_kk": ALERT_KK, "text_ru": edited, "region": ["kostanay", "atyrau"]}
+    saved = await site.http.post(f"{site.url}/panel/alerts/{data.draft_id}/edit", data={**form, "action": "save"})
+    assert 'id="saved"' in await saved.text()
+    assert (await site.db.fetchone("SELECT text_ru, regions, status FROM broadcasts WHERE id = ?", (data.draft_id,))
+            )[:] == (edited, "kostanay,atyrau", "draft")
+    submitted = await site.http.post(f"{site.url}/panel/alerts/{data.draft_id}/edit", data={**form, "action": "submit"})
+    assert f"Предупреждение #{data.draft_id} ждёт в боте утверждения" in await submitted.text()
+    row = await site.db.fetchone("SELECT status, author_id, text_ru FROM broadcasts WHERE id = ?", (data.draft_id,))
+    assert row[0] == "pending" and row[1] == OFFICER and "Ничего не платите!" in row[2]
+    for approver in (SUPER, SECOND):  # everyone who may approve but its author
+        await site.emulator.wait_until(lambda a=approver: site.emulator.chat_state(a) is not None
+                                       and len(site.emulator.chat_state(a).messages) == 3)
+        texts = [m.get("text", "") for m in site.emulator.chat_state(approver).messages.values()]
+        assert texts[0].startswith(f"Предупреждение #{data.draft_id}") and "Ничего не платите!" in texts[2]
+    again = await site.http.post(f"{site.url}/panel/alerts/{data.draft_id}/edit", data={**form, "action": "submit"},
+                                 allow_redirects=False)
+    assert again.status == 409  # submitted once
