@@ -33,11 +33,13 @@ from bot.alerts.settings import AlertSettings
 from bot.classifier.settings import BACKENDS, ROOT, Backend, ClassifierSettings
 from bot.ocr.settings import OcrSettings
 from bot.panel.settings import PanelSettings
+from bot.services.settings import WavesSettings
 from bot.storage.settings import StorageSettings
 from bot.telegram.settings import TelegramSettings
 
 __all__ = ["BACKENDS", "ROOT", "AlertSettings", "Backend", "ClassifierSettings", "FlatValues", "OcrSettings",
-           "PanelSettings", "Settings", "SettingsError", "StorageSettings", "TelegramSettings", "load_settings", "setting_fields"]
+           "PanelSettings", "Settings", "SettingsError", "StorageSettings", "TelegramSettings", "WavesSettings", "load_settings",
+           "setting_fields"]
 
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR"]
 
@@ -48,6 +50,7 @@ SECTIONS: dict[str, type[BaseModel]] = {
     "ocr": OcrSettings,
     "telegram": TelegramSettings,
     "panel": PanelSettings,
+    "waves": WavesSettings,
 }
 
 
@@ -149,6 +152,10 @@ class FlatValues(TypedDict, total=False):
     panel_host: str
     panel_port: int
     panel_secret: SecretStr | str | None
+    wave_users: int
+    wave_window_hours: float
+    wave_sweep_seconds: float
+    wave_debounce_seconds: float
 
 
 def _route(flat: dict[str, Any]) -> dict[str, Any]:
@@ -195,6 +202,8 @@ class Settings(BaseSettings):
                                        description="the token, webhook, demo, flood limits, superadmins")
     panel: PanelSettings = Field(default_factory=PanelSettings,
                                  description="the officers' web dashboard: its address and sign-in links' key")
+    waves: WavesSettings = Field(default_factory=WavesSettings,
+                                 description="the wave detector: how many people make a wave, how soon officers hear")
 
     def __init__(self, **values: Any) -> None:
         """Takes sections (``classifier=ClassifierSettings(...)``) or flat names, as in the
