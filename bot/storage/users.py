@@ -76,8 +76,7 @@ class UsersRepo:
             "UPDATE waves SET representative = coalesce(("
             " SELECT c.text_redacted FROM wave_members AS m JOIN checks AS c ON c.id = m.check_id"
             " WHERE m.wave_id = waves.id AND c.user_id != ?1 ORDER BY c.created_at DESC LIMIT 1), '') "
-            "WHERE id IN (SELECT m.wave_id FROM wave_members AS m JOIN checks AS c ON c.id = m.check_id"
-            " WHERE c.user_id = ?1 AND c.text_redacted = waves.representative)",
+            "WHERE representative IN (SELECT text_redacted FROM checks WHERE user_id = ?1)",
             (user_id,),
         )
         # No foreign key to users in these two: they are deleted by name.

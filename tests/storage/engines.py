@@ -30,6 +30,18 @@ async def database_on(request: pytest.FixtureRequest, sqlite_file: Path) -> Asyn
         await database.close()
 
 
+@contextlib.asynccontextmanager
+async def another_replica(db: Database) -> AsyncIterator[Database]:
+    """A second, separate opening of ``db``'s database (its own connection, or pool): what
+    another replica of the bot holds, for tests of two replicas doing one thing at once."""
+    target = db.where if db.engine == "sqlite" else db.url  # type: ignore[attr-defined]
+    other = await Database.open(Path(target) if db.engine == "sqlite" else target)
+    try:
+        yield other
+    finally:
+        await other.close()
+
+
 def integrity_errors(db: Database) -> tuple[type[BaseException], ...]:
     if db.engine == "postgresql":
         import asyncpg
