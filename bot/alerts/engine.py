@@ -67,6 +67,7 @@ from bot.alerts.repository import (
     Standing,
 )
 from bot.alerts.sending import AlertSender, recipient_gone
+from bot.metrics import Metrics
 from bot.storage import Database
 from bot.storage.database import STORAGE_FAULTS
 
@@ -109,7 +110,8 @@ class _Run:
     written, its counts, and why it stopped early, if it did."""
 
     def __init__(
-        self, broadcast: Broadcast, sender: AlertSender, tally: Tally, claims: ClaimQueue, repo: BroadcastsRepo
+        self, broadcast: Broadcast, sender: AlertSender, tally: Tally, claims: ClaimQueue, repo: BroadcastsRepo,
+        metrics: Metrics | None = None,
     ) -> None:
         self.broadcast = broadcast
         self.sender = sender
@@ -122,6 +124,7 @@ class _Run:
         self.workers_done = asyncio.Event()
         self.ended = asyncio.Event()  # results written, the run is over
         self._repo = repo
+        self._metrics = metrics
         self._results: list[Result] = []
         self._writing = asyncio.Lock()
 
@@ -152,6 +155,8 @@ class _Run:
             except BaseException:
                 self._results[:0] = results
                 raise
+            if self._metrics is not None:
+                counted(self._metrics, results)
 
     def stop(self, error: BroadcastStopped | None = None) -> None:
         """No new deliveries and no more waiting; the requests on the wire finish."""
@@ -171,6 +176,8 @@ class DeliveryEngine:
     process sending with the same token. ``paid_rate`` applies to broadcasts with ``paid`` set,
     which are sent with ``allow_paid_broadcast``. ``orphan_after`` (default: the Bot session's
     request timeout plus ``ORPHAN_MARGIN``) and ``poll_every``: see the module's docstring.
+    ``metrics``: Telegram's answers are counted there (``saqbol_deliveries_total``); the bot
+    always passes its own, tests of the engine alone may leave it out.
     """
 
     def __init__(
@@ -187,6 +194,7 @@ class DeliveryEngine:
         shared_rate: SharedRate | None = None,
         orphan_after: float | None = None,
         poll_every: float = POLL_EVERY,
+        metrics: Metrics | None = None,
     ) -> None:
         if max_attempts < 1:
             raise ValueError(f"max_attempts must be at least 1, got {max_attempts}")
@@ -206,6 +214,7 @@ class DeliveryEngine:
         # A refused row is left to the engine that retries it for the longest backoff, and a margin.
         self._retry_after = backoff_base * BACKOFF_CAP / BACKOFF_BASE + RETRY_MARGIN
         self._poll_every = poll_every
+        self._metrics = metrics
         self._shutting_down = False
         self._stopped = asyncio.Event()
         self._progress_every = progress_every
@@ -345,7 +354,7 @@ class DeliveryEngine:
             raise RuntimeError(f"broadcast {broadcast.id} is already being delivered by this engine")
         tally = Tally(broadcast.id, standing, time.monotonic())
         claims = ClaimQueue(self._repo, broadcast.id, self._retry_after)
-        run = _Run(broadcast, AlertSender(self._bot, broadcast), tally, claims, self._repo)
+        run = _Run(broadcast, AlertSender(self._bot, broadcast), tally, claims, self._repo, self._metrics)
         self._runs[broadcast.id] = run
         if broadcast.id in self._cancel_requested:
             run.stop()
@@ -561,6 +570,19 @@ def ended_by(delivery: Delivery, error: TelegramAPIError, attempts: int) -> Resu
     status = (DeliveryStatus.BLOCKED if gone == "blocked" else DeliveryStatus.NOT_FOUND if gone == "not_found"
               else DeliveryStatus.FAILED)
     return Result(delivery.user_id, status, attempts, error.message)
+
+
+def counted(metrics: Metrics, results: list[Result]) -> None:
+    """Written results into ``saqbol_deliveries_total``, once each (counted after the write, so
+    a batch whose write is tried again is not counted twice). A row put back to 'pending' with
+    Telegram's refusal (429, 5xx, network) is 'retried'; one put back before anything went out
+    (the run stopped) is no send and is not counted."""
+    for result in results:
+        if result.status is DeliveryStatus.PENDING:
+            if result.error is not None:
+                metrics.delivered("retried")
+        elif result.status is not DeliveryStatus.SENDING:
+            metrics.delivered(result.status.value)
 
 
 def _log_failure(task: asyncio.Task[Progress]) -> None:

@@ -41,6 +41,7 @@ from bot.classifier.normalize import fold, normalize
 from bot.replies.conversation import ConversationReplies, FollowupKind, NotYetObject
 from bot.classifier.faq import FaqMatcher
 from bot.knowledge import KnowledgeBase
+from bot.metrics import Metrics
 from bot.replies.reputation import ReputationReplies
 from bot.replies.verdict import ReplyRenderer
 from bot.services.reputation import Finding, Reputation
@@ -149,14 +150,16 @@ def is_emoji(text: str) -> bool:
 class Conversation:
     def __init__(self, knowledge: KnowledgeBase, reader: IntentReading, checker: ClassifierService, faq: FaqMatcher,
                  renderer: ReplyRenderer, memory: ConversationMemory, *, reputation: Reputation | None = None,
-                 lookups: ReputationReplies | None = None) -> None:
+                 lookups: ReputationReplies | None = None, metrics: Metrics | None = None) -> None:
         """``reputation`` and ``lookups`` (its texts): a number or link sent alone is looked up;
-        without them it is read like any other text."""
+        without them it is read like any other text. ``metrics``: the classifier's time is
+        timed there (``saqbol_classify_seconds``); the bot passes its own."""
         self.knowledge = knowledge
         self.reputation = reputation
         self.lookups = lookups
         self.reader = reader
         self.checker = checker
+        self.metrics = metrics if metrics is not None else Metrics(knowledge.schemes)
         self.faq = faq
         self.renderer = renderer
         self.memory = memory
@@ -239,7 +242,8 @@ class Conversation:
     async def _check(self, text: str, plan: Plan, memory: Memory | None, *, user_id: int | None,
                      lang: Lang | None, forwarded: bool) -> Reply:
         try:
-            verdict = await self.checker.check(text)
+            with self.metrics.classifying():
+                verdict = await self.checker.check(text)
         except EmptyText:
             reply_lang = lang or "ru"
             return Reply("empty", reply_lang, plan.intent, text=_esc(self.knowledge.replies.empty_input.get(reply_lang)))

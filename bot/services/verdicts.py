@@ -31,6 +31,7 @@ from bot.classifier import Verdict
 from bot.classifier.service import ClassifierService
 from bot.classifier.verdict import REVIEWED_BY_OFFICER, reviewed_verdict
 from bot.knowledge import KnowledgeBase
+from bot.metrics import Metrics
 from bot.services.conversation import Conversation
 from bot.services.reports import Reports
 from bot.services.reputation import Finding
@@ -66,8 +67,11 @@ def offers_report(verdict: Verdict) -> bool:
 
 class Verdicts:
     def __init__(self, checker: ClassifierService, repos: Repositories, conversation: Conversation,
-                 reports: Reports, knowledge: KnowledgeBase) -> None:
+                 reports: Reports, knowledge: KnowledgeBase, metrics: Metrics | None = None) -> None:
+        """``metrics``: every verdict kept is counted there (``saqbol_checks_total``) and the
+        classifier's time timed; the bot passes its own, a test without one gets a private one."""
         self.checker = checker
+        self.metrics = metrics if metrics is not None else Metrics(knowledge.schemes)
         self.repos = repos
         self.conversation = conversation
         self.reports = reports
@@ -76,7 +80,8 @@ class Verdicts:
     async def check(self, text: str) -> Verdict:
         """The classifier's verdict for a text that is a message to check whatever it says (a
         screenshot's text); raises `EmptyText` when there is nothing to read in it."""
-        return await self.checker.check(text)
+        with self.metrics.classifying():
+            return await self.checker.check(text)
 
     async def keep(self, user_id: int | None, text: str, medium: Medium, verdict: Verdict) -> Checked:
         """Applies an officer's label of this very text, stores the check (best effort) and
@@ -84,6 +89,7 @@ class Verdicts:
         reportable ones under a risky verdict; all before the answer goes out, so its buttons
         can point at them. ``user_id`` None (no sender): nothing is stored or offered."""
         verdict = await self.reviewed(text, verdict)
+        self.metrics.checked(verdict.risk, verdict.scheme, verdict.language)
         check_id = None
         if user_id is not None:
             check_id = await best_effort(self.repos.checks.add(user_id, text, medium, verdict), "check")
