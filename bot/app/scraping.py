@@ -33,6 +33,7 @@ def gauge_readers(deps: Deps) -> dict[str, Reader]:
         "review_queue": deps.repos.reviews.pending,
         "deliveries_pending": broadcasts.unsent,
         "subscribers": subscribers,
+        "waves_open": deps.repos.waves.count_open,
     }
 
 
