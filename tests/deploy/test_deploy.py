@@ -21,6 +21,7 @@ import yaml
 from aiohttp import web
 
 from bot.app.runner import READY_PATH, WEBHOOK_PATH
+from bot.app.scraping import METRICS_PATH
 from bot.config import setting_fields
 from bot.devtools.running import free_ports
 from bot.telegram.settings import TelegramSettings
@@ -151,9 +152,13 @@ async def replicas_standing_in(count: int) -> AsyncIterator[tuple[list[int], Cou
         async def ready(request: web.Request) -> web.Response:
             return web.json_response({"ready": True})
 
+        async def metrics(request: web.Request) -> web.Response:
+            return web.Response(text="saqbol_updates_total{type=\"message\"} 1.0\n")
+
         app = web.Application()
         app.router.add_post(WEBHOOK_PATH, webhook)
         app.router.add_get(READY_PATH, ready)
+        app.router.add_get(METRICS_PATH, metrics)
         runner = web.AppRunner(app)
         await runner.setup()
         await web.TCPSite(runner, "127.0.0.1", port).start()
@@ -190,6 +195,8 @@ async def test_nginx_sends_webhook_posts_round_robin_to_the_replicas_with_telegr
                     assert refused.status == 403
                 async with http.get("/admin") as elsewhere:  # nothing else of a replica is published
                     assert elsewhere.status == 404
+                async with http.get(METRICS_PATH) as metrics:  # Prometheus asks each replica directly
+                    assert metrics.status == 403
         finally:
             nginx.terminate()
             await nginx.wait()
