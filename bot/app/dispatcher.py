@@ -12,7 +12,7 @@ import contextlib
 import logging
 import time
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from aiogram import Bot, Dispatcher
@@ -37,21 +37,25 @@ from bot.services.reputation import Reputation
 from bot.services.learning import Learning
 from bot.services.notices import NoticeSender
 from bot.services.review import ReviewService
+from bot.services.signin import SignIn
 from bot.classifier.faq import FaqMatcher
 from bot.handlers import setup_routers
 from bot.i18n import LANGUAGES, N_, both, create_i18n
 from bot.telegram.inbox import Inbox, InboxMiddleware
 from bot.knowledge import KnowledgeBase, load_knowledge
-from bot.telegram.middlewares import LanguageMiddleware, StorageMiddleware, ThrottlingMiddleware
+from bot.metrics import Metrics
+from bot.telegram.middlewares import LanguageMiddleware, MetricsMiddleware, StorageMiddleware, ThrottlingMiddleware
 from bot.telegram.middlewares.throttling import RedisFloodGate
 from bot.ocr import OcrService
 from bot.replies.reputation import ReputationReplies
 from bot.replies.verdict import ReplyRenderer
 from bot.services.verdicts import Verdicts
+from bot.services.waves import WaveDetector
 from bot.storage import Database, Repositories
 from bot.storage.redis_store import RedisStore
 from bot.telegram.fsm import SharedStorage
 from bot.telegram.context import HandlerData
+from bot.telegram.keyboards import wave_actions
 from bot.telegram.retry import RetryMiddleware
 
 log = logging.getLogger(__name__)
@@ -84,6 +88,9 @@ class Deps:
     reputation: Reputation
     reports: Reports
     redis: RedisStore | None = None  # REDIS_URL: the state the replicas share
+    metrics: Metrics = field(default_factory=Metrics)  # this bot's counters and gauges (GET /metrics), its own registry
+    signin: SignIn | None = None  # the officers' dashboard: /panel's one-time links and the sessions they open
+    waves: WaveDetector | None = None  # new scam waves told to officers (runs beside the notices); open_deps builds it
 
 
 @contextlib.asynccontextmanager
@@ -108,18 +115,24 @@ async def open_deps(settings: Settings, classifier: Classifier | None = None,
         repos = Repositories.of(db, superadmins=frozenset(settings.telegram.admin_ids),
                                 conversation_ttl=settings.storage.conversation_memory_minutes * 60, redis=redis)
         i18n = create_i18n()
+        metrics = Metrics(knowledge.schemes)  # here, not at import: two bots in one process count apart
         reputation = Reputation(knowledge, repos.reports)
         reports = Reports(repos, reputation, redis=redis)
         conversation = Conversation(knowledge, intents or IntentReader(knowledge), checker, faq, renderer,
                                     repos.conversation, reputation=reputation,
-                                    lookups=ReputationReplies(knowledge, i18n))
-        verdicts = Verdicts(checker, repos, conversation, reports, knowledge)
+                                    lookups=ReputationReplies(knowledge, i18n), metrics=metrics)
+        verdicts = Verdicts(checker, repos, conversation, reports, knowledge, metrics)
         notices = NoticeSender(repos.notices, i18n, knowledge)
         learning = Learning(checker, repos.reviews)
         review = ReviewService(repos, learning, knowledge, notices)
+        waves = WaveDetector(repos, knowledge, i18n, settings.waves, broadcasts=BroadcastsRepo(db),
+                             keyboard=wave_actions, metrics=metrics)
         await learning.at_start()  # officers' labels in the database: retrained in the background
+        signin = SignIn(repos.panel, repos.roles, secret=settings.panel.signing_key(settings.telegram.token),
+                        base_url=settings.panel.public_url(settings.telegram.webhook_url))
         yield Deps(settings, knowledge, renderer, checker, faq, db, i18n, ocr, inbox, conversation, repos,
-                   verdicts, notices, review, learning, reputation, reports, redis)
+                   verdicts, notices, review, learning, reputation, reports, redis, metrics=metrics,
+                   signin=signin, waves=waves)
     finally:
         if learning is not None:
             learning.close()  # a retrain waiting or running stops; the classifier closes next
@@ -148,7 +161,8 @@ def workflow_data(deps: Deps) -> HandlerData:
     `user_record`, `language_known`) come from the middlewares."""
     return HandlerData(knowledge=deps.knowledge, renderer=deps.renderer, conversation=deps.conversation,
                        verdicts=deps.verdicts, ocr=deps.ocr, i18n=deps.i18n, review=deps.review,
-                       reputation=deps.reputation, reports=deps.reports)
+                       reputation=deps.reputation, reports=deps.reports, signin=deps.signin,
+                       waves=deps.waves)
 
 
 def create_dispatcher(settings: Settings, deps: Deps) -> Dispatcher:
@@ -162,6 +176,7 @@ def create_dispatcher(settings: Settings, deps: Deps) -> Dispatcher:
     # Update-level outer middlewares run in this order for every update. The inbox first: an
     # update already answered before a crash costs nothing else.
     dp.update.outer_middleware(InboxMiddleware(deps.inbox))
+    dp.update.outer_middleware(MetricsMiddleware(deps.metrics))  # after the inbox: an update sent again counts once
     limit, window = settings.telegram.throttle_messages, settings.telegram.throttle_window
     shared = RedisFloodGate(deps.redis, limit, window) if deps.redis is not None else None
     dp.update.outer_middleware(ThrottlingMiddleware(deps.i18n, limit, window, shared=shared))
@@ -229,7 +244,8 @@ async def broadcasting(settings: Settings, deps: Deps, dp: Dispatcher, bot: Bot,
     reporter = ProgressReporter(bot, broadcasts, deps.i18n)
     engine = DeliveryEngine(deps.db, engine_bot, rate=settings.alerts.rate,
                             paid_rate=settings.alerts.paid_rate, on_progress=reporter,
-                            shared_rate=SharedRate(deps.redis) if deps.redis is not None else None)
+                            shared_rate=SharedRate(deps.redis) if deps.redis is not None else None,
+                            metrics=deps.metrics)
     superadmins = frozenset(settings.telegram.admin_ids)
     dp["engine"] = engine
     dp["alerts"] = AlertService(deps.knowledge, broadcasts, deps.repos.roles, engine, deps.i18n,
@@ -246,11 +262,16 @@ async def broadcasting(settings: Settings, deps: Deps, dp: Dispatcher, bot: Bot,
 async def noticing(deps: Deps, bot: Bot) -> AsyncIterator[NoticeSender]:
     """The notices telling people that an officer reviewed their text, sent in the background
     through ``bot`` while the bot runs (`bot.services.notices`); a send in flight at the stop is
-    cut and its notice stays pending for the next start."""
+    cut and its notice stays pending for the next start. Beside them the wave detector, which
+    tells the officers who opted in of new scam waves (`bot.services.waves`)."""
     deps.notices.start(bot)
+    if deps.waves is not None:
+        deps.waves.start(bot)
     try:
         yield deps.notices
     finally:
+        if deps.waves is not None:
+            await deps.waves.stop()
         await deps.notices.stop()
 
 

@@ -12,8 +12,8 @@ from bot.privacy.redaction import redact
 from bot.storage import Repositories
 from bot.telegram.filters import restrict_router
 
-ADMIN_COMMANDS = ("grant", "revoke", "officers", "broadcast", "cancel_broadcast", "stats", "review")
-ADMIN_CALLBACK_PREFIXES = ("bc:", "apr:", "rv:")
+ADMIN_COMMANDS = ("grant", "revoke", "officers", "broadcast", "cancel_broadcast", "stats", "review", "panel", "waves")
+ADMIN_CALLBACK_PREFIXES = ("bc:", "apr:", "rv:", "wv:")
 
 
 # Telegram's ids fit in 52 bits (16 decimal digits); a longer number is a typo, and one past

@@ -90,3 +90,11 @@ class ReportCb(CallbackData, prefix="rep"):
     action: Literal["open", "pick"]
     offer: Annotated[int, Field(ge=1, le=2**40)]
     index: Annotated[int, Field(ge=0, le=15)] = 0
+
+
+class WaveCb(CallbackData, prefix="wv"):
+    """An officer's action on a wave the detector told them of: an alert draft from it, or its
+    texts to the review queue (officers only; the role is read on every press)."""
+
+    wave_id: RowId
+    action: Literal["draft", "review"]

@@ -34,7 +34,9 @@ from bot.services.conversation import Conversation
 from bot.services.reports import Reports
 from bot.services.reputation import Reputation
 from bot.services.review import ReviewService
+from bot.services.signin import SignIn
 from bot.services.verdicts import Verdicts
+from bot.services.waves import WaveDetector
 from bot.storage import Repositories, UserRecord
 from bot.storage.roles import Role
 
@@ -59,12 +61,16 @@ class HandlerData(MiddlewareData, I18nData, total=False):
     """A person reports a fraudster's number, card or link: the offered candidates, the report."""
     review: ReviewService
     """The officers' review queue: the next item, a label of a text, a decision on an identifier, skip."""
+    waves: WaveDetector
+    """New scam waves: officers opt in to hear of them; a wave's alert draft, its texts to the review queue."""
     i18n: I18n
     """The translations (also set per update by `LanguageMiddleware`, with the user's locale)."""
     engine: DeliveryEngine
     """The police alerts' delivery engine; set when it starts (`bot.app.dispatcher.broadcasting`)."""
     alerts: AlertService
     """The police alerts' use cases (submit, review, approve, reject, cancel); set with the engine."""
+    signin: SignIn
+    """The officers' dashboard sign-in: /panel's one-time links (the dashboard checks them)."""
 
     # --- StorageMiddleware, per update ---------------------------------------------------------
     repos: Repositories

@@ -14,10 +14,11 @@ from bot.telegram.keyboards.review import review_identifier_item, review_text_it
 from bot.telegram.keyboards.start import languages, regions
 from bot.telegram.keyboards.subscriptions import subscribe_offer, subscription_menu, subscription_regions
 from bot.telegram.keyboards.verdicts import check_actions
+from bot.telegram.keyboards.waves import wave_actions
 
 __all__ = [
     "HALF_ROW_CHARS", "MENU_CHECK", "MENU_HELP", "MENU_PAID", "MENU_SETTINGS", "alert_decision", "alert_regions",
     "alert_schemes", "alert_submit", "back_to_faq", "check_actions", "faq_list", "forget_confirm", "languages",
     "main_menu", "phone_rows", "regions", "report_candidates", "report_offer", "review_identifier_item",
-    "review_text_item", "settings", "subscribe_offer", "subscription_menu", "subscription_regions",
+    "review_text_item", "settings", "subscribe_offer", "subscription_menu", "subscription_regions", "wave_actions",
 ]

@@ -1,0 +1,282 @@
+"""The wave detector (bot/services/waves.py) on a real database of each engine, with the real
+classifier judging every text and a real Bot talking HTTP to the local Bot API emulator.
+
+The waves are a made-up scheme the knowledge base does not know (a kindergarten-queue deposit
+"in an app", `bot.devtools.waves_bench.QUEUE_WAVE`), in Kazakh and Russian; the ordinary checks
+are the knowledge base's own examples, framed as people forward them."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from bot.alerts.repository import BroadcastsRepo, BroadcastStatus
+from bot.devtools.devserver.emulator import BotAPIEmulator
+from bot.devtools.waves_bench import ordinary_texts, wave_copies
+from bot.i18n import create_i18n
+from bot.alerts.policy import MAX_ALERT_CHARS, forbidden_links
+from bot.services.settings import WavesSettings
+from bot.services.waves import WaveDetector, describe, draft_texts
+from bot.storage import Database, Repositories
+from bot.storage.waves import CandidateCheck
+from bot.telegram.keyboards import wave_actions
+from tests.storage.engines import ENGINES
+
+OFFICER_KK, OFFICER_RU, CITIZEN = 9101, 9102, 9103
+REGIONS = ("kostanay", "turkestan", "atyrau")
+
+
+@pytest.fixture(params=ENGINES)
+async def replicas(request, tmp_path) -> AsyncIterator[tuple[Database, Database]]:
+    """Two separate openings of one fresh database: what two replicas of the bot hold."""
+    target: Path | str = tmp_path / "saqbol.db" if request.param == "sqlite" else request.getfixturevalue("postgres_url")
+    first = await Database.open(target)
+    second = await Database.open(target)
+    try:
+        yield first, second
+    finally:
+        await second.close()
+        await first.close()
+
+
+@pytest.fixture
+async def emulator() -> AsyncIterator[BotAPIEmulator]:
+    async with BotAPIEmulator() as running:
+        for user_id, lang in ((OFFICER_KK, "kk"), (OFFICER_RU, "ru"), (CITIZEN, "ru")):
+            running.add_user(user_id, language_code=lang)
+        yield running
+
+
+def detector(db: Database, knowledge, **settings) -> WaveDetector:
+    repos = Repositories.of(db, superadmins=frozenset(), conversation_ttl=60)
+    return WaveDetector(repos, knowledge, create_i18n(), WavesSettings(**settings), broadcasts=BroadcastsRepo(db),
+                        keyboard=wave_actions)
+
+
+async def people(repos: Repositories, ids: list[int], lang: str, regions=REGIONS) -> None:
+    for number, user_id in enumerate(ids):
+        await repos.users.touch(user_id)
+        await repos.users.set_language(user_id, lang)
+        await repos.users.set_region(user_id, regions[number % len(regions)])
+
+
+async def checked(repos: Repositories, classifier, user_id: int, text: str, at: float) -> int:
+    """One check as the bot stores it (the classifier's verdict, redacted text, the asker's
+    region), dated ``at`` on the test's clock."""
+    check_id = await repos.checks.add(user_id, text, "forward", classifier.classify(text))
+    await repos.checks.db.execute("UPDATE checks SET created_at = ? WHERE id = ?", (at, check_id))
+    return check_id
+
+
+async def officers_watching(repos: Repositories) -> None:
+    for officer, lang in ((OFFICER_KK, "kk"), (OFFICER_RU, "ru")):
+        await repos.users.touch(officer)
+        await repos.users.set_language(officer, lang)
+        await repos.roles.grant(officer, 1)
+        await repos.waves.watch(officer, True)
+
+
+@pytest.mark.parametrize("lang", ["kk", "ru"])
+async def test_two_replicas_detecting_one_wave_at_once_tell_each_officer_once(replicas, emulator, knowledge,
+                                                                             classifier, lang):
+    first, second = (detector(db, knowledge) for db in replicas)
+    await officers_watching(first.repos)
+    now = time.time()
+    users = list(range(5001, 5008))
+    await people(first.repos, users, lang)
+    for number, (user_id, text) in enumerate(zip(users, wave_copies(lang, 7, random.Random(3)))):
+        await checked(first.repos, classifier, user_id, text, now - 600 + 60 * number)
+    bot = emulator.create_bot()
+    try:
+        found = await asyncio.gather(first.round(bot, now), second.round(bot, now))
+    finally:
+        await bot.session.close()
+    assert [len(f) for f in found] == [1, 1] and found[0][0].wave.id == found[1][0].wave.id
+    assert sum(f[0].new for f in found) == 1  # one replica stored it, the other found it stored
+    for officer in (OFFICER_KK, OFFICER_RU):
+        assert len(emulator.bot_messages(officer)) == 1
+    assert await first.repos.waves.count_open() == 1
+
+
+async def test_a_wave_keeps_its_id_as_it_grows_and_is_told_once(replicas, emulator, knowledge, classifier):
+    waves = detector(replicas[0], knowledge)
+    await officers_watching(waves.repos)
+    texts = wave_copies("ru", 12, random.Random(5))
+    users = list(range(6001, 6013))
+    await people(waves.repos, users, "ru")
+    start = time.time() - 3600
+    bot = emulator.create_bot()
+    try:
+        for user_id, text, minute in zip(users[:4], texts, range(4)):
+            await checked(waves.repos, classifier, user_id, text, start + 60 * minute)
+        assert await waves.round(bot, start + 300) == []  # four people are no wave yet
+        await checked(waves.repos, classifier, users[4], texts[4], start + 360)
+        [first] = await waves.round(bot, start + 400)
+        for user_id, text, minute in zip(users[5:], texts[5:], range(7, 14)):
+            await checked(waves.repos, classifier, user_id, text, start + 60 * minute)
+        [later] = await waves.round(bot, start + 900)
+    finally:
+        await bot.session.close()
+    assert first.new and not later.new and later.wave.id == first.wave.id
+    assert (first.wave.users, later.wave.users) == (5, 12)
+    assert later.wave.regions[0] in REGIONS and set(later.wave.regions) == set(REGIONS)
+    assert later.wave.per_hour == 12 and later.wave.languages == ("ru",)
+    assert [len(emulator.bot_messages(o)) for o in (OFFICER_KK, OFFICER_RU)] == [1, 1]
+
+
+async def test_one_person_asking_five_times_is_no_wave(replicas, knowledge, classifier):
+    waves = detector(replicas[0], knowledge)
+    await people(waves.repos, [7001], "kk")
+    now = time.time()
+    for number, text in enumerate(wave_copies("kk", 6, random.Random(1))):
+        await checked(waves.repos, classifier, 7001, text, now - 100 + number)
+    assert await waves.detect(now) == []
+
+
+async def test_ordinary_checks_of_known_schemes_and_everyday_texts_form_no_wave(replicas, knowledge, classifier):
+    waves = detector(replicas[0], knowledge)
+    rng = random.Random(11)
+    ordinary = ordinary_texts(knowledge, 500, rng)
+    users = list(range(100_001, 100_501))
+    now = time.time()
+    for user_id, (text, _label, lang) in zip(users, ordinary):
+        await waves.repos.users.touch(user_id)
+        await waves.repos.users.set_language(user_id, lang)
+        await checked(waves.repos, classifier, user_id, text, now - rng.random() * 3600)
+    assert len(await waves.repos.waves.candidates(now - 3600)) > 200  # most are risky: something to group
+    assert await waves.detect(now) == []
+
+
+async def test_a_revoked_officer_and_a_citizen_who_opted_in_are_told_nothing(replicas, emulator, knowledge, classifier):
+    waves = detector(replicas[0], knowledge)
+    await officers_watching(waves.repos)
+    await waves.repos.roles.revoke(OFFICER_RU)
+    await waves.repos.users.touch(CITIZEN)
+    await waves.repos.waves.watch(CITIZEN, True)
+    users = list(range(8001, 8006))
+    await people(waves.repos, users, "kk")
+    now = time.time()
+    for user_id, text in zip(users, wave_copies("kk", 5, random.Random(2))):
+        await checked(waves.repos, classifier, user_id, text, now - 60)
+    bot = emulator.create_bot()
+    try:
+        [found] = await waves.round(bot, now)
+    finally:
+        await bot.session.close()
+    assert found.new
+    assert len(emulator.bot_messages(OFFICER_KK)) == 1
+    assert emulator.bot_messages(OFFICER_RU) == [] and emulator.bot_messages(CITIZEN) == []
+
+
+async def test_with_nobody_watching_the_wave_waits_to_be_told_to_the_first_officer_who_opts_in(
+        replicas, emulator, knowledge, classifier):
+    waves = detector(replicas[0], knowledge)
+    users = list(range(8101, 8106))
+    await people(waves.repos, users, "ru")
+    now = time.time()
+    for user_id, text in zip(users, wave_copies("ru", 5, random.Random(4))):
+        await checked(waves.repos, classifier, user_id, text, now - 60)
+    bot = emulator.create_bot()
+    try:
+        await waves.round(bot, now)
+        await officers_watching(waves.repos)
+        [again] = await waves.round(bot, now + 60)
+    finally:
+        await bot.session.close()
+    assert not again.new and (await waves.repos.waves.find(again.wave.id)).reported_at == now + 60
+    assert [len(emulator.bot_messages(o)) for o in (OFFICER_KK, OFFICER_RU)] == [1, 1]
+
+
+async def test_a_wave_quiet_for_a_whole_window_is_closed(replicas, knowledge, classifier):
+    waves = detector(replicas[0], knowledge, window_hours=1)
+    users = list(range(8201, 8206))
+    await people(waves.repos, users, "kk")
+    start = time.time() - 3 * 3600
+    for user_id, text in zip(users, wave_copies("kk", 5, random.Random(6))):
+        await checked(waves.repos, classifier, user_id, text, start)
+    [found] = await waves.detect(start + 60)
+    assert await waves.repos.waves.count_open() == 1
+    assert await waves.detect(start + 2 * 3600) == []
+    assert (await waves.repos.waves.find(found.wave.id)).status == "closed"
+
+
+@pytest.mark.parametrize("lang", ["kk", "ru"])
+async def test_an_alert_draft_from_a_wave_is_pre_filled_in_both_languages_from_its_scheme(replicas, knowledge,
+                                                                                         classifier, lang):
+    waves = detector(replicas[0], knowledge)
+    await officers_watching(waves.repos)
+    users = list(range(8301, 8306))
+    await people(waves.repos, users, lang)
+    now = time.time()
+    for user_id, text in zip(users, wave_copies(lang, 5, random.Random(7))):
+        await checked(waves.repos, classifier, user_id, text, now - 60)
+    [found] = await waves.detect(now)
+    assert found.wave.scheme in knowledge.schemes  # the scheme the verdicts named most
+
+    draft_id = await waves.draft_alert(found.wave.id, OFFICER_KK)
+    draft = await waves.broadcasts.get(draft_id)
+    scheme = knowledge.schemes[found.wave.scheme]
+    assert draft.status is BroadcastStatus.DRAFT and not draft.status.deliverable and not draft.status.ended
+    assert draft.text_kk.startswith("Полиция ескертеді: алаяқтық толқыны, «" + scheme.title.kk + "».")
+    assert draft.text_ru.startswith("Полиция предупреждает: волна мошенничества, «" + scheme.title.ru + "».")
+    assert scheme.summary.kk in draft.text_kk and scheme.what_to_do[0].ru in draft.text_ru
+    assert set(draft.regions) == set(REGIONS) and draft.author_id == OFFICER_KK
+    stored = await waves.repos.waves.find(found.wave.id)
+    assert (stored.status, stored.broadcast_id) == ("drafted", draft_id)
+    assert await waves.draft_alert(found.wave.id, OFFICER_RU) == draft_id  # pressed again: the same draft
+    assert ("wave_draft",) in [tuple(r) for r in await waves.repos.roles.db.fetchall(
+        "SELECT action FROM audit WHERE actor_id = ?", (OFFICER_KK,))]
+
+
+def test_a_wave_like_no_known_scheme_gets_a_general_draft_in_both_languages(knowledge):
+    texts = draft_texts(None, knowledge, create_i18n())
+    assert texts["kk"].startswith("Полиция ескертеді: алаяқтар көп адамға жаңа түрлі хабарлама жіберіп жатыр.")
+    assert texts["ru"].startswith("Полиция предупреждает: мошенники рассылают многим людям сообщения нового вида.")
+
+
+@pytest.mark.parametrize("scheme", [None, "fake_compensation", "bank_security_call", "delivery_parcel"])
+def test_every_draft_passes_the_alert_link_policy_as_written(knowledge, scheme):
+    """A draft the officer submits unchanged must not be refused: the knowledge base's words
+    carry only allowed contacts."""
+    links = knowledge.links
+    for text in draft_texts(scheme, knowledge, create_i18n()).values():
+        assert len(text) <= MAX_ALERT_CHARS
+        assert forbidden_links(text, links.broadcast_allowed, links.broadcast_telegram, links.broadcast_phones) == []
+
+
+async def test_a_waves_texts_go_to_the_review_queue_once_each(replicas, knowledge, classifier):
+    waves = detector(replicas[0], knowledge)
+    users = list(range(8401, 8408))
+    await people(waves.repos, users, "ru")
+    now = time.time()
+    texts = wave_copies("ru", 5, random.Random(8))
+    for user_id, text in zip(users, texts + texts[:2]):  # two people sent texts others sent too
+        await checked(waves.repos, classifier, user_id, text, now - 60)
+    [found] = await waves.detect(now)
+    assert await waves.to_review(found.wave.id) == 5
+    queued = await waves.repos.checks.db.fetchall(
+        "SELECT c.text_redacted FROM review_items AS r JOIN checks AS c ON c.id = r.check_id")
+    assert len(queued) == 5 and {row[0] for row in queued} == {m.text_redacted for m in
+                                                                await waves.repos.waves.members(found.wave.id)}
+    await waves.to_review(found.wave.id)  # pressed again: nothing twice
+    assert await waves.repos.checks.db.fetchval("SELECT count(*) FROM review_items") == 5
+    with pytest.raises(LookupError, match="open the list of waves again"):
+        await waves.to_review(found.wave.id + 100)
+
+
+def test_a_wave_is_described_by_distinct_people_its_face_the_text_most_of_them_sent():
+    def check(i: int, user: int, text: str, region: str | None, lang: str, scheme: str | None, at: float):
+        return CandidateCheck(i, user, text, "h-" + text, "medium", scheme, True, region, lang, at)
+
+    checks = [check(1, 1, "A", "atyrau", "kk", "s1", 100.0), check(2, 2, "B", "atyrau", "kk_latn", "s2", 200.0),
+              check(3, 2, "B", "atyrau", "kk", "s2", 210.0), check(4, 3, "B", "kostanay", "ru", "s2", 3_000.0),
+              check(5, 4, "C", None, "mixed", None, 4_000.0)]
+    wave = describe(checks, now=4_100.0)
+    assert (wave.users, wave.checks, wave.representative, wave.scheme) == (4, 5, "B", "s2")
+    assert list(wave.regions) == ["atyrau", "kostanay"] and list(wave.languages) == ["kk", "ru"]
+    assert (wave.first_seen, wave.last_seen, wave.per_hour) == (100.0, 4_000.0, 2.0)
