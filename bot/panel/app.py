@@ -285,7 +285,10 @@ async def wave_draft(request: web.Request) -> web.StreamResponse:
     panel, session = request.app[PANEL], request[SESSION]
     if panel.waves is None:
         raise web.HTTPServiceUnavailable(text="wave detection is not running: alert drafts come from waves it found")
-    broadcast_id = await panel.waves.draft_alert(_id(request), session.user_id)
+    try:
+        broadcast_id = await panel.waves.draft_alert(_id(request), session.user_id)
+    except LookupError as exc:
+        raise web.HTTPNotFound(text=str(exc)) from exc
     await panel.repos.roles.audit(session.user_id, "panel", f"wave {_id(request)} -> draft {broadcast_id}")
     raise web.HTTPSeeOther(f"/panel/alerts/{broadcast_id}/edit")
 
@@ -294,7 +297,10 @@ async def wave_review(request: web.Request) -> web.StreamResponse:
     panel, session = request.app[PANEL], request[SESSION]
     if panel.waves is None:
         raise web.HTTPServiceUnavailable(text="wave detection is not running")
-    sent = await panel.waves.to_review(_id(request))
+    try:
+        sent = await panel.waves.to_review(_id(request))
+    except LookupError as exc:
+        raise web.HTTPNotFound(text=str(exc)) from exc
     await panel.repos.roles.audit(session.user_id, "panel", f"wave {_id(request)} -> review")
     raise web.HTTPSeeOther(f"/panel/waves/{_id(request)}?sent={int(sent or 0)}")
 

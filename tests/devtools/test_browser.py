@@ -5,16 +5,13 @@ Most people the bot is for use a phone, so the picture and scrolling tests run a
 viewport (412×915, Chromium's device emulation) in Kazakh and in Russian (the page takes its
 language from the browser's, set here through Accept-Language).
 
-The set-up installs chromium and chromium-driver with apt when they are missing; where that
-is impossible (not root, no apt, no network to the mirror) the test is skipped and says why.
+Chromium and its installer are shared with the dashboard's browser tests (tests/support/chromium.py).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import shutil
-import subprocess
 import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -25,48 +22,15 @@ from aiohttp import web
 from bot.devtools.devserver import BotAPIEmulator
 from bot.devtools.devserver.demo import create_demo_app
 from bot.devtools.screenshots import Screenshot
+from tests.support.chromium import chromium
 from tests.support.livebot import live_bot
 
-CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
 SCAM = "Здравствуйте, служба безопасности банка. Продиктуйте код из SMS, чтобы отменить операцию"
-
-
-def _install_chromium() -> str | None:
-    """None when Chromium is ready, else the reason it cannot be."""
-    if Path(CHROMIUM).exists() and Path(CHROMEDRIVER).exists():
-        return None
-    if shutil.which("apt-get") is None:
-        return "Chromium is not installed and there is no apt-get to install it"
-    if shutil.which("id") and subprocess.run(["id", "-u"], capture_output=True, text=True).stdout.strip() != "0":
-        return "Chromium is not installed and installing it needs root (apt-get install chromium chromium-driver)"
-    install = ["apt-get", "install", "-y", "-q", "chromium", "chromium-driver"]
-    for step in ([], [["apt-get", "update", "-q"]]):
-        for command in [*step, install]:
-            done = subprocess.run(command, capture_output=True, text=True, timeout=600)
-        if done.returncode == 0 and Path(CHROMEDRIVER).exists():
-            return None
-    return f"apt-get could not install Chromium: {done.stderr.strip()[-300:]}"
 
 
 @pytest.fixture(scope="session")
 def browser() -> Iterator[object]:
-    reason = _install_chromium()
-    if reason:
-        pytest.skip(reason)
-    webdriver = pytest.importorskip("selenium.webdriver")
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-quic",
-                 "--no-first-run", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--lang=ru-RU", "--window-size=420,900"):
-        options.add_argument(flag)
-    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
-    try:
-        yield driver
-    finally:
-        driver.quit()
+    yield from chromium(lang="ru-RU", window="420,900")
 
 
 async def _in_browser(call, *args):

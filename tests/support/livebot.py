@@ -8,6 +8,8 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from aiogram import Bot, Dispatcher
+
 from bot.app.dispatcher import Deps, create_dispatcher, open_deps
 from bot.classifier.intents import IntentReader
 from bot.config import Settings
@@ -23,6 +25,8 @@ class LiveBot:
     emulator: BotAPIEmulator
     deps: Deps
     settings: Settings
+    dp: Dispatcher | None = None  # its workflow data holds the services started with the bot (alerts)
+    bot: Bot | None = None
 
     @property
     def db_path(self) -> Path:
@@ -49,6 +53,7 @@ async def live_bot(settings: Settings, classifier, **overrides: object) -> Async
     started as the demo and the load test start it (`running_bot`)."""
     settings = settings.with_values(**overrides)
     async with BotAPIEmulator() as emulator, \
-            open_deps(settings, classifier, intent_reader(settings.classifier.knowledge_dir)) as deps, \
-            running_bot(settings, deps, create_dispatcher(settings, deps), emulator.base_url, TOKEN):
-        yield LiveBot(emulator, deps, settings)
+            open_deps(settings, classifier, intent_reader(settings.classifier.knowledge_dir)) as deps:
+        dp = create_dispatcher(settings, deps)
+        async with running_bot(settings, deps, dp, emulator.base_url, TOKEN) as running:
+            yield LiveBot(emulator, deps, settings, dp, running.bot)
