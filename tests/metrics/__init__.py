@@ -1,0 +1,1 @@
+"""GET /metrics: each counter moves when its event happens, each gauge reads the database."""
