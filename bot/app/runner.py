@@ -6,7 +6,10 @@
   only after handling it, so Telegram sends again what a crash interrupted. The same server
   answers GET /healthz (liveness) and GET /readyz (readiness: the database, Redis when set and
   the classifier answer), for the load balancer and the orchestrator in front of replicas
-  (deploy/).
+  (deploy/), and GET /metrics for Prometheus (`bot.app.scraping`), and the officers' dashboard
+  under /panel/ (`bot.panel`): `web_routes`, one place for every route that is not Telegram's.
+  With long polling these are served by a server of their own on PANEL_HOST:PANEL_PORT
+  (`web_server`), and so in the demo.
 - no BOT_TOKEN: the local demo, which is a development tool and lives in
   `bot.devtools.demo_mode`; `bot.cli` starts it, passing its own ``serve`` to `run`. The product
   never imports `bot.devtools`, so a deployment needs neither the emulator nor the demo page.
@@ -23,15 +26,19 @@ import asyncio
 import contextlib
 import logging
 import signal
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 
 from aiogram import Bot, Dispatcher
 from aiogram.webhook.aiohttp_server import setup_application
 from aiohttp import web
 
+from bot.alerts import BroadcastsRepo
 from bot.app.dispatcher import (Deps, broadcasting, create_bot, create_dispatcher, heartbeat, noticing, open_deps,
                                 set_commands)
+from bot.app.scraping import add_metrics_route
 from bot.config import Settings
+from bot.panel.app import Panel, add_panel_routes
+from bot.panel.approvals import telegram_approvals
 from bot.telegram.inbox import HANDLER_GRACE, Inbox, Poller, SafeRequestHandler
 
 log = logging.getLogger(__name__)
@@ -158,11 +165,58 @@ def add_health_routes(app: web.Application, probes: dict[str, Probe], *, timeout
     app.router.add_get(READY_PATH, readyz)
 
 
+def dashboard(deps: Deps, dp: Dispatcher, bot: Bot | None) -> Panel:
+    """The officers' dashboard over the bot's services: alerts are submitted through the alert
+    engine's service once it runs (``dp["alerts"]``), approvers asked through ``bot``."""
+    assert deps.signin is not None, "open_deps builds the sign-in service"
+    return Panel(deps.signin, deps.repos, BroadcastsRepo(deps.db), deps.knowledge, alerts=dp.get("alerts"),
+                 waves=dp.get("waves"),
+                 ask_approval=telegram_approvals(bot, deps.i18n, deps.knowledge) if bot is not None else None)
+
+
+def web_routes(app: web.Application, deps: Deps, dp: Dispatcher, bot: Bot | None) -> None:
+    """Every route the bot serves besides Telegram's webhook, on whichever server serves them:
+    health and readiness, Prometheus' /metrics, the officers' dashboard."""
+    add_health_routes(app, readiness_probes(deps))
+    add_metrics_route(app, deps)  # GET /metrics for Prometheus, which scrapes each replica directly
+    add_panel_routes(app, dashboard(deps, dp, bot))
+
+
+@contextlib.asynccontextmanager
+async def web_server(settings: Settings, deps: Deps, dp: Dispatcher, bot: Bot | None, *,
+                     required: bool = True) -> AsyncIterator[str | None]:
+    """With long polling (and in the demo) nothing else listens for HTTP: `web_routes` on a
+    server of their own on PANEL_HOST:PANEL_PORT while inside; yields its address. A taken port
+    stops the bot with advice, or, where the routes are not ``required`` (the demo), is logged
+    and the bot runs without them (yields None)."""
+    app = web.Application()
+    web_routes(app, deps, dp, bot)
+    runner = web.AppRunner(app, shutdown_timeout=1.0)
+    await runner.setup()
+    try:
+        host, port = settings.panel.host, settings.panel.port
+        try:
+            await web.TCPSite(runner, host, port).start()
+        except OSError as exc:
+            if required:
+                raise OSError(f"cannot serve the dashboard and /healthz on {host}:{port} ({exc.strerror}): "
+                              "set PANEL_PORT to a free port, or PANEL_HOST") from exc
+            log.warning("the officers' dashboard is off: %s:%d is taken (%s); set PANEL_PORT", host, port, exc.strerror)
+            yield None
+            return
+        address = f"http://{host}:{runner.addresses[0][1]}"
+        log.info("officers' dashboard on %s/panel/ (links point at %s), /healthz, /metrics", address,
+                 settings.panel.public_url(None))
+        yield address
+    finally:
+        await runner.cleanup()
+
+
 async def _webhook(bot: Bot, dp: Dispatcher, deps: Deps, settings: Settings, stop: asyncio.Event) -> None:
     secret = settings.telegram.webhook_secret.get_secret_value() if settings.telegram.webhook_secret else None
     app = web.Application()
     SafeRequestHandler(dp, bot, secret_token=secret).register(app, path=WEBHOOK_PATH)
-    add_health_routes(app, readiness_probes(deps))
+    web_routes(app, deps, dp, bot)  # /healthz, /readyz, /metrics, /panel/
     setup_application(app, dp, bot=bot)
     # On stop the server waits HANDLER_GRACE for requests in flight; one cut short is not
     # answered 200, so Telegram sends its update again after the restart.
@@ -218,7 +272,8 @@ async def serve_telegram(settings: Settings, dp: Dispatcher, deps: Deps, stop: a
             if settings.telegram.webhook_url:
                 await _webhook(bot, dp, deps, settings, stop)
             else:
-                await poll(bot, dp, deps.inbox, stop)
+                async with web_server(settings, deps, dp, bot):
+                    await poll(bot, dp, deps.inbox, stop)
             log.info("stopping the alert engine")
     finally:
         await bot.session.close()

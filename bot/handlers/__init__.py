@@ -26,6 +26,7 @@ from bot.handlers import (
     media,
     menu,
     messages,
+    panel,
     pictures,
     privacy,
     reports,
@@ -33,6 +34,7 @@ from bot.handlers import (
     start,
     stats,
     subscriptions,
+    waves,
 )
 
 
@@ -45,6 +47,8 @@ def setup_routers() -> Router:
         broadcast.create_router(),
         stats.create_router(),
         review.create_router(),
+        panel.create_router(),
+        waves.create_router(),
         admin.create_refusal_router(),
         start.create_router(),
         subscriptions.create_router(),
