@@ -59,6 +59,11 @@ async def test_webhook_mode_skips_updates_that_do_not_parse_and_answers_the_othe
             emulator.send_text(USER, SCAM)
             answer = await emulator.next_message(USER, timeout=30)
             await emulator.wait_until(lambda: emulator.pending_updates == 0, timeout=10)
+            async with aiohttp.ClientSession(f"http://127.0.0.1:{port}") as http:  # the webhook server's other routes
+                async with http.get("/panel/", allow_redirects=False) as dashboard:
+                    assert dashboard.status == 401  # the officers' dashboard, asking to sign in through the bot
+                async with http.get("/healthz") as health:
+                    assert health.status == 200
     assert answer["text"].startswith(("🔴", "🟠"))
     assert "службы безопасности банка" in answer["text"]
     assert (tmp_path / "heartbeat").exists()
