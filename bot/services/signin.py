@@ -157,6 +157,7 @@ class SignIn:
         cookie, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
         await self.panel.open_session(session_hash(cookie), user_id, actual, csrf, now, self.session_ttl)
         await self.roles.audit(user_id, "panel", "sign-in")
+        await self.panel.purge(now, self.link_ttl)  # ended sessions and spent nonces no link can use any more
         return SignedIn(cookie, Session(user_id, actual, csrf, now + self.session_ttl))
 
     # --- sessions ------------------------------------------------------------------------------

@@ -150,3 +150,12 @@ def test_a_secret_shorter_than_sixteen_bytes_is_refused_with_advice():
     with pytest.raises(ValueError, match="PANEL_SECRET"):
         SignIn(None, None, secret=b"short", base_url="http://x")  # type: ignore[arg-type]
     assert len(SECRET) >= 16
+
+
+async def test_a_sign_in_clears_ended_sessions_and_nonces_no_link_can_use_any_more(site):
+    await site.sign_in(OFFICER)
+    site.clock.now += 9 * 3600  # past the first session's 8 hours and its link's 10 minutes
+    site.http.cookie_jar.clear()
+    await site.sign_in(OFFICER)
+    assert await site.db.fetchval("SELECT count(*) FROM panel_sessions") == 1
+    assert await site.db.fetchval("SELECT count(*) FROM panel_links") == 1
