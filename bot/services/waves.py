@@ -331,9 +331,8 @@ class WaveDetector:
     async def _new_candidates(self) -> bool:
         """Whether checks worth grouping came since the last look (one indexed read of the
         newest rows; the first look only sets the mark)."""
-        now = time.time()
         if self._seen_until is None:
-            self._seen_until = now
+            self._seen_until = time.time()
             return False
         newest = await self.repos.waves.candidates(self._seen_until)
         newer = [c for c in newest if c.created_at > self._seen_until]
@@ -357,6 +356,7 @@ class WaveDetector:
         to MAX_BACKOFF; one failure never ends the task."""
         loop = asyncio.get_running_loop()
         next_sweep = loop.time()
+        self._seen_until = time.time()  # the first round looks at everything before this
         failures = 0
         while True:
             if loop.time() < next_sweep and not self._nudged.is_set():
