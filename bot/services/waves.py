@@ -208,6 +208,7 @@ class WaveDetector:
         self._task: asyncio.Task[None] | None = None
         self._seen_until: float | None = None  # created_at of the newest candidate seen by a poll
         self._rounds: list[asyncio.Future[list[Found]]] = []
+        self.timings: dict[str, float] = {}  # the last detect's parts, in seconds: read, group, store
 
     @property
     def window(self) -> float:
@@ -220,12 +221,17 @@ class WaveDetector:
         not looked at: a test's clock decides), stored or updated; waves quiet for a whole window
         are closed. Grouping runs on a thread."""
         since = now - self.window
+        started = time.perf_counter()
         candidates = [c for c in await self.repos.waves.candidates(since) if c.created_at <= now]
+        read = time.perf_counter()
         found: list[Found] = []
+        groups: list[list[int]] = []
         if candidates:
-            grouped = await asyncio.to_thread(cluster_texts, [c.text_redacted for c in candidates],
-                                              [c.text_hash for c in candidates])
-            for group in grouped.groups:
+            groups = (await asyncio.to_thread(cluster_texts, [c.text_redacted for c in candidates],
+                                              [c.text_hash for c in candidates])).groups
+        grouped = time.perf_counter()
+        if groups:
+            for group in groups:
                 checks = [candidates[i] for i in group]
                 if distinct_users(checks) < self.settings.users:
                     continue
@@ -240,6 +246,7 @@ class WaveDetector:
                         self.metrics.waves_detected.inc()
                 found.append(Found(stored, new, members))
         await self.repos.waves.close_quiet(since)
+        self.timings = {"read": read - started, "group": grouped - read, "store": time.perf_counter() - grouped}
         return found
 
     # --- telling -------------------------------------------------------------------------------
