@@ -2,10 +2,10 @@
 alerts' history.
 
 **The overview never reads the checks.** Its numbers come from `check_counts` (migration 9),
-kept by the schema's trigger in the statement that stores each check: one row per Kazakhstan
-day, scheme, region, risk and language. A month of a million checks is a few tens of thousands
-of counts, read off the primary key's range on `day`, so the page answers in milliseconds
-however many checks there are, on either engine. The counts are anonymous: /forget deletes a
+kept by the schema's trigger in the statement that stores each check: per Kazakhstan day, each
+check counted once by its scheme, its region, its risk and its language, with whether it was
+risky. A month is a few thousand counts however many checks it holds, read off the primary
+key's range on `day`, so the page answers in milliseconds on either engine. The counts are anonymous: /forget deletes a
 person's checks, not the day's totals, which hold nothing about anyone.
 
 A day is Kazakhstan's (UTC+5, `kz_day`), "the last N days" are today and the N-1 before it,
@@ -21,13 +21,30 @@ from typing import Any
 from bot.storage.database import Database, kz_day
 
 EPOCH = dt.date(1970, 1, 1)  # kz_day counts whole days from here
-RISKY = "('high', 'medium')"  # the risks that looked like fraud: the charts by scheme and region count these
 DELIVERY_STATUSES = ("pending", "sending", "sent", "blocked", "not_found", "failed")
 
 
 def day_iso(day: int) -> str:
     """A Kazakhstan day number as 'YYYY-MM-DD'."""
     return (EPOCH + dt.timedelta(days=int(day))).isoformat()
+
+
+@dataclass(frozen=True)
+class Overview:
+    """The overview page's numbers over the last ``days`` days, read together (`DashboardRepo.overview`)."""
+
+    days: int
+    per_day: list[tuple[str, str, int]]  # (day 'YYYY-MM-DD', scheme, risky checks), by day then scheme
+    per_region: list[tuple[str | None, int]]  # (region or None: unknown, risky checks), the most first
+    per_scheme: list[tuple[str, int]]  # (scheme, risky checks), the most first
+    by_risk: list[tuple[str, int]]  # (risk, checks), the most first
+    by_language: list[tuple[str, int]]  # (language, checks), the most first
+    checks: int  # every check of the period
+    risky: int  # of them, high or medium risk
+
+
+def _most_first(counts: dict) -> list:
+    return sorted(counts.items(), key=lambda item: (-item[1], item[0] or ""))  # as the SQL orders: unknown ("") first on a tie
 
 
 @dataclass(frozen=True)
@@ -74,45 +91,65 @@ class DashboardRepo:
             raise ValueError(f"a dashboard's period is at least one day, not {days}")
         return int(kz_day(now)) - days + 1
 
+    async def overview(self, days: int, now: float) -> Overview:
+        """Every number of the overview page in two reads: the period's counts summed per
+        dimension and value (a hundred-odd groups however many checks), and the risky checks per
+        day and scheme for the chart over time. Each read is one range of `check_counts`'
+        primary key."""
+        first = self.first_day(days, now)
+        totals: dict[str, dict[tuple[str, int], int]] = {"scheme": {}, "region": {}, "risk": {}, "language": {}}
+        for dimension, value, risky, n in await self.db.fetchall(
+                "SELECT dimension, value, risky, sum(n) FROM check_counts WHERE day >= ? "
+                "GROUP BY dimension, value, risky", (first,)):
+            totals[dimension][(value, int(risky))] = int(n)
+
+        def summed(dimension: str, *, risky_only: bool) -> dict[str, int]:
+            out: dict[str, int] = {}
+            for (value, risky), n in totals[dimension].items():
+                if risky or not risky_only:
+                    out[value] = out.get(value, 0) + n
+            return out
+
+        risks = summed("risk", risky_only=False)
+        return Overview(
+            days=days, per_day=await self.per_day(days, now),
+            per_region=[(region or None, n) for region, n in _most_first(summed("region", risky_only=True))],
+            per_scheme=[(s, n) for s, n in _most_first(summed("scheme", risky_only=True)) if s],
+            by_risk=_most_first(risks), by_language=_most_first(summed("language", risky_only=False)),
+            checks=sum(risks.values()), risky=sum(n for risk, n in risks.items() if risk in ("high", "medium")))
+
     async def per_day(self, days: int, now: float) -> list[tuple[str, str, int]]:
         """(day 'YYYY-MM-DD', scheme, checks) of the checks that looked like fraud (high or
         medium risk) with a scheme, per day, over the last ``days`` days, by day then scheme."""
         rows = await self.db.fetchall(
-            f"SELECT day, scheme, sum(n) FROM check_counts WHERE day >= ? AND risk IN {RISKY} AND scheme != '' "
-            "GROUP BY day, scheme ORDER BY day, scheme",
+            "SELECT day, value, n FROM check_counts WHERE day >= ? AND dimension = 'scheme' AND risky = 1 "
+            "AND value != '' ORDER BY day, value",
             (self.first_day(days, now),))
         return [(day_iso(row[0]), row[1], int(row[2])) for row in rows]
 
     async def per_region(self, days: int, now: float) -> list[tuple[str | None, int]]:
         """(region id, or None when unknown; checks that looked like fraud) over the last
         ``days`` days, the most first."""
-        rows = await self.db.fetchall(
-            f"SELECT region, sum(n) FROM check_counts WHERE day >= ? AND risk IN {RISKY} "
-            "GROUP BY region ORDER BY 2 DESC, 1",
-            (self.first_day(days, now),))
-        return [(row[0] or None, int(row[1])) for row in rows]
+        return [(region or None, n) for region, n in await self._total("region", days, now, risky_only=True)]
 
     async def per_scheme(self, days: int, now: float) -> list[tuple[str, int]]:
         """(scheme, checks that looked like fraud) over the last ``days`` days, the most first."""
-        rows = await self.db.fetchall(
-            f"SELECT scheme, sum(n) FROM check_counts WHERE day >= ? AND risk IN {RISKY} AND scheme != '' "
-            "GROUP BY scheme ORDER BY 2 DESC, 1",
-            (self.first_day(days, now),))
-        return [(row[0], int(row[1])) for row in rows]
+        return [(scheme, n) for scheme, n in await self._total("scheme", days, now, risky_only=True) if scheme]
 
     async def by_risk(self, days: int, now: float) -> list[tuple[str, int]]:
         """(risk, every check) over the last ``days`` days, the most first."""
-        return await self._total_by("risk", days, now)
+        return await self._total("risk", days, now, risky_only=False)
 
     async def by_language(self, days: int, now: float) -> list[tuple[str, int]]:
         """(language the check was written in: kk, ru, mixed, other; every check) over the last
         ``days`` days, the most first."""
-        return await self._total_by("language", days, now)
+        return await self._total("language", days, now, risky_only=False)
 
-    async def _total_by(self, column: str, days: int, now: float) -> list[tuple[str, int]]:
+    async def _total(self, dimension: str, days: int, now: float, *, risky_only: bool) -> list[tuple[str, int]]:
         rows = await self.db.fetchall(
-            f"SELECT {column}, sum(n) FROM check_counts WHERE day >= ? GROUP BY {column} ORDER BY 2 DESC, 1",
-            (self.first_day(days, now),))
+            "SELECT value, sum(n) FROM check_counts WHERE day >= ? AND dimension = ?"
+            + (" AND risky = 1" if risky_only else "") + " GROUP BY value ORDER BY 2 DESC, 1",
+            (self.first_day(days, now), dimension))
         return [(row[0], int(row[1])) for row in rows]
 
     async def identifiers(self, limit: int = 100, offset: int = 0) -> list[IdentifierRow]:

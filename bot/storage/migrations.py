@@ -274,34 +274,46 @@ MIGRATIONS: tuple[str, ...] = (
     # whether the classifier found it unlike every known example (`novel`): the wave detector
     # reads the last day's risky or novel checks off `checks_recent_candidates`. The overview's
     # numbers are `check_counts`, kept by a trigger in the statement that stores a check, so a
-    # page over a million checks sums a few thousand counts instead of scanning the checks; the
-    # day is Kazakhstan's (UTC+5) by plain arithmetic (a trigger cannot call a Python function;
-    # times are positive, so the cast is the floor). The counts are anonymous: /forget deletes a
-    # person's checks, not the counts, which hold nothing about anyone. A wave's `first_check`
-    # (its earliest check when found) is unique: two replicas finding one wave at once store it once.
+    # page over a million checks sums a few thousand counts instead of scanning the checks. Each
+    # check is counted once along each dimension the overview shows (scheme, region, risk,
+    # language), with whether it was risky: a day is some ninety rows however many checks it
+    # has, where one row per combination of the four would be thousands (a month of them took
+    # SQLite 100 ms to sum). The day is Kazakhstan's (UTC+5) by plain arithmetic (a trigger
+    # cannot call a Python function; times are positive, so the cast is the floor). The counts
+    # are anonymous: /forget deletes a person's checks, not the counts, which hold nothing about
+    # anyone. A wave's `first_check` (its earliest check when found) is unique: two replicas
+    # finding one wave at once store it once.
     """
     ALTER TABLE checks ADD COLUMN region TEXT;                    -- the asker's region when they checked; NULL unknown
     ALTER TABLE checks ADD COLUMN novel INTEGER NOT NULL DEFAULT 0;  -- 1: verdict.why had 'unlike_known_examples'
     CREATE INDEX checks_recent_candidates ON checks(created_at) WHERE risk IN ('high', 'medium') OR novel = 1;
-    CREATE TABLE check_counts (                   -- checks per Kazakhstan day, scheme, region, risk, language
-        day      INTEGER NOT NULL,                 -- floor((created_at + 18000) / 86400), as kz_day()
-        scheme   TEXT NOT NULL,                    -- '' when none
-        region   TEXT NOT NULL,                    -- '' when unknown
-        risk     TEXT NOT NULL,
-        language TEXT NOT NULL,
-        n        INTEGER NOT NULL,
-        PRIMARY KEY (day, scheme, region, risk, language)
+    CREATE TABLE check_counts (                   -- checks per Kazakhstan day, counted along one dimension at a time
+        day       INTEGER NOT NULL,                -- floor((created_at + 18000) / 86400), as kz_day()
+        dimension TEXT NOT NULL,                   -- scheme | region | risk | language
+        value     TEXT NOT NULL,                   -- the check's scheme, region, risk or language; '' none, unknown
+        risky     INTEGER NOT NULL,                -- 1: the check's risk was high or medium
+        n         INTEGER NOT NULL,
+        PRIMARY KEY (day, dimension, value, risky)
     ) WITHOUT ROWID;
     CREATE TRIGGER checks_count AFTER INSERT ON checks BEGIN
-        INSERT INTO check_counts (day, scheme, region, risk, language, n)
-        VALUES (CAST((NEW.created_at + 18000) / 86400 AS INTEGER), coalesce(NEW.scheme, ''),
-                coalesce(NEW.region, ''), NEW.risk, NEW.language, 1)
-        ON CONFLICT (day, scheme, region, risk, language) DO UPDATE SET n = check_counts.n + 1;
+        INSERT INTO check_counts (day, dimension, value, risky, n) VALUES
+            (CAST((NEW.created_at + 18000) / 86400 AS INTEGER), 'scheme', coalesce(NEW.scheme, ''),
+             NEW.risk IN ('high', 'medium'), 1),
+            (CAST((NEW.created_at + 18000) / 86400 AS INTEGER), 'region', coalesce(NEW.region, ''),
+             NEW.risk IN ('high', 'medium'), 1),
+            (CAST((NEW.created_at + 18000) / 86400 AS INTEGER), 'risk', NEW.risk, NEW.risk IN ('high', 'medium'), 1),
+            (CAST((NEW.created_at + 18000) / 86400 AS INTEGER), 'language', NEW.language,
+             NEW.risk IN ('high', 'medium'), 1)
+        ON CONFLICT (day, dimension, value, risky) DO UPDATE SET n = check_counts.n + 1;
     END;
-    INSERT INTO check_counts (day, scheme, region, risk, language, n)
-    SELECT CAST((created_at + 18000) / 86400 AS INTEGER), coalesce(scheme, ''), coalesce(region, ''), risk,
-           language, count(*)
-    FROM checks GROUP BY 1, 2, 3, 4, 5;
+    INSERT INTO check_counts (day, dimension, value, risky, n)
+    SELECT day, dimension, value, risky, count(*) FROM (
+        SELECT CAST((created_at + 18000) / 86400 AS INTEGER) AS day, risk IN ('high', 'medium') AS risky, d.dimension,
+               CASE d.dimension WHEN 'scheme' THEN coalesce(scheme, '') WHEN 'region' THEN coalesce(region, '')
+                                WHEN 'risk' THEN risk ELSE language END AS value
+        FROM checks CROSS JOIN (SELECT 'scheme' AS dimension UNION ALL SELECT 'region' UNION ALL SELECT 'risk'
+                                UNION ALL SELECT 'language') AS d
+    ) AS counted GROUP BY day, dimension, value, risky;
     CREATE TABLE waves (                           -- a new fraud pattern many people asked about at once
         id             INTEGER PRIMARY KEY,
         first_check    INTEGER NOT NULL UNIQUE,    -- its earliest check's id when found (no reference: it may go)
@@ -621,33 +633,36 @@ MIGRATIONS_POSTGRES: tuple[str, ...] = (
     ALTER TABLE checks ADD COLUMN novel INTEGER NOT NULL DEFAULT 0;
     CREATE INDEX checks_recent_candidates ON checks(created_at) WHERE risk IN ('high', 'medium') OR novel = 1;
     CREATE TABLE check_counts (
-        day      INTEGER NOT NULL,
-        scheme   TEXT NOT NULL,
-        region   TEXT NOT NULL,
-        risk     TEXT NOT NULL,
-        language TEXT NOT NULL,
-        n        BIGINT NOT NULL,
-        PRIMARY KEY (day, scheme, region, risk, language)
+        day       INTEGER NOT NULL,
+        dimension TEXT NOT NULL,
+        value     TEXT NOT NULL,
+        risky     INTEGER NOT NULL,
+        n         BIGINT NOT NULL,
+        PRIMARY KEY (day, dimension, value, risky)
     );
     -- SQLite counts row by row; here once per statement, over the rows it inserted (a transition
     -- table): the same counts, and a bulk INSERT … SELECT (the dashboard's bench) adds each of its
-    -- groups once instead of updating one hot row per check.
+    -- groups once instead of updating a few hot rows once per check.
     CREATE FUNCTION checks_count() RETURNS trigger LANGUAGE plpgsql AS $$
     BEGIN
-        INSERT INTO check_counts (day, scheme, region, risk, language, n)
-        SELECT floor((created_at + 18000) / 86400)::integer, coalesce(scheme, ''), coalesce(region, ''), risk,
-               language, count(*)
-        FROM inserted GROUP BY 1, 2, 3, 4, 5
-        ORDER BY 1, 2, 3, 4, 5  -- one order of row locks for every writer: two replicas never deadlock here
-        ON CONFLICT (day, scheme, region, risk, language) DO UPDATE SET n = check_counts.n + excluded.n;
+        INSERT INTO check_counts (day, dimension, value, risky, n)
+        SELECT floor((i.created_at + 18000) / 86400)::integer, d.dimension, d.value,
+               CASE WHEN i.risk IN ('high', 'medium') THEN 1 ELSE 0 END, count(*)
+        FROM inserted AS i CROSS JOIN LATERAL (VALUES ('scheme', coalesce(i.scheme, '')),
+            ('region', coalesce(i.region, '')), ('risk', i.risk), ('language', i.language)) AS d(dimension, value)
+        GROUP BY 1, 2, 3, 4
+        ORDER BY 1, 2, 3, 4  -- one order of row locks for every writer: two replicas never deadlock here
+        ON CONFLICT (day, dimension, value, risky) DO UPDATE SET n = check_counts.n + excluded.n;
         RETURN NULL;
     END $$;
     CREATE TRIGGER checks_count AFTER INSERT ON checks REFERENCING NEW TABLE AS inserted
         FOR EACH STATEMENT EXECUTE FUNCTION checks_count();
-    INSERT INTO check_counts (day, scheme, region, risk, language, n)
-    SELECT floor((created_at + 18000) / 86400)::integer, coalesce(scheme, ''), coalesce(region, ''), risk,
-           language, count(*)
-    FROM checks GROUP BY 1, 2, 3, 4, 5;
+    INSERT INTO check_counts (day, dimension, value, risky, n)
+    SELECT floor((c.created_at + 18000) / 86400)::integer, d.dimension, d.value,
+           CASE WHEN c.risk IN ('high', 'medium') THEN 1 ELSE 0 END, count(*)
+    FROM checks AS c CROSS JOIN LATERAL (VALUES ('scheme', coalesce(c.scheme, '')),
+        ('region', coalesce(c.region, '')), ('risk', c.risk), ('language', c.language)) AS d(dimension, value)
+    GROUP BY 1, 2, 3, 4;
     CREATE TABLE waves (
         id             BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY,
         first_check    BIGINT NOT NULL UNIQUE,

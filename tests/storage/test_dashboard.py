@@ -15,7 +15,7 @@ from bot.storage import ChecksRepo, UsersRepo
 from bot.storage.dashboard import DashboardRepo, day_iso
 from bot.storage.database import Database, kz_day
 from bot.storage.reports import ReportsRepo
-from tests.storage.engines import with_plans
+from tests.storage.engines import recount, with_plans
 from tests.storage.verdicts import verdict
 
 DAY = 86400
@@ -43,10 +43,7 @@ async def spread_checks(db: Database, n: int = 300) -> None:
         await db.execute("UPDATE checks SET created_at = ? WHERE id = ?", (at, check_id))
     # The trigger counted each check at the moment it was stored; the test then dated them over
     # 12 days, so the counts are rebuilt from the checks as the migration's backfill does.
-    await db.execute("DELETE FROM check_counts")
-    await db.execute(
-        "INSERT INTO check_counts (day, scheme, region, risk, language, n) SELECT kz_day(created_at),"
-        " coalesce(scheme, ''), coalesce(region, ''), risk, language, count(*) FROM checks GROUP BY 1, 2, 3, 4, 5")
+    await recount(db)
 
 
 async def truth(db: Database, select: str, days: int, risky: bool) -> list[tuple]:
@@ -74,6 +71,20 @@ async def test_the_overview_equals_what_the_checks_say_over_the_last_days(db, da
         (s, n) for s, n in await truth(db, "scheme", days, risky=True) if s is not None)
     counts = [n for _, n in await dashboard.per_region(days, NOW)]
     assert counts == sorted(counts, reverse=True)
+
+
+@pytest.mark.parametrize("days", [1, 30])
+async def test_the_overview_in_two_reads_says_what_the_five_single_reads_say(db, days):
+    await spread_checks(db)
+    dashboard = DashboardRepo(db)
+    overview = await dashboard.overview(days, NOW)
+    assert overview.per_day == await dashboard.per_day(days, NOW)
+    assert overview.per_region == await dashboard.per_region(days, NOW)
+    assert overview.per_scheme == await dashboard.per_scheme(days, NOW)
+    assert overview.by_risk == await dashboard.by_risk(days, NOW)
+    assert overview.by_language == await dashboard.by_language(days, NOW)
+    assert overview.checks == sum(n for _, n in await truth(db, "risk", days, risky=False))
+    assert overview.risky == sum(n for _, n in await truth(db, "risk", days, risky=True))
 
 
 @pytest.mark.parametrize("lang", ["kk", "ru"])
@@ -137,15 +148,15 @@ async def test_alerts_come_newest_first_with_their_deliveries_counted_per_status
 
 
 async def test_the_overview_reads_the_counts_index_and_never_the_checks_on_postgresql(db):
-    """A year of counts (a realistic spread: every scheme, region, risk and language each day)
-    and a month asked for: PostgreSQL reads the month off the counts' primary key."""
+    """A year of counts (twenty values of each dimension, risky or not, each day) and a month
+    asked for: PostgreSQL reads the month off the counts' primary key."""
     if db.engine != "postgresql":
         pytest.skip("PostgreSQL's plans; on SQLite the same SQL reads the same primary key")
     await db.execute(
-        "INSERT INTO check_counts (day, scheme, region, risk, language, n) "
-        "SELECT d, 'scheme_' || s, 'region_' || r, risk, lang, 1 + (d + s + r) % 7 "
-        "FROM generate_series(CAST(? AS INTEGER), CAST(? AS INTEGER)) AS d, generate_series(1, 15) AS s, generate_series(1, 20) AS r, "
-        "unnest(ARRAY['high', 'medium', 'low', 'none']) AS risk, unnest(ARRAY['kk', 'ru']) AS lang",
+        "INSERT INTO check_counts (day, dimension, value, risky, n) "
+        "SELECT d, dimension, dimension || '_' || k, risky, 1 + (d + k) % 7 "
+        "FROM generate_series(CAST(? AS INTEGER), CAST(? AS INTEGER)) AS d, generate_series(1, 20) AS k, "
+        "unnest(ARRAY['scheme', 'region', 'risk', 'language']) AS dimension, generate_series(0, 1) AS risky",
         (TODAY - 364, TODAY))
     await db.execute("ANALYZE check_counts")
     dashboard = DashboardRepo(db)
@@ -154,3 +165,7 @@ async def test_the_overview_reads_the_counts_index_and_never_the_checks_on_postg
         rows, [plan] = await with_plans(db, "fetchall", read(30, NOW))
         assert rows, read.__name__
         assert "check_counts_pkey" in plan and "Seq Scan" not in plan and " checks" not in plan, (read.__name__, plan)
+    overview, plans = await with_plans(db, "fetchall", dashboard.overview(30, NOW))
+    assert overview.checks > 0 and len(plans) == 2
+    for plan in plans:
+        assert "check_counts_pkey" in plan and "Seq Scan" not in plan and " checks" not in plan, plan

@@ -32,7 +32,7 @@ RELEASED = {  # version: the first 16 hex digits of the sha256 of its text
     6: "947f2d183e472644",  # reports of identifiers and officers' reviews of them (migration 7 builds on it)
     7: "842b1227079ead19",  # the review queue, reviewed examples and notices
     8: "ccb3aa8ac7d5bebe",  # whose turn it is to edit a broadcast's progress message
-    9: "e6d9f5602760a691",  # waves, the dashboard's check counts, its sign-in links and sessions
+    9: "1729c69bb4056885",  # waves, the dashboard's check counts, its sign-in links and sessions
 }
 
 
