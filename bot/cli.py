@@ -1,6 +1,6 @@
 """Command line: `python -m bot run|healthcheck|check|eval|eval-intents|accuracy|download-model`, the
 officers' exports `export-reviewed|export-identifiers`, and the development commands
-`loadtest|soak|bench|bench-broadcast|bench-inputs|bench-ocr|bench-retrain`.
+`loadtest|soak|bench|bench-broadcast|bench-dashboard|bench-inputs|bench-ocr|bench-retrain|bench-waves`.
 
 `bot.devtools` (the emulator, the demo page, the benches) is imported only inside the commands
 that need it, and by `run` only when there is no BOT_TOKEN (the local demo): the deployed bot
@@ -188,6 +188,27 @@ def cmd_bench_broadcast(args: argparse.Namespace, settings: Settings) -> int:
     rate = math.inf if args.uncapped else args.rate
     print(run_broadcast_bench(settings, recipients=args.recipients, rate=rate, seconds=args.seconds,
                               senders=args.senders))
+    return 0
+
+
+def cmd_bench_dashboard(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.devtools.panel_bench import run_dashboard_bench
+
+    if args.checks < 1 or args.requests < 2 or args.runs < 1:
+        print("--checks must be above 0, --requests above 1, --runs above 0", file=sys.stderr)
+        return 2
+    print(run_dashboard_bench(settings.classifier.knowledge_dir, checks=args.checks, requests=args.requests,
+                              runs=args.runs, days=tuple(args.days or (7, 30, 90)), postgresql=args.postgresql))
+    return 0
+
+
+def cmd_bench_waves(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.devtools.waves_bench import run_waves_bench
+
+    if args.checks < 5_000 or args.runs < 1:
+        print("--checks must be at least 5000 (the day holds 10 waves), --runs above 0", file=sys.stderr)
+        return 2
+    print(run_waves_bench(args.checks, args.runs))
     return 0
 
 
@@ -389,6 +410,20 @@ def parser() -> argparse.ArgumentParser:
     bo.add_argument("--runs", type=int, default=3, help="timing runs (medians are reported)")
     bo.add_argument("--pictures", type=int, default=40, help="screenshots timed per run")
     bo.set_defaults(func=cmd_bench_ocr)
+
+    bd = sub.add_parser("bench-dashboard", help="the officers' overview page over HTTP on a database of 1,000,000 checks")
+    bd.add_argument("--checks", type=int, default=1_000_000, help="checks the database is filled with")
+    bd.add_argument("--requests", type=int, default=50, help="GETs of the overview per run")
+    bd.add_argument("--runs", type=int, default=5, help="runs per period (medians of their p50 and p95 are reported)")
+    bd.add_argument("--days", type=int, action="append", choices=[7, 30, 90],
+                    help="the overview's period; repeat for several (default: 7, 30 and 90)")
+    bd.add_argument("--postgresql", action="store_true", help="on a throwaway PostgreSQL server instead of SQLite")
+    bd.set_defaults(func=cmd_bench_dashboard)
+
+    bw = sub.add_parser("bench-waves", help="one run of the wave detector over a day of 50,000 checks")
+    bw.add_argument("--checks", type=int, default=50_000, help="checks of the day")
+    bw.add_argument("--runs", type=int, default=3, help="runs of each case, on a fresh copy (medians are reported)")
+    bw.set_defaults(func=cmd_bench_waves)
 
     br = sub.add_parser("bench-retrain", help="retrain time with reviewed examples, and the load test's p95 during it")
     br.add_argument("--examples", type=int, default=2000, help="reviewed examples added")
