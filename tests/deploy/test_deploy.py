@@ -155,10 +155,14 @@ async def replicas_standing_in(count: int) -> AsyncIterator[tuple[list[int], Cou
         async def metrics(request: web.Request) -> web.Response:
             return web.Response(text="saqbol_updates_total{type=\"message\"} 1.0\n")
 
+        async def dashboard(request: web.Request, index: int = index) -> web.Response:
+            return web.Response(text=f"dashboard of replica {index}: {request.path_qs}", status=401)
+
         app = web.Application()
         app.router.add_post(WEBHOOK_PATH, webhook)
         app.router.add_get(READY_PATH, ready)
         app.router.add_get(METRICS_PATH, metrics)
+        app.router.add_get("/panel/{tail:.*}", dashboard)
         runner = web.AppRunner(app)
         await runner.setup()
         await web.TCPSite(runner, "127.0.0.1", port).start()
@@ -197,6 +201,10 @@ async def test_nginx_sends_webhook_posts_round_robin_to_the_replicas_with_telegr
                     assert elsewhere.status == 404
                 async with http.get(METRICS_PATH) as metrics:  # Prometheus asks each replica directly
                     assert metrics.status == 403
+                async with http.get("/panel/login?t=x") as dashboard:  # the officers' dashboard, on any replica
+                    assert dashboard.status == 401 and (await dashboard.text()).endswith(": /panel/login?t=x")
+                async with http.get("/panel", allow_redirects=False) as bare:
+                    assert bare.status == 301 and bare.headers["Location"].endswith("/panel/")
         finally:
             nginx.terminate()
             await nginx.wait()
