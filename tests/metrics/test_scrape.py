@@ -192,3 +192,22 @@ async def test_a_wave_moves_waves_detected_and_the_open_waves_gauge(settings, cl
     assert [(f.new, f.wave.users) for f in found] == [(True, 2)] and [f.new for f in again] == [False]
     assert after.value("saqbol_waves_detected_total") == 1 and after.value("saqbol_waves_open") == 1
     assert later.value("saqbol_waves_detected_total") == 1 and later.value("saqbol_waves_open") == 1
+
+
+async def test_every_other_answer_of_telegram_to_an_alert_has_its_own_status(live, scraper):
+    em = live.emulator
+    em.fail("sendMessage", error_code=502, chat_id=KK_USER)  # once: sent again after a backoff
+    em.fail("sendMessage", error_code=400, description="Bad Request: chat not found", chat_id=RU_USER)
+    em.fail("sendMessage", error_code=400, description="Bad Request: message is too long", chat_id=BLOCKED_USER)
+    repo = BroadcastsRepo(live.deps.db)
+    broadcast_id = await repo.submit(OFFICER, ALERT["kk"], ALERT["ru"], ("national",), None)
+    assert await repo.decide(broadcast_id, SECOND_OFFICER, approve=True)
+    await repo.enqueue(broadcast_id, time.time())
+    after = await until(scraper, lambda s: s.value("saqbol_deliveries_total", status="sent") == 1
+                        and s.value("saqbol_deliveries_pending") == 0, timeout=20)
+    statuses = dict(await live.rows("SELECT user_id, status FROM deliveries WHERE broadcast_id = ?", broadcast_id))
+    assert statuses == {KK_USER: "sent", RU_USER: "not_found", BLOCKED_USER: "failed"}
+    assert [m["text"].endswith(ALERT["kk"]) for m in em.bot_messages(KK_USER)] == [True]
+    assert {status: after.value("saqbol_deliveries_total", status=status)
+            for status in ("sent", "retried", "not_found", "failed", "blocked")} == {
+        "sent": 1, "retried": 1, "not_found": 1, "failed": 1, "blocked": 0}
