@@ -12,7 +12,7 @@ import pytest
 
 from bot.panel.app import _csv_cell
 from tests.panel.conftest import OFFICER, SECOND, SUPER, Site
-from tests.panel.data import ALERT_KK, ALERT_RU, WAVE_TEXTS, fill
+from tests.panel.data import ALERT_KK, ALERT_RU, ORDINARY, WAVE_TEXTS, fill
 
 PAGES = {  # a heading each page must show, in each language
     "/panel/": {"kk": "Шолу", "ru": "Обзор"},
@@ -85,11 +85,13 @@ async def test_an_unknown_wave_or_alert_is_not_found(filled):
         assert (await site.get(path)).status == 404, path
 
 
-async def test_the_review_queue_lists_the_disputed_text(filled):
+@pytest.mark.parametrize(("lang", "disputed", "waiting"), [("kk", "Даулы", "Күтуде: 1."), ("ru", "Оспорено", "Ожидают: 1.")])
+async def test_the_review_queue_lists_the_disputed_text(filled, lang, disputed, waiting):
     site, _data = filled
-    await site.sign_in(lang="ru")
+    await site.sign_in(lang=lang)
     html = await (await site.get("/panel/review")).text()
-    assert "Оспорено" in html and "Ожидают: 1." in html
+    assert disputed in html and waiting in html
+    assert ORDINARY["kk"].lower() in html  # the disputed check's text, as stored (redacted)
 
 
 async def test_the_identifiers_page_and_its_csv_list_the_reported_site(filled):
