@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator, Callable
 import pytest
 
 from bot.alerts import BroadcastsRepo
+from bot.devtools.screenshots import Screenshot
 from tests.support.livebot import LiveBot, live_bot
 from tests.support.scrape import MetricsClient, Scrape, metrics_server
 
@@ -211,3 +212,24 @@ async def test_every_other_answer_of_telegram_to_an_alert_has_its_own_status(liv
     assert {status: after.value("saqbol_deliveries_total", status=status)
             for status in ("sent", "retried", "not_found", "failed", "blocked")} == {
         "sent": 1, "retried": 1, "not_found": 1, "failed": 1, "blocked": 0}
+
+
+SCREENSHOT = {
+    "kk": Screenshot("Құттықтаймыз! Сіз ұтыс ойынында көлік ұтып алдыңыз. Жүлдені алу үшін 5000 теңге салық "
+                     "төлеңіз.", "Kaspi Ұтыс", "kk", "chat", "dark", 720, 1600),
+    "ru": Screenshot("Ваша посылка задержана на таможне. Оплатите пошлину 2 500 тг по ссылке "
+                     "kazpost-delivery.site, иначе она вернется отправителю.", "KazPost", "ru"),
+}
+
+
+@pytest.mark.parametrize("lang", ["kk", "ru"])
+async def test_a_screenshots_text_is_timed_and_counted_like_a_typed_one(live, scraper, tesseract, lang):
+    before = await scraper.scrape()
+    live.emulator.send_photo(USER_OF[lang], image=SCREENSHOT[lang].encode("JPEG"))
+    answer = await live.emulator.next_message(USER_OF[lang], timeout=30)
+    after = await scraper.scrape()
+    [(source, risk, scheme, language)] = await live.rows("SELECT source, risk, scheme, language FROM checks")
+    assert source == "picture" and answer["text"].startswith("📷")
+    series = {"risk": risk, "scheme": scheme or "none", "language": language}
+    assert after.value("saqbol_checks_total", **series) - before.value("saqbol_checks_total", **series) == 1
+    assert after.value("saqbol_classify_seconds_count") - before.value("saqbol_classify_seconds_count") == 1
