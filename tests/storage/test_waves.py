@@ -116,6 +116,19 @@ async def test_officers_opt_in_and_out_of_being_told(db):
     assert await waves.watchers() == [502]
 
 
+async def test_the_audience_is_each_watcher_with_the_language_they_chose(db):
+    """Each officer is told in their language (kk or ru); one who never chose is told in both
+    (None), and a watcher the bot has no record of is still told."""
+    waves, users = WavesRepo(db), UsersRepo(db)
+    for officer, lang in ((601, "kk"), (602, "ru"), (603, None)):
+        await users.touch(officer)
+        if lang is not None:
+            await users.set_language(officer, lang)
+    for since, officer in enumerate((601, 602, 603, 604)):
+        await waves.watch(officer, True, now=float(since))
+    assert await waves.audience() == [(601, "kk"), (602, "ru"), (603, None), (604, None)]
+
+
 @pytest.mark.parametrize("lang", ["kk", "ru"])
 async def test_a_wave_becomes_a_draft_can_be_dismissed_and_a_quiet_one_closes(db, lang):
     waves = WavesRepo(db)
