@@ -208,9 +208,9 @@ async def overview(request: web.Request) -> web.Response:
     tr = panel.translations
     days = int(request.query["days"]) if request.query.get("days") in {str(p) for p in PERIODS} else 30
     now = panel.clock()
-    dash = panel.repos.dashboard
-    per_day, per_region = await dash.per_day(days, now), await dash.per_region(days, now)
-    by_risk, by_language = await dash.by_risk(days, now), await dash.by_language(days, now)
+    numbers = await panel.repos.dashboard.overview(days, now)  # two reads of the day counts, never the checks
+    per_day, per_region, by_risk, by_language = (numbers.per_day, numbers.per_region, numbers.by_risk,
+                                                 numbers.by_language)
 
     today = dt.datetime.fromtimestamp(now, KZ_TIME).date()
     dates = [today - dt.timedelta(days=n) for n in range(days - 1, -1, -1)]
@@ -235,7 +235,7 @@ async def overview(request: web.Request) -> web.Response:
     return render(request, "overview.html", days=days, periods=PERIODS, day_chart=day_chart,
                   region_chart=region_chart, legend=[(s.label, s.color, sum(s.values)) for s in series],
                   by_risk=list(by_risk), by_language=list(by_language),
-                  total=sum(n for _r, n in by_risk))
+                  total=numbers.checks)
 
 
 # --- waves --------------------------------------------------------------------------------------
