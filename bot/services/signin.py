@@ -72,6 +72,13 @@ def _b64(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
 
 
+def _same(expected: str, sent: str) -> bool:
+    """Constant-time equality of what we made and what a request sent, as bytes: a sent text
+    outside ASCII (anyone can type one into a URL) is simply unequal, where comparing str
+    would raise."""
+    return hmac.compare_digest(expected.encode("utf-8"), sent.encode("utf-8", "surrogatepass"))
+
+
 def session_hash(cookie: str) -> str:
     """What the database keeps of a session id: its sha256, hex."""
     return hashlib.sha256(cookie.encode("utf-8")).hexdigest()
@@ -116,7 +123,7 @@ class SignIn:
     def _parse(self, token: str) -> tuple[int, str, int, str] | Refused:
         """(user id, role, expiry, nonce) of a token signed by us and not expired."""
         parts = token.split(".")
-        if len(parts) != 5 or not hmac.compare_digest(self._sign(".".join(parts[:4])), parts[4]):
+        if len(parts) != 5 or not _same(self._sign(".".join(parts[:4])), parts[4]):
             return Refused.INVALID
         user, role, expires, nonce = parts[:4]
         if not (user.lstrip("-").isdigit() and expires.isdigit()):
@@ -184,5 +191,5 @@ class SignIn:
     @staticmethod
     def csrf_ok(session: Session, sent: str | None) -> bool:
         """A form's token matches its session's (constant time)."""
-        return bool(sent) and hmac.compare_digest(session.csrf, sent or "")
+        return bool(sent) and _same(session.csrf, sent or "")
 

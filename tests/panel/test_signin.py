@@ -90,7 +90,7 @@ async def test_a_link_altered_or_signed_with_another_secret_is_refused(site):
                    clock=site.clock)
     for forged in (f"{SUPER}.superadmin.{expires}.{nonce}.{signature}",  # someone else's id and role
                    f"{user}.{role}.{int(expires) + 86400}.{nonce}.{signature}",  # a later expiry
-                   other.token(OFFICER, "officer"), token[:-3], "", "a.b.c"):
+                   other.token(OFFICER, "officer"), token[:-3], "", "a.b.c", token[:-1] + "ә"):
         refused = await site.get(f"/panel/login?t={forged}")
         assert refused.status == 403 and REFUSALS["invalid"]["ru"] in await refused.text(), forged
         assert (await site.signin.open_link(forged)) is Refused.INVALID
@@ -125,7 +125,7 @@ async def test_a_page_without_a_session_asks_to_sign_in_through_the_bot(site, la
 
 async def test_a_post_without_the_sessions_csrf_token_is_refused_and_changes_nothing(site):
     await site.sign_in()
-    for data in ({}, {"csrf": "forged"}):
+    for data in ({}, {"csrf": "forged"}, {"csrf": "жалған"}):
         refused = await site.http.post(site.url + "/panel/logout", data=data, allow_redirects=False)
         assert refused.status == 403 and 'data-reason="csrf"' in await refused.text()
     assert (await site.get("/panel/")).status == 200  # still signed in
