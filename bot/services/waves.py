@@ -28,7 +28,8 @@ moment of telling (a revoked officer is told nothing), each in their language: "
 people in 40 min, regions: …, nearest scheme: …, +5/hour", the face, and two buttons (the
 keyboard is the Telegram shell's, handed in by the app): an alert draft, the review queue.
 Telegram's 403 (the officer blocked the bot) skips that officer; flood control is the bot's
-retry middleware's; a failed send is logged and not repeated (the claim is spent: at most once).
+retry middleware's; a failed send is logged and not repeated (at most once), unless nobody at
+all could be told (Telegram unreachable): then the claim is given back and a later run tells it.
 
 **Acting on a wave**: `draft_alert` writes a broadcast with status ``draft`` (neither sent nor
 waiting for approval), both languages pre-filled from the nearest scheme's knowledge (its
@@ -74,6 +75,7 @@ MAX_BACKOFF = 300.0  # the longest pause after failing rounds
 REVIEW_TEXTS = 20  # distinct texts of one wave put in the review queue at most: enough examples for a scheme
 SHOWN_CHARS = 1500  # of the face in the officers' message
 HOUR = 3600.0
+TOLD, GONE, FAILED = "told", "gone", "failed"  # what telling one officer came to
 # Verdict languages as the officers read them: a Kazakh text in Latin letters is Kazakh.
 SPOKEN = {"kk": "kk", "kk_latn": "kk", "ru": "ru"}
 
@@ -266,11 +268,15 @@ class WaveDetector:
         for wave in untold:
             if not await self.repos.waves.claim_report(wave.id, now):
                 continue  # another replica told them
-            for user_id, lang in officers:
-                sent += await self._tell(bot, user_id, lang, wave)
+            outcomes = [await self._tell(bot, user_id, lang, wave) for user_id, lang in officers]
+            sent += outcomes.count(TOLD)
+            if TOLD not in outcomes and FAILED in outcomes:  # Telegram unreachable: try again next run
+                await self.repos.waves.release_report(wave.id)
         return sent
 
-    async def _tell(self, bot: Bot, user_id: int, lang: str | None, wave: Wave) -> int:
+    async def _tell(self, bot: Bot, user_id: int, lang: str | None, wave: Wave) -> str:
+        """TOLD, GONE (the officer blocked the bot or has no chat: skipped) or FAILED (a 5xx,
+        the network, flood control longer than the retry middleware waits)."""
         languages: tuple[Lang, ...] = (lang,) if lang in LANGUAGES else LANGUAGES  # type: ignore[assignment]
         text = "\n\n".join(wave_message(wave, self.knowledge, self.i18n, code) for code in languages)
         markup = self.keyboard(wave.id, self.i18n, languages[0]) if self.keyboard is not None else None
@@ -279,10 +285,10 @@ class WaveDetector:
         except TelegramAPIError as exc:
             if recipient_gone(exc):
                 log.info("waves: officer %s cannot be reached (%s); skipped", user_id, exc)
-            else:
-                log.warning("waves: telling officer %s of wave %d failed (%s)", user_id, wave.id, exc)
-            return 0
-        return 1
+                return GONE
+            log.warning("waves: telling officer %s of wave %d failed (%s)", user_id, wave.id, exc)
+            return FAILED
+        return TOLD
 
     async def round(self, bot: Bot, now: float | None = None) -> list[Found]:
         """One run: detect, then tell."""

@@ -212,6 +212,11 @@ class WavesRepo:
         return await self.db.execute(
             "UPDATE waves SET reported_at = ? WHERE id = ? AND reported_at IS NULL", (now, wave_id)) > 0
 
+    async def release_report(self, wave_id: int) -> None:
+        """Gives a claim back when nobody could be told (Telegram unreachable): a later run, of
+        any replica, claims and tells it again."""
+        await self.db.execute("UPDATE waves SET reported_at = NULL WHERE id = ?", (wave_id,))
+
     async def watchers(self) -> list[int]:
         """The users who asked to be told of waves. Whether each is still an officer is the
         sender's check (RolesRepo), at the moment of telling: a revoked officer is told nothing."""

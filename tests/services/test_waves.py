@@ -280,3 +280,45 @@ def test_a_wave_is_described_by_distinct_people_its_face_the_text_most_of_them_s
     assert (wave.users, wave.checks, wave.representative, wave.scheme) == (4, 5, "B", "s2")
     assert list(wave.regions) == ["atyrau", "kostanay"] and list(wave.languages) == ["kk", "ru"]
     assert (wave.first_seen, wave.last_seen, wave.per_hour) == (100.0, 4_000.0, 2.0)
+
+
+async def test_when_telegram_cannot_be_reached_the_wave_is_told_at_the_next_run_instead(replicas, emulator, knowledge,
+                                                                                         classifier):
+    waves = detector(replicas[0], knowledge)
+    await officers_watching(waves.repos)
+    users = list(range(8501, 8506))
+    await people(waves.repos, users, "kk")
+    now = time.time()
+    for user_id, text in zip(users, wave_copies("kk", 5, random.Random(12))):
+        await checked(waves.repos, classifier, user_id, text, now - 60)
+    emulator.fail("sendMessage", error_code=502, times=2)  # both officers: Telegram's 5xx
+    bot = emulator.create_bot()
+    try:
+        [first] = await waves.round(bot, now)
+        assert (await waves.repos.waves.find(first.wave.id)).reported_at is None  # the claim given back
+        await waves.round(bot, now + 60)
+    finally:
+        await bot.session.close()
+    assert [len(emulator.bot_messages(o)) for o in (OFFICER_KK, OFFICER_RU)] == [1, 1]
+    assert (await waves.repos.waves.find(first.wave.id)).reported_at == now + 60
+
+
+async def test_an_officer_who_blocked_the_bot_is_skipped_and_the_others_are_told(replicas, emulator, knowledge,
+                                                                                classifier):
+    waves = detector(replicas[0], knowledge)
+    await officers_watching(waves.repos)
+    users = list(range(8601, 8606))
+    await people(waves.repos, users, "ru")
+    now = time.time()
+    for user_id, text in zip(users, wave_copies("ru", 5, random.Random(13))):
+        await checked(waves.repos, classifier, user_id, text, now - 60)
+    emulator.fail("sendMessage", error_code=403, description="Forbidden: bot was blocked by the user",
+                  chat_id=OFFICER_KK)
+    bot = emulator.create_bot()
+    try:
+        [found] = await waves.round(bot, now)
+        await waves.round(bot, now + 60)
+    finally:
+        await bot.session.close()
+    assert emulator.bot_messages(OFFICER_KK) == [] and len(emulator.bot_messages(OFFICER_RU)) == 1
+    assert (await waves.repos.waves.find(found.wave.id)).reported_at == now  # told once, not again
