@@ -432,7 +432,8 @@ async def alert_save(request: web.Request) -> web.StreamResponse:
         if panel.ask_approval is not None:
             await panel.ask_approval(submitted, lang)
         raise web.HTTPSeeOther("/panel/alerts?submitted=" + str(broadcast_id))
-    await panel.alerts.save_draft(broadcast_id, session.user_id, text_kk, text_ru, regions)
+    if not await panel.alerts.save_draft(broadcast_id, session.user_id, text_kk, text_ru, regions):
+        raise web.HTTPConflict(text="this alert is no longer a draft: see /panel/alerts")
     raise web.HTTPSeeOther(f"/panel/alerts/{broadcast_id}/edit?saved=1")
 
 

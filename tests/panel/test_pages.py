@@ -163,3 +163,6 @@ async def test_a_draft_is_saved_then_submitted_and_the_second_officer_is_asked_i
     again = await site.http.post(f"{site.url}/panel/alerts/{data.draft_id}/edit", data={**form, "action": "submit"},
                                  allow_redirects=False)
     assert again.status == 409  # submitted once
+    late = await site.http.post(f"{site.url}/panel/alerts/{data.draft_id}/edit", data={**form, "action": "save"},
+                                allow_redirects=False)
+    assert late.status == 409  # nor edited once it waits for approval
