@@ -107,6 +107,19 @@ async def test_officers_are_told_of_a_wave_once_however_many_callers_claim_it(db
     assert await WavesRepo(db).claim_report(wave_id, NOW + 60) is False
 
 
+async def test_a_claim_given_back_when_nobody_could_be_told_is_claimed_again_once(db):
+    waves = WavesRepo(db)
+    members = await stored_checks(db, "ru", [36, 37, 38, 39, 40])
+    wave_id, _ = await waves.upsert(draft("ru", 5), members, NOW)
+    assert await waves.claim_report(wave_id, NOW)
+    await waves.release_report(wave_id)  # Telegram was unreachable: nobody heard of it
+    assert (await waves.find(wave_id)).reported_at is None
+    async with another_replica(db) as other:
+        claims = await asyncio.gather(waves.claim_report(wave_id, NOW + 60), WavesRepo(other).claim_report(wave_id,
+                                                                                                           NOW + 60))
+    assert sorted(claims) == [False, True]
+
+
 async def test_officers_opt_in_and_out_of_being_told(db):
     waves = WavesRepo(db)
     assert await waves.watch(501, True, now=1.0) and await waves.watch(502, True, now=2.0)
