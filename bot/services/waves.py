@@ -42,6 +42,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime as dt
 import html
 import logging
 import time
@@ -58,9 +59,10 @@ from aiogram.utils.i18n import I18n
 from bot.alerts.repository import BroadcastsRepo
 from bot.alerts.sending import recipient_gone
 from bot.classifier.clusters import cluster_texts
-from bot.i18n import LANGUAGES, N_
+from bot.i18n import KZ_TIME, LANGUAGES, N_
 from bot.knowledge import KnowledgeBase
 from bot.knowledge.schema import Lang
+from bot.services.notices import notice_date
 from bot.services.settings import WavesSettings
 from bot.storage import Repositories
 from bot.storage.waves import CandidateCheck, Wave, WaveDraft
@@ -166,7 +168,8 @@ def wave_message(wave: Wave, knowledge: KnowledgeBase, i18n: I18n, lang: Lang) -
     languages = ", ".join(text(LANGUAGE_NAMES[code], locale=lang) for code in wave.languages if code in LANGUAGE_NAMES)
     details = text(DETAILS, locale=lang).format(
         checks=wave.checks, languages=languages or "—",
-        first_seen=time.strftime("%H:%M", time.gmtime(wave.first_seen + 5 * HOUR)))  # Kazakhstan's time, UTC+5
+        first_seen=notice_date(wave.first_seen, lang) + ", "  # Kazakhstan's day and time
+        + dt.datetime.fromtimestamp(wave.first_seen, KZ_TIME).strftime("%H:%M"))
     face = wave.representative if len(wave.representative) <= SHOWN_CHARS else (
         wave.representative[:SHOWN_CHARS].rstrip() + "…")
     return f"<b>{html.escape(header)}</b>\n{html.escape(details)}\n\n<blockquote expandable>{html.escape(face)}</blockquote>"

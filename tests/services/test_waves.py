@@ -21,9 +21,9 @@ from bot.devtools.waves_bench import ordinary_texts, wave_copies
 from bot.i18n import create_i18n
 from bot.alerts.policy import MAX_ALERT_CHARS, forbidden_links
 from bot.services.settings import WavesSettings
-from bot.services.waves import WaveDetector, describe, draft_texts
+from bot.services.waves import WaveDetector, describe, draft_texts, wave_message
 from bot.storage import Database, Repositories
-from bot.storage.waves import CandidateCheck
+from bot.storage.waves import CandidateCheck, Wave
 from bot.telegram.keyboards import wave_actions
 from tests.storage.engines import ENGINES
 
@@ -322,3 +322,19 @@ async def test_an_officer_who_blocked_the_bot_is_skipped_and_the_others_are_told
         await bot.session.close()
     assert emulator.bot_messages(OFFICER_KK) == [] and len(emulator.bot_messages(OFFICER_RU)) == 1
     assert (await waves.repos.waves.find(found.wave.id)).reported_at == now  # told once, not again
+
+
+@pytest.mark.parametrize(("lang", "expected"), [
+    ("kk", "<b>Жаңа толқын: 2 сағ 5 мин ішінде 6 адам, өңірлер: белгісіз, ең жақын схема: ұқсасы жоқ, сағатына +2.</b>"),
+    ("ru", "<b>Новая волна: 6 чел. за 2 ч 5 мин, регионы: неизвестны, ближайшая схема: похожей нет, +2 в час.</b>"),
+])
+def test_the_officers_message_says_what_is_not_known_and_escapes_the_face(knowledge, lang, expected):
+    wave = Wave(id=3, representative="Жми <b>сюда</b> & плати", scheme=None, users=6, checks=7, regions=(),
+                languages=("kk", "ru"), first_seen=1_764_000_000.0, last_seen=1_764_000_000.0 + 125 * 60,
+                per_hour=2.0, status="open", detected_at=0.0, reported_at=None, broadcast_id=None, updated_at=0.0,
+                first_check=1)
+    text = wave_message(wave, knowledge, create_i18n(), lang)
+    assert text.startswith(expected)
+    assert "Жми &lt;b&gt;сюда&lt;/b&gt; &amp; плати" in text and "<b>сюда" not in text
+    assert ("қазақша, орысша" if lang == "kk" else "казахский, русский") in text
+    assert ("24 қараша, 21:00" if lang == "kk" else "24 ноября, 21:00") in text  # first seen, Kazakhstan's time
