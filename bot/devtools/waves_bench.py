@@ -10,7 +10,9 @@ with the parts (reading the candidates, grouping, storing).
 
 The day (`day_of_checks`), made up here and never read from anyone's messages:
 
-- 55 % of the checks are calm (benign examples of the knowledge base): the detector never reads them;
+- 55 % of the checks are calm (benign examples of the knowledge base, each with a few words of
+  its sender's own, as people write): the detector reads only those whose very text five people
+  sent (none here), after a GROUP BY over the day;
 - 45 % are risky or novel (its candidates): the knowledge base's scheme examples, as people
   forward them (a frame around the text: "Мне пришло:", "Бұл не?"), drawn with a Zipf law, so
   that a few are sent by hundreds of people (a wave of a known scheme) and most by one or two;
@@ -155,8 +157,10 @@ def day_of_checks(knowledge: KnowledgeBase, checks: int, end: float, seed: int =
     candidates = int(checks * 0.45) - waves
     for label, ex in rng.choices(schemes, weights=weights, k=candidates):
         add(framed(ex.text, ex.lang, rng), rng.choice(["high", "high", "medium"]), label, False, spoken(ex.lang))
+    words = sorted({word for _, ex in calm for word in ex.text.split() if word.isalpha()})
     for label, ex in rng.choices(calm, k=checks - len(out)):
-        add(framed(ex.text, ex.lang, rng), "none", None, False, spoken(ex.lang))
+        own = " ".join(rng.sample(words, 3))  # the sender's own words: calm texts are rarely the very same
+        add(framed(ex.text, ex.lang, rng) + " " + own, "none", None, False, spoken(ex.lang))
     return out
 
 

@@ -4,7 +4,9 @@ told to the officers who asked for it, and turned into an alert draft or review-
 Prosecutors publish which schemes cost people money a year after the fact; a bot that
 thousands ask "is this a fraud?" sees a wave the day it starts, region by region. The
 detector reads the checks of the last day (``WAVE_WINDOW_HOURS``) that were risky, or that the
-classifier found unlike every example it knows (`WavesRepo.candidates`), groups copies of one
+classifier found unlike every example it knows (`WavesRepo.candidates`), and the calm ones whose
+very text ``WAVE_USERS`` people sent (`WavesRepo.repeated`: a scam the classifier misses still
+shows as a text many ask about), groups copies of one
 message (`bot.classifier.clusters`: exact repeats, then near-duplicates by character n-grams),
 and calls a group that reached ``WAVE_USERS`` distinct people a *wave*: its face (a member's
 redacted text: the stored checks hold nothing else), counts, regions most frequent first,
@@ -227,7 +229,9 @@ class WaveDetector:
         are closed. Grouping runs on a thread."""
         since = now - self.window
         started = time.perf_counter()
-        candidates = [c for c in await self.repos.waves.candidates(since) if c.created_at <= now]
+        found_checks = [*await self.repos.waves.candidates(since),
+                        *await self.repos.waves.repeated(since, self.settings.users)]
+        candidates = [c for c in found_checks if c.created_at <= now]
         read = time.perf_counter()
         found: list[Found] = []
         groups: list[list[int]] = []

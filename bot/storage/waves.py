@@ -136,6 +136,20 @@ class WavesRepo:
         return [CandidateCheck(row[0], row[1], row[2], row[3], row[4], row[5], bool(row[6]), row[7], row[8], row[9])
                 for row in rows]
 
+    async def repeated(self, since: float, users: int) -> list[CandidateCheck]:
+        """The other checks stored at or after ``since`` (calm, and not novel) whose very text
+        (after redaction) at least ``users`` different people sent: a new scam the classifier
+        misses still shows as a text many people ask about. Oldest first."""
+        rows = await self.db.fetchall(
+            "SELECT id, user_id, text_redacted, text_hash, risk, scheme, novel, region, language, created_at "
+            "FROM checks WHERE created_at >= ?1 AND NOT (risk IN ('high', 'medium') OR novel = 1) AND text_hash IN ("
+            " SELECT text_hash FROM checks WHERE created_at >= ?1 AND NOT (risk IN ('high', 'medium') OR novel = 1)"
+            " GROUP BY text_hash HAVING count(DISTINCT user_id) >= ?2) ORDER BY created_at",
+            (float(since), int(users)),
+        )
+        return [CandidateCheck(row[0], row[1], row[2], row[3], row[4], row[5], bool(row[6]), row[7], row[8], row[9])
+                for row in rows]
+
     async def upsert(self, wave: WaveDraft, members: Sequence[int], now: float) -> tuple[int, bool]:
         """Store a cluster as a wave: (its id, True) when it is new, (the id of the stored wave
         it continues, False) when a stored wave already holds some of its checks (the one
