@@ -22,7 +22,9 @@ lets one of them tell the officers.
 indexed read of the newest rows), and `nudge` (an in-process caller that just stored one) wakes
 it at once; either way it waits ``WAVE_DEBOUNCE_SECONDS`` for the rest of a burst, then runs, so
 the officers hear of a wave well within a minute of its K-th person. Besides, a sweep every
-``WAVE_SWEEP_SECONDS`` updates the growth figures and closes the waves quiet for a whole window.
+``WAVE_SWEEP_SECONDS`` updates the growth figures, closes the waves quiet for a whole window, and
+is when a calm text repeated word for word is found (no poll looks for those: they cost a GROUP
+BY over the day, and the police learn of them within minutes rather than seconds).
 Grouping is CPU work (a second or two for a busy day): it runs on a thread, never on the event loop.
 
 **Telling** (`report`): the officers who opted in (`/waves`), their role read again at the
