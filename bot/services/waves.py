@@ -233,7 +233,7 @@ class WaveDetector:
         started = time.perf_counter()
         found_checks = [*await self.repos.waves.candidates(since),
                         *await self.repos.waves.repeated(since, self.settings.users)]
-        candidates = [c for c in found_checks if c.created_at <= now]
+        candidates = sorted((c for c in found_checks if c.created_at <= now), key=lambda c: (c.created_at, c.id))
         read = time.perf_counter()
         found: list[Found] = []
         groups: list[list[int]] = []
@@ -241,21 +241,20 @@ class WaveDetector:
             groups = (await asyncio.to_thread(cluster_texts, [c.text_redacted for c in candidates],
                                               [c.text_hash for c in candidates])).groups
         grouped = time.perf_counter()
-        if groups:
-            for group in groups:
-                checks = [candidates[i] for i in group]
-                if distinct_users(checks) < self.settings.users:
-                    continue
-                members = tuple(sorted(c.id for c in checks))
-                wave_id, new = await self.repos.waves.upsert(describe(checks, now), members, now)
-                stored = await self.repos.waves.find(wave_id)
-                if stored is None:  # deleted between the two statements: nothing to tell
-                    continue
-                if new:
-                    log.info("wave %d found: %d people, %d checks", wave_id, stored.users, stored.checks)
-                    if self.metrics is not None:
-                        self.metrics.waves_detected.inc()
-                found.append(Found(stored, new, members))
+        for group in groups:
+            checks = [candidates[i] for i in group]
+            if distinct_users(checks) < self.settings.users:
+                continue
+            members = tuple(sorted(c.id for c in checks))
+            wave_id, new = await self.repos.waves.upsert(describe(checks, now), members, now)
+            stored = await self.repos.waves.find(wave_id)
+            if stored is None:  # deleted between the two statements: nothing to tell
+                continue
+            if new:
+                log.info("wave %d found: %d people, %d checks", wave_id, stored.users, stored.checks)
+                if self.metrics is not None:
+                    self.metrics.waves_detected.inc()
+            found.append(Found(stored, new, members))
         await self.repos.waves.close_quiet(since)
         self.timings = {"read": read - started, "group": grouped - read, "store": time.perf_counter() - grouped}
         return found
