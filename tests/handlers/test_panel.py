@@ -76,3 +76,16 @@ async def test_the_bots_web_routes_answer_health_and_the_dashboard_on_one_server
         assert (await http.get(served + "/panel/", allow_redirects=False)).status == 401
         moved = await http.get(served + "/panel", allow_redirects=False)
         assert moved.status == 301 and moved.headers["Location"] == "/panel/"
+
+
+async def test_revoking_an_officer_ends_their_dashboard_sessions_at_once(live, served):
+    answer = await live.reply_to(OFFICER_RU, "/panel")
+    [link] = LINK.findall(answer["text"])
+    async with ClientSession(cookie_jar=CookieJar(unsafe=True)) as http:
+        page = await (await http.get(link.replace(live.settings.panel.public_url(None), served))).text()
+        token = re.search(r'name="t" value="([^"]+)"', page).group(1)
+        assert (await http.post(served + "/panel/login", data={"t": token})).status == 200
+        assert await live.rows("SELECT user_id FROM panel_sessions") == [(OFFICER_RU,)]
+        await live.reply_to(SUPER, f"/revoke {OFFICER_RU}")
+        assert await live.rows("SELECT count(*) FROM panel_sessions") == [(0,)]  # before any further request
+        assert (await http.get(served + "/panel/", allow_redirects=False)).status == 401
