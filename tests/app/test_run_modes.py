@@ -70,8 +70,8 @@ async def test_webhook_mode_skips_updates_that_do_not_parse_and_answers_the_othe
 
 
 async def test_without_a_token_the_demo_page_talks_to_the_bot(settings, tmp_path):
-    port = free_port()
-    config = deployed(settings, tmp_path, bot_token=None, demo_port=port)
+    port, panel_port = free_port(), free_port()
+    config = deployed(settings, tmp_path, bot_token=None, demo_port=port, panel_port=panel_port)
     async with running(config, run_demo), aiohttp.ClientSession(f"http://127.0.0.1:{port}") as http:
         deadline = time.monotonic() + 120
         while True:  # the page comes up once the classifier process is ready
@@ -90,4 +90,6 @@ async def test_without_a_token_the_demo_page_talks_to_the_bot(settings, tmp_path
             since = changes["version"]
             texts += [m.get("text", "") for m in changes["messages"]]
             assert time.monotonic() < deadline, texts
+        async with http.get(f"http://127.0.0.1:{panel_port}/panel/", allow_redirects=False) as dashboard:
+            assert dashboard.status == 401  # the officers' dashboard beside the demo, asking to sign in
     assert any("службы безопасности банка" in t for t in texts)
