@@ -166,3 +166,35 @@ async def test_a_draft_is_saved_then_submitted_and_the_second_officer_is_asked_i
     late = await site.http.post(f"{site.url}/panel/alerts/{data.draft_id}/edit", data={**form, "action": "save"},
                                 allow_redirects=False)
     assert late.status == 409  # nor edited once it waits for approval
+
+
+@pytest.fixture
+async def with_detector(filled, knowledge, settings):
+    """The site with the bot's wave detector behind the wave page's two buttons."""
+    from bot.i18n import create_i18n
+    from bot.services.waves import WaveDetector
+
+    site, data = filled
+    site.panel.waves = WaveDetector(site.repos, knowledge, create_i18n(), settings.waves,
+                                    broadcasts=site.panel.broadcasts)
+    return site, data
+
+
+@pytest.mark.parametrize("lang", ["kk", "ru"])
+async def test_a_waves_examples_go_to_the_review_queue_and_it_becomes_an_alert_draft_once(with_detector, lang):
+    site, data = with_detector
+    html = await (await site.sign_in(lang=lang)).text()
+    page = await (await site.get(f"/panel/waves/{data.wave_id}")).text()
+    assert 'id="make-draft"' in page and 'id="to-review"' in page
+    before = await site.repos.reviews.pending()
+    sent = await site.http.post(f"{site.url}/panel/waves/{data.wave_id}/review", data={"csrf": site.csrf(html)})
+    shown = await sent.text()
+    assert {"kk": "Тексеру кезегіне жіберілді: 2", "ru": "Отправлено в очередь проверки: 2"}[lang] in shown
+    assert await site.repos.reviews.pending() == before + 2  # the wave's two texts, kk and ru
+    drafted = await site.http.post(f"{site.url}/panel/waves/{data.wave_id}/draft", data={"csrf": site.csrf(html)})
+    assert str(drafted.url).endswith("/edit") and 'id="text_kk"' in await drafted.text()
+    again = await site.http.post(f"{site.url}/panel/waves/{data.wave_id}/draft", data={"csrf": site.csrf(html)})
+    assert again.url == drafted.url  # pressed twice: the same draft
+    assert 'href="/panel/alerts/' in await (await site.get(f"/panel/waves/{data.wave_id}")).text()
+    refused = await site.http.post(f"{site.url}/panel/waves/{data.wave_id}/draft", data={"csrf": "x"})
+    assert refused.status == 403
