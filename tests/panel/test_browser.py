@@ -157,3 +157,26 @@ async def test_an_expired_a_used_and_a_citizens_link_and_a_revoked_officer_are_r
     await in_browser(desk.save_screenshot, str(tmp_path / "revoked.png"))
     assert await running.rows("SELECT count(*) FROM panel_sessions") == [(0,)]
     assert time.time() > 0
+
+
+PHONE = {"width": 412, "height": 915, "deviceScaleFactor": 2.625, "mobile": True}
+
+
+@pytest.mark.parametrize("lang", ["kk", "ru"])
+async def test_on_a_phone_the_overview_and_a_wave_fit_the_screen(desk, live, tmp_path, lang):
+    """Officers open the bot's link on the phone they got it on: no page is wider than the
+    screen (the charts shrink, wide tables scroll inside their card)."""
+    running, _url = live
+    await sign_in(desk, await ask_for_link(running, OFFICER, lang))
+    await wait_for(desk, "return document.querySelectorAll('svg.chart').length === 2")
+    await in_browser(desk.execute_cdp_cmd, "Emulation.setDeviceMetricsOverride", PHONE)
+    try:
+        for path in ("/panel/", "/panel/waves", "/panel/waves/1", "/panel/alerts", "/panel/identifiers"):
+            await in_browser(desk.get, _url + path)
+            await wait_for(desk, "return document.readyState === 'complete'")
+            widths = await in_browser(desk.execute_script, "return [document.documentElement.scrollWidth, innerWidth,"
+                                      " ...[...document.querySelectorAll('svg.chart')].map(e => e.getBoundingClientRect().right)]")
+            assert widths[0] <= widths[1] and all(right <= widths[1] for right in widths[2:]), (path, widths)
+            await in_browser(desk.save_screenshot, str(tmp_path / f"phone{path.replace('/', '-')}{lang}.png"))
+    finally:
+        await in_browser(desk.execute_cdp_cmd, "Emulation.clearDeviceMetricsOverride", {})
