@@ -45,7 +45,6 @@ async def revoke(message: Message, command: CommandObject, repos: Repositories) 
         await message.answer(_("Send /revoke and the officer's Telegram id, for example: /revoke 123456789"))
         return
     removed = await roles.revoke(user_id)
-    await repos.panel.end_sessions_of(user_id)  # signed out of the dashboard now, not at their next click
     await roles.audit(message.from_user.id, "revoke", str(user_id))
     await message.answer((_("{user_id} is no longer an officer.") if removed else _("{user_id} was not an officer."))
                          .format(user_id=user_id))

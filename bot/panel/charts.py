@@ -38,6 +38,12 @@ def _nice_max(value: int) -> int:
         step *= 10
 
 
+def _open(width: int, height: int, title: str) -> str:
+    """The chart's <svg> element, its title for screen readers and as the tooltip."""
+    return (f'<svg class="chart" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" width="{width}" '
+            f'height="{height}" role="img" aria-label="{escape(title)}"><title>{escape(title)}</title>')
+
+
 def stacked_days(days: list[str], series: list[Series], *, title: str, width: int = 760, height: int = 260) -> str:
     """Stacked bars, one per day (``days`` as shown under the axis, e.g. '05.12'), split into
     ``series``; a grid line at every quarter of the axis with its number."""
@@ -47,12 +53,12 @@ def stacked_days(days: list[str], series: list[Series], *, title: str, width: in
     top_value = _nice_max(max(totals, default=0))
     slot = plot_w / max(len(days), 1)
     bar_w = max(slot * 0.78, 1.0)
-    parts = [f'<svg class="chart" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
-             f'width="{width}" height="{height}" role="img" aria-label="{escape(title)}"><title>{escape(title)}</title>']
+    parts = [_open(width, height, title)]
     for quarter in range(5):
         value = top_value * quarter / 4
         y = top + plot_h - plot_h * quarter / 4
-        parts.append(f'<line x1="{left}" x2="{width - right}" y1="{y:.1f}" y2="{y:.1f}" stroke="#d0d7de" stroke-width="1"/>')
+        parts.append(f'<line x1="{left}" x2="{width - right}" y1="{y:.1f}" y2="{y:.1f}" stroke="#d0d7de" '
+                     'stroke-width="1"/>')
         parts.append(f'<text x="{left - 6}" y="{y + 4:.1f}" text-anchor="end" font-size="11" fill="#57606a">'
                      f'{value:g}</text>')
     for i, day in enumerate(days):
@@ -83,8 +89,7 @@ def bars(rows: list[tuple[str, int]], *, title: str, width: int = 760, row_heigh
     plot_w = width - label_w - number_w
     height = max(len(rows), 1) * row_height + 8
     top_value = max((n for _label, n in rows), default=0) or 1
-    parts = [f'<svg class="chart" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
-             f'width="{width}" height="{height}" role="img" aria-label="{escape(title)}"><title>{escape(title)}</title>']
+    parts = [_open(width, height, title)]
     for i, (label, n) in enumerate(rows):
         y = 4 + i * row_height
         w = plot_w * n / top_value

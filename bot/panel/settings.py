@@ -25,7 +25,8 @@ class PanelSettings(BaseModel):
                       description="the dashboard server's address with polling and in the demo "
                                   "(with a webhook it is served by the webhook server)",
                       json_schema_extra={"env": "PANEL_HOST"})
-    port: int = Field(default=8082, ge=1, le=65535, description="the dashboard server's port with polling and in the demo",
+    port: int = Field(default=8082, ge=1, le=65535,
+                      description="the dashboard server's port with polling and in the demo",
                       json_schema_extra={"env": "PANEL_PORT"})
     secret: SecretStr | None = Field(
         default=None,

@@ -78,7 +78,9 @@ async def test_the_bots_web_routes_answer_health_and_the_dashboard_on_one_server
         assert moved.status == 301 and moved.headers["Location"] == "/panel/"
 
 
-async def test_revoking_an_officer_ends_their_dashboard_sessions_at_once(live, served):
+async def test_a_revoked_officers_next_click_is_refused_and_ends_their_dashboard_sessions(live, served):
+    """The session is useless from the moment of /revoke (the role is read on every request);
+    it is kept until that request so that the page can say why: the role is gone."""
     answer = await live.reply_to(OFFICER_RU, "/panel")
     [link] = LINK.findall(answer["text"])
     async with ClientSession(cookie_jar=CookieJar(unsafe=True)) as http:
@@ -87,5 +89,7 @@ async def test_revoking_an_officer_ends_their_dashboard_sessions_at_once(live, s
         assert (await http.post(served + "/panel/login", data={"t": token})).status == 200
         assert await live.rows("SELECT user_id FROM panel_sessions") == [(OFFICER_RU,)]
         await live.reply_to(SUPER, f"/revoke {OFFICER_RU}")
-        assert await live.rows("SELECT count(*) FROM panel_sessions") == [(0,)]  # before any further request
+        refused = await http.get(served + "/panel/", allow_redirects=False)
+        assert refused.status == 403 and "Только для сотрудников полиции" in await refused.text()
+        assert await live.rows("SELECT count(*) FROM panel_sessions") == [(0,)]
         assert (await http.get(served + "/panel/", allow_redirects=False)).status == 401

@@ -118,7 +118,7 @@ async def test_an_officer_signs_in_from_the_bots_link_sees_the_charts_and_makes_
     assert (await in_browser(desk.execute_script, "return document.querySelector('h1').innerText")).startswith(
         DRAFT_TITLE[lang])
     texts = await in_browser(desk.execute_script,
-                             "return [document.getElementById('text_kk').value, document.getElementById('text_ru').value]")
+                             "return ['text_kk', 'text_ru'].map(id => document.getElementById(id).value)")
     assert all(t.strip() for t in texts)  # both languages pre-filled for the officer to edit
     await in_browser(desk.save_screenshot, str(tmp_path / f"draft-{lang}.png"))
     drafts = await running.rows("SELECT author_id, status FROM broadcasts")
@@ -159,6 +159,8 @@ async def test_an_expired_a_used_and_a_citizens_link_and_a_revoked_officer_are_r
     assert time.time() > 0
 
 
+WIDTHS = """return [document.documentElement.scrollWidth, innerWidth,
+                   ...[...document.querySelectorAll('svg.chart')].map(e => e.getBoundingClientRect().right)]"""
 PHONE = {"width": 412, "height": 915, "deviceScaleFactor": 2.625, "mobile": True}
 
 
@@ -174,8 +176,7 @@ async def test_on_a_phone_the_overview_and_a_wave_fit_the_screen(desk, live, tmp
         for path in ("/panel/", "/panel/waves", "/panel/waves/1", "/panel/alerts", "/panel/identifiers"):
             await in_browser(desk.get, _url + path)
             await wait_for(desk, "return document.readyState === 'complete'")
-            widths = await in_browser(desk.execute_script, "return [document.documentElement.scrollWidth, innerWidth,"
-                                      " ...[...document.querySelectorAll('svg.chart')].map(e => e.getBoundingClientRect().right)]")
+            widths = await in_browser(desk.execute_script, WIDTHS)
             assert widths[0] <= widths[1] and all(right <= widths[1] for right in widths[2:]), (path, widths)
             await in_browser(desk.save_screenshot, str(tmp_path / f"phone{path.replace('/', '-')}{lang}.png"))
     finally:
