@@ -121,12 +121,12 @@ async def open_deps(settings: Settings, classifier: Classifier | None = None,
         conversation = Conversation(knowledge, intents or IntentReader(knowledge), checker, faq, renderer,
                                     repos.conversation, reputation=reputation,
                                     lookups=ReputationReplies(knowledge, i18n), metrics=metrics)
-        verdicts = Verdicts(checker, repos, conversation, reports, knowledge, metrics)
+        waves = WaveDetector(repos, knowledge, i18n, settings.waves, broadcasts=BroadcastsRepo(db),
+                             keyboard=wave_actions, metrics=metrics)
+        verdicts = Verdicts(checker, repos, conversation, reports, knowledge, metrics, on_candidate=waves.nudge)
         notices = NoticeSender(repos.notices, i18n, knowledge)
         learning = Learning(checker, repos.reviews)
         review = ReviewService(repos, learning, knowledge, notices)
-        waves = WaveDetector(repos, knowledge, i18n, settings.waves, broadcasts=BroadcastsRepo(db),
-                             keyboard=wave_actions, metrics=metrics)
         await learning.at_start()  # officers' labels in the database: retrained in the background
         signin = SignIn(repos.panel, repos.roles, secret=settings.panel.signing_key(settings.telegram.token),
                         base_url=settings.panel.public_url(settings.telegram.webhook_url))

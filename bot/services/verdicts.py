@@ -25,6 +25,7 @@ file), the verdict goes out without what needed it, after one log line.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from bot.classifier import Verdict
@@ -36,7 +37,7 @@ from bot.services.conversation import Conversation
 from bot.services.reports import Reports
 from bot.services.reputation import Finding
 from bot.storage import Repositories
-from bot.storage.checks import Medium, text_hash
+from bot.storage.checks import NOVEL, Medium, text_hash
 from bot.storage.database import best_effort
 
 log = logging.getLogger(__name__)
@@ -67,9 +68,13 @@ def offers_report(verdict: Verdict) -> bool:
 
 class Verdicts:
     def __init__(self, checker: ClassifierService, repos: Repositories, conversation: Conversation,
-                 reports: Reports, knowledge: KnowledgeBase, metrics: Metrics | None = None) -> None:
+                 reports: Reports, knowledge: KnowledgeBase, metrics: Metrics | None = None, *,
+                 on_candidate: Callable[[], None] | None = None) -> None:
         """``metrics``: every verdict kept is counted there (``saqbol_checks_total``) and the
-        classifier's time timed; the bot passes its own, a test without one gets a private one."""
+        classifier's time timed; the bot passes its own, a test without one gets a private one.
+        ``on_candidate``: called when a risky or novel check was stored (the wave detector's
+        nudge: it looks within seconds instead of at its next poll)."""
+        self.on_candidate = on_candidate
         self.checker = checker
         self.metrics = metrics if metrics is not None else Metrics(knowledge.schemes)
         self.repos = repos
@@ -95,6 +100,9 @@ class Verdicts:
             check_id = await best_effort(self.repos.checks.add(user_id, text, medium, verdict), "check")
             if check_id is not None and low_confidence(verdict):
                 await best_effort(self.repos.reviews.enqueue_check(check_id, "low_confidence"), "review queue")
+            if check_id is not None and self.on_candidate is not None and (
+                    verdict.risk in ("high", "medium") or NOVEL in verdict.why):
+                self.on_candidate()
         findings = tuple(await self.reports.reputation.lookup(text))
         offer = None
         if user_id is not None and offers_report(verdict):

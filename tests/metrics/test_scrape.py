@@ -190,7 +190,8 @@ async def test_a_wave_moves_waves_detected_and_the_open_waves_gauge(settings, cl
         again = await wavy.deps.waves.round_after()  # it looks again: the same wave, not a new one
         later = await scraper.scrape()
     assert before.value("saqbol_waves_detected_total") == 0 and before.value("saqbol_waves_open") == 0
-    assert [(f.new, f.wave.users) for f in found] == [(True, 2)] and [f.new for f in again] == [False]
+    # (the second person's check nudges the detector, whose round may find the wave before this one)
+    assert [f.wave.users for f in found] == [2] and [f.new for f in again] == [False]
     assert after.value("saqbol_waves_detected_total") == 1 and after.value("saqbol_waves_open") == 1
     assert later.value("saqbol_waves_detected_total") == 1 and later.value("saqbol_waves_open") == 1
 
