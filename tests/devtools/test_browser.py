@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -22,7 +21,7 @@ from aiohttp import web
 from bot.devtools.devserver import BotAPIEmulator
 from bot.devtools.devserver.demo import create_demo_app
 from bot.devtools.screenshots import Screenshot
-from tests.support.chromium import chromium
+from tests.support.chromium import chromium, in_browser, wait_for
 from tests.support.livebot import live_bot
 
 SCAM = "Здравствуйте, служба безопасности банка. Продиктуйте код из SMS, чтобы отменить операцию"
@@ -31,25 +30,6 @@ SCAM = "Здравствуйте, служба безопасности банк
 @pytest.fixture(scope="session")
 def browser() -> Iterator[object]:
     yield from chromium(lang="ru-RU", window="420,900")
-
-
-async def _in_browser(call, *args):
-    """Selenium blocks; the bot and the page's server run on this event loop, so every browser
-    call goes to a thread."""
-    return await asyncio.to_thread(call, *args)
-
-
-async def _wait_for(driver, script: str, timeout: float = 20.0):
-    """Poll the page until `script` returns a truthy value."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = await _in_browser(driver.execute_script, script)
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            page = await _in_browser(driver.execute_script, "return document.body.innerText")
-            raise AssertionError(f"timed out waiting for: {script}\npage: {page}")
-        await asyncio.sleep(0.2)
 
 
 BOT_TEXTS = "return [...document.querySelectorAll('.msg.bot')].map(e => e.innerText)"
@@ -65,21 +45,21 @@ async def test_a_person_chats_with_the_bot_in_a_browser_and_presses_a_button(bro
         await site.start()
         port = runner.addresses[0][1]
         try:
-            await _in_browser(browser.get, f"http://127.0.0.1:{port}/")
-            await _wait_for(browser, "return document.body.dataset.ready === 'true'")  # chat.js ran
+            await in_browser(browser.get, f"http://127.0.0.1:{port}/")
+            await wait_for(browser, "return document.body.dataset.ready === 'true'")  # chat.js ran
             assert "SaqBol" in browser.title
-            text_box = await _in_browser(browser.find_element, "id", "text")
-            await _in_browser(text_box.send_keys, SCAM)
-            await _in_browser((await _in_browser(browser.find_element, "id", "send")).click)
+            text_box = await in_browser(browser.find_element, "id", "text")
+            await in_browser(text_box.send_keys, SCAM)
+            await in_browser((await in_browser(browser.find_element, "id", "send")).click)
             title = knowledge.schemes["bank_security_call"].title.get("ru")
-            await _wait_for(browser, f"{BOT_TEXTS}.some(t => t.includes({title!r}))")
-            assert any(t.startswith(("🔴", "🟠")) for t in await _in_browser(browser.execute_script, BOT_TEXTS))
+            await wait_for(browser, f"{BOT_TEXTS}.some(t => t.includes({title!r}))")
+            assert any(t.startswith(("🔴", "🟠")) for t in await in_browser(browser.execute_script, BOT_TEXTS))
 
-            paid = await _in_browser(browser.find_element, "css selector", "button.inline[data-callback^='ck:paid:']")
+            paid = await in_browser(browser.find_element, "css selector", "button.inline[data-callback^='ck:paid:']")
             assert paid.text.strip()  # its wording belongs to the bot's texts, not to the page
-            await _in_browser(paid.click)
+            await in_browser(paid.click)
             steps_title = knowledge.help.already_paid.title.get("ru")
-            await _wait_for(browser, f"{BOT_TEXTS}.some(t => t.startsWith({steps_title!r}))")
+            await wait_for(browser, f"{BOT_TEXTS}.some(t => t.startsWith({steps_title!r}))")
         finally:
             await runner.cleanup()
     assert await _feedback_kinds(tmp_path / "saqbol.db") == ["paid"]
@@ -171,25 +151,12 @@ async def demo_page(emulator: BotAPIEmulator) -> AsyncIterator[str]:
 
 
 async def open_phone_page(driver, url: str, lang: str) -> None:
-    user_agent = await _in_browser(driver.execute_script, "return navigator.userAgent")
-    await _in_browser(driver.execute_cdp_cmd, "Emulation.setUserAgentOverride",
+    user_agent = await in_browser(driver.execute_script, "return navigator.userAgent")
+    await in_browser(driver.execute_cdp_cmd, "Emulation.setUserAgentOverride",
                       {"userAgent": user_agent, "acceptLanguage": f"{lang}-KZ,{lang}"})
-    await _in_browser(driver.get, url)
-    await _wait_for(driver, "return document.body.dataset.ready === 'true'")
-    assert await _in_browser(driver.execute_script, "return [document.documentElement.lang, innerWidth]") == [lang, 412]
-
-
-async def _wait_for_value(driver, script: str, *args, timeout: float = 60.0):
-    """Like `_wait_for`, for a script that takes arguments."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = await _in_browser(driver.execute_script, script, *args)
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            page = await _in_browser(driver.execute_script, "return document.body.innerText")
-            raise AssertionError(f"timed out waiting for a verdict line\npage: {page}")
-        await asyncio.sleep(0.2)
+    await in_browser(driver.get, url)
+    await wait_for(driver, "return document.body.dataset.ready === 'true'")
+    assert await in_browser(driver.execute_script, "return [document.documentElement.lang, innerWidth]") == [lang, 412]
 
 
 def _assert_in_view(line: dict) -> None:
@@ -198,7 +165,7 @@ def _assert_in_view(line: dict) -> None:
 
 async def _screenshot(driver, folder: Path, name: str) -> None:
     """For a person checking the layout by eye: kept in the test's tmp folder."""
-    await _in_browser(driver.save_screenshot, str(folder / f"{name}.png"))
+    await in_browser(driver.save_screenshot, str(folder / f"{name}.png"))
 
 
 @pytest.mark.parametrize("lang", ["kk", "ru"])
@@ -207,14 +174,14 @@ async def test_on_a_phone_the_verdict_line_of_a_long_answer_stays_in_view(phone,
     async with live_bot(settings, classifier, database_path=tmp_path / "saqbol.db",
                         heartbeat_path=tmp_path / "heartbeat") as live, demo_page(live.emulator) as url:
         await open_phone_page(phone, url, lang)
-        await _in_browser((await _in_browser(phone.find_element, "id", "start")).click)  # as a newcomer does
-        await _wait_for(phone, "return document.querySelectorAll('.msg.bot').length > 0")
-        text_box = await _in_browser(phone.find_element, "id", "text")
-        await _in_browser(text_box.send_keys, SCAMS[lang])
-        await _in_browser((await _in_browser(phone.find_element, "id", "send")).click)
-        line = await _wait_for_value(phone, VERDICT_LINE, list(SCAM_BANNERS))
+        await in_browser((await in_browser(phone.find_element, "id", "start")).click)  # as a newcomer does
+        await wait_for(phone, "return document.querySelectorAll('.msg.bot').length > 0")
+        text_box = await in_browser(phone.find_element, "id", "text")
+        await in_browser(text_box.send_keys, SCAMS[lang])
+        await in_browser((await in_browser(phone.find_element, "id", "send")).click)
+        line = await wait_for(phone, VERDICT_LINE, list(SCAM_BANNERS), timeout=60.0)
         await asyncio.sleep(0.5)  # any later part of the answer, or a keyboard, arrives and is drawn
-        line = await _in_browser(phone.execute_script, VERDICT_LINE, list(SCAM_BANNERS))
+        line = await in_browser(phone.execute_script, VERDICT_LINE, list(SCAM_BANNERS))
         await _screenshot(phone, tmp_path, f"verdict-{lang}")
         _assert_in_view(line)
         assert line["first"], line  # a typed text's answer starts with its verdict
@@ -233,20 +200,20 @@ async def test_on_a_phone_an_answer_in_two_long_parts_is_shown_from_its_first_li
     async with BotAPIEmulator() as emulator, emulator.create_bot() as bot, demo_page(emulator) as url:
         await open_phone_page(phone, url, lang)
         for _ in range(3):  # some history above, as in a real chat
-            await _in_browser((await _in_browser(phone.find_element, "id", "text")).send_keys, "Сәлем\n")
+            await in_browser((await in_browser(phone.find_element, "id", "text")).send_keys, "Сәлем\n")
         user = await _page_user(phone)
         chat = emulator.chat_state
         await emulator.wait_until(lambda: chat(user) is not None and len(chat(user).messages) == 3)
         first, second = LONG_ANSWERS[lang]
         await bot.send_message(user, first)
-        await _wait_for(phone, "return document.querySelectorAll('.msg.bot').length === 1")
+        await wait_for(phone, "return document.querySelectorAll('.msg.bot').length === 1")
         await bot.send_message(user, second)
-        await _wait_for(phone, "return document.querySelectorAll('.msg.bot').length === 2")
-        line = await _in_browser(phone.execute_script, VERDICT_LINE, list(SCAM_BANNERS))
+        await wait_for(phone, "return document.querySelectorAll('.msg.bot').length === 2")
+        line = await in_browser(phone.execute_script, VERDICT_LINE, list(SCAM_BANNERS))
         await _screenshot(phone, tmp_path, f"two-parts-{lang}")
         _assert_in_view(line)
         assert line["answerBottom"] > line["windowHeight"]  # the answer is taller than the screen
-        above = await _in_browser(phone.execute_script,
+        above = await in_browser(phone.execute_script,
                                   "const u = [...document.querySelectorAll('.msg.user')].pop();"
                                   "return u.getBoundingClientRect().bottom")
         assert above > line["viewTop"]  # the end of the user's message is still in view above it
@@ -260,20 +227,20 @@ async def test_on_a_phone_a_screenshot_sent_from_the_page_is_shown_and_gets_a_ve
     async with live_bot(settings, classifier, database_path=tmp_path / "saqbol.db",
                         heartbeat_path=tmp_path / "heartbeat") as live, demo_page(live.emulator) as url:
         await open_phone_page(phone, url, lang)
-        picker = await _in_browser(phone.find_element, "id", "picture")
-        await _in_browser(picker.send_keys, str(picture))
-        await _wait_for(phone, "return !document.getElementById('picked').hidden")
-        await _in_browser((await _in_browser(phone.find_element, "id", "text")).send_keys, CAPTIONS[lang])
+        picker = await in_browser(phone.find_element, "id", "picture")
+        await in_browser(picker.send_keys, str(picture))
+        await wait_for(phone, "return !document.getElementById('picked').hidden")
+        await in_browser((await in_browser(phone.find_element, "id", "text")).send_keys, CAPTIONS[lang])
         await _screenshot(phone, tmp_path, f"picked-{lang}")
-        await _in_browser((await _in_browser(phone.find_element, "id", "send")).click)
-        await _wait_for(phone, "const i = document.querySelector('.msg.user .photo img');"
+        await in_browser((await in_browser(phone.find_element, "id", "send")).click)
+        await wait_for(phone, "const i = document.querySelector('.msg.user .photo img');"
                                "return i && i.complete && i.naturalWidth > 0")
-        shown_caption = await _in_browser(phone.execute_script,
+        shown_caption = await in_browser(phone.execute_script,
                                           "return document.querySelector('.msg.user .photo + .text').innerText")
         assert shown_caption == CAPTIONS[lang]
-        line = await _wait_for_value(phone, VERDICT_LINE, list(SCAM_BANNERS))
+        line = await wait_for(phone, VERDICT_LINE, list(SCAM_BANNERS), timeout=60.0)
         await asyncio.sleep(0.5)
-        line = await _in_browser(phone.execute_script, VERDICT_LINE, list(SCAM_BANNERS))
+        line = await in_browser(phone.execute_script, VERDICT_LINE, list(SCAM_BANNERS))
         await _screenshot(phone, tmp_path, f"picture-verdict-{lang}")
         _assert_in_view(line)
         chat = live.emulator.chat_state(await _page_user(phone))
@@ -281,14 +248,14 @@ async def test_on_a_phone_a_screenshot_sent_from_the_page_is_shown_and_gets_a_ve
         assert message["photo"][-1]["width"] == SCREENSHOTS[lang].width  # the bot got the full-size picture
         assert message["caption"] == CAPTIONS[lang]
 
-        await _in_browser((await _in_browser(phone.find_element, "css selector", ".msg.user .photo")).click)
-        full = await _wait_for(phone, "const v = document.getElementById('viewer'), i = v.querySelector('img');"
+        await in_browser((await in_browser(phone.find_element, "css selector", ".msg.user .photo")).click)
+        full = await wait_for(phone, "const v = document.getElementById('viewer'), i = v.querySelector('img');"
                                       "return v.open && i.complete && i.naturalWidth > 0 && [i.naturalWidth, "
                                       "i.naturalHeight]")
         assert full == [SCREENSHOTS[lang].width, SCREENSHOTS[lang].height]
         await _screenshot(phone, tmp_path, f"viewer-{lang}")
-        await _in_browser((await _in_browser(phone.find_element, "id", "viewer-close")).click)
-        await _wait_for(phone, "return !document.getElementById('viewer').open")
+        await in_browser((await in_browser(phone.find_element, "id", "viewer-close")).click)
+        await wait_for(phone, "return !document.getElementById('viewer').open")
         await _screenshot(phone, tmp_path, f"photo-in-chat-{lang}")
 
 
@@ -309,12 +276,12 @@ async def test_a_screenshot_pasted_into_the_text_box_is_picked_but_a_paste_with_
         phone, lang, caption_hint):
     async with BotAPIEmulator() as emulator, demo_page(emulator) as url:
         await open_phone_page(phone, url, lang)
-        with_text = await _in_browser(phone.execute_script, PASTE_PICTURE, "table.png", "image/png", "Кесте")
+        with_text = await in_browser(phone.execute_script, PASTE_PICTURE, "table.png", "image/png", "Кесте")
         assert with_text[0] is False
-        picked, name, placeholder = await _in_browser(phone.execute_script, PASTE_PICTURE, "image.png", "image/png", "")
+        picked, name, placeholder = await in_browser(phone.execute_script, PASTE_PICTURE, "image.png", "image/png", "")
         assert (picked, name) == (True, "image.png") and placeholder.startswith(caption_hint)
-        await _in_browser((await _in_browser(phone.find_element, "id", "picked-remove")).click)
-        assert await _in_browser(phone.execute_script, "return document.getElementById('picked').hidden")
+        await in_browser((await in_browser(phone.find_element, "id", "picked-remove")).click)
+        assert await in_browser(phone.execute_script, "return document.getElementById('picked').hidden")
         assert emulator.pending_updates == 0
 
 
@@ -330,20 +297,20 @@ async def test_on_a_phone_a_file_that_is_not_a_picture_gets_a_clear_message_and_
     async with live_bot(settings, classifier, database_path=tmp_path / "saqbol.db",
                         heartbeat_path=tmp_path / "heartbeat") as live, demo_page(live.emulator) as url:
         await open_phone_page(phone, url, lang)
-        picker = await _in_browser(phone.find_element, "id", "picture")
-        await _in_browser(picker.send_keys, str(letter))
-        assert NOT_A_PICTURE[lang] in await _wait_for(phone, _error_saying(NOT_A_PICTURE[lang]))
+        picker = await in_browser(phone.find_element, "id", "picture")
+        await in_browser(picker.send_keys, str(letter))
+        assert NOT_A_PICTURE[lang] in await wait_for(phone, _error_saying(NOT_A_PICTURE[lang]))
 
-        await _in_browser(picker.send_keys, str(huge))
-        assert "10 МБ" in await _wait_for(phone, _error_saying(TOO_LARGE[lang]))  # the limit is said
+        await in_browser(picker.send_keys, str(huge))
+        assert "10 МБ" in await wait_for(phone, _error_saying(TOO_LARGE[lang]))  # the limit is said
 
-        await _in_browser(picker.send_keys, str(disguised))
-        await _wait_for(phone, "return !document.getElementById('picked').hidden")
-        await _in_browser((await _in_browser(phone.find_element, "id", "send")).click)
-        await _wait_for(phone, _error_saying(NOT_A_PICTURE[lang]))
+        await in_browser(picker.send_keys, str(disguised))
+        await wait_for(phone, "return !document.getElementById('picked').hidden")
+        await in_browser((await in_browser(phone.find_element, "id", "send")).click)
+        await wait_for(phone, _error_saying(NOT_A_PICTURE[lang]))
         await _screenshot(phone, tmp_path, f"not-a-picture-{lang}")
         assert live.emulator.pending_updates == 0 and live.emulator.chat_state(await _page_user(phone)) is None
-        assert await _in_browser(phone.execute_script, "return document.getElementById('status').hidden")
+        assert await in_browser(phone.execute_script, "return document.getElementById('status').hidden")
 
 
 def _error_saying(words: str) -> str:
@@ -354,4 +321,4 @@ def _error_saying(words: str) -> str:
 
 async def _page_user(driver) -> int:
     """The demo user id the page chose (kept in its localStorage)."""
-    return int(await _in_browser(driver.execute_script, "return localStorage.getItem('saqbol-demo-user-id')"))
+    return int(await in_browser(driver.execute_script, "return localStorage.getItem('saqbol-demo-user-id')"))

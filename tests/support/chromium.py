@@ -64,11 +64,11 @@ async def in_browser(call, *args):
     return await asyncio.to_thread(call, *args)
 
 
-async def wait_for(driver, script: str, timeout: float = 20.0):
-    """Poll the page until ``script`` returns a truthy value."""
+async def wait_for(driver, script: str, *args, timeout: float = 20.0):
+    """Poll the page until ``script`` (given ``args`` as its ``arguments``) returns a truthy value."""
     deadline = time.monotonic() + timeout
     while True:
-        value = await in_browser(driver.execute_script, script)
+        value = await in_browser(driver.execute_script, script, *args)
         if value:
             return value
         if time.monotonic() > deadline:
