@@ -239,7 +239,7 @@ async def told_and_pressed(live: LiveBot, knowledge, lang: str) -> None:
     drafted = await live.emulator.next_message(OFFICER_KK)
     [(draft_id, status, text_kk, text_ru, scheme)] = await live.rows(
         "SELECT id, status, text_kk, text_ru, scheme FROM broadcasts")
-    assert status == "draft" and f"№{draft_id} ескерту жобасы" in drafted["text"]
+    assert status == "draft" and f"#{draft_id} ескерту жобасы" in drafted["text"]
     title = knowledge.schemes[scheme].title
     assert text_kk.startswith(f"Полиция ескертеді: алаяқтық толқыны, «{title.kk}».")
     assert text_ru.startswith(f"Полиция предупреждает: волна мошенничества, «{title.ru}».")

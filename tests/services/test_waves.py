@@ -234,9 +234,36 @@ async def test_an_alert_draft_from_a_wave_is_pre_filled_in_both_languages_from_i
         "SELECT action FROM audit WHERE actor_id = ?", (OFFICER_KK,))]
 
 
+@pytest.mark.parametrize("lang", ["kk", "ru"])
+async def test_two_officers_drafting_one_wave_at_once_on_one_replica_or_two_make_one_draft(replicas, knowledge,
+                                                                                          classifier, lang):
+    """The Telegram button and the dashboard's, or two officers: one draft, the wave's, for both."""
+    one, other = (detector(db, knowledge) for db in replicas)
+    await officers_watching(one.repos)
+    users = list(range(8311, 8316))
+    await people(one.repos, users, lang)
+    now = time.time()
+    for user_id, text in zip(users, wave_copies(lang, 5, random.Random(17))):
+        await checked(one.repos, classifier, user_id, text, now - 60)
+    [found] = await one.detect(now)
+    same_replica = await asyncio.gather(one.draft_alert(found.wave.id, OFFICER_KK),
+                                        one.draft_alert(found.wave.id, OFFICER_RU))
+    stored = await one.repos.waves.find(found.wave.id)
+    assert same_replica == [stored.broadcast_id] * 2
+    assert await one.repos.waves.db.fetchval("SELECT count(*) FROM broadcasts") == 1
+    await one.broadcasts.submit_draft(stored.broadcast_id, OFFICER_KK, "kk", "ru", ("national",))  # no longer a draft
+    two_replicas = await asyncio.gather(one.draft_alert(found.wave.id, OFFICER_KK),
+                                        other.draft_alert(found.wave.id, OFFICER_RU))
+    again = await other.repos.waves.find(found.wave.id)
+    assert two_replicas == [again.broadcast_id] * 2 and again.broadcast_id != stored.broadcast_id
+    assert [tuple(row) for row in await one.repos.waves.db.fetchall(
+        "SELECT status, count(*) FROM broadcasts GROUP BY status ORDER BY status")] == [("draft", 1), ("pending", 1)]
+    assert await one.repos.waves.db.fetchval("SELECT count(*) FROM audit WHERE action = 'wave_draft'") == 2
+
+
 def test_a_wave_like_no_known_scheme_gets_a_general_draft_in_both_languages(knowledge):
     texts = draft_texts(None, knowledge, create_i18n())
-    assert texts["kk"].startswith("Полиция ескертеді: алаяқтар көп адамға жаңа түрлі хабарлама жіберіп жатыр.")
+    assert texts["kk"].startswith("Полиция ескертеді: алаяқтар көп адамға жаңа үлгідегі хабарламалар жіберіп")
     assert texts["ru"].startswith("Полиция предупреждает: мошенники рассылают многим людям сообщения нового вида.")
 
 
@@ -326,8 +353,8 @@ async def test_an_officer_who_blocked_the_bot_is_skipped_and_the_others_are_told
 
 
 @pytest.mark.parametrize(("lang", "expected"), [
-    ("kk", "<b>Жаңа толқын: 2 сағ 5 мин ішінде 6 адам, өңірлер: белгісіз, ең жақын схема: ұқсасы жоқ, сағатына +2.</b>"),
-    ("ru", "<b>Новая волна: 6 чел. за 2 ч 5 мин, регионы: неизвестны, ближайшая схема: похожей нет, +2 в час.</b>"),
+    ("kk", "<b>Жаңа толқын: 2 сағ 5 мин ішінде 6 адам, өңірлер: белгісіз, ұқсас схема: жоқ, сағатына +2.</b>"),
+    ("ru", "<b>Новая волна: 6 чел. за 2 ч 5 мин, регионы: неизвестны, похожая схема: нет, +2 в час.</b>"),
 ])
 def test_the_officers_message_says_what_is_not_known_and_escapes_the_face(knowledge, lang, expected):
     wave = Wave(id=3, representative="Жми <b>сюда</b> & плати", scheme=None, users=6, checks=7, regions=(),
