@@ -19,6 +19,7 @@ import csv
 import datetime as dt
 import io
 import logging
+import re
 import time
 from collections import Counter, defaultdict
 from collections.abc import Awaitable, Callable
@@ -357,10 +358,17 @@ def _iso(ts: float | None) -> str:
     return "" if ts is None else dt.datetime.fromtimestamp(ts, KZ_TIME).isoformat(timespec="seconds")
 
 
+PHONE_CELL = re.compile(r"\+\d{6,15}")
+"""A phone number in E.164 (``+77011234567``), as the identifiers are stored: a number to a
+spreadsheet, never a formula."""
+
+
 def _csv_cell(value: object) -> object:
-    """A text starting with = + - @ is a formula to a spreadsheet: a reported 'identifier' must
-    not run one on the officer's machine (CSV injection), so it gets a leading apostrophe."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+    """A text starting with = + - @ (or a tab, a carriage return) is a formula to a spreadsheet:
+    a reported 'identifier' must not run one on the officer's machine (CSV injection), so it gets
+    a leading apostrophe. A phone number (a plus and digits only) is left as it is: it runs
+    nothing, and a script reading the export must get the number the bot stored, not ``'+7…``."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r") and not PHONE_CELL.fullmatch(value):
         return "'" + value
     return value
 

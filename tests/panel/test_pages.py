@@ -10,6 +10,7 @@ import re
 
 import pytest
 
+from bot.classifier.identifiers import find_identifiers
 from bot.panel.app import _csv_cell
 from tests.panel.conftest import OFFICER, SECOND, SUPER, Site
 from tests.panel.data import ALERT_KK, ALERT_RU, ORDINARY, WAVE_TEXTS, fill
@@ -111,8 +112,28 @@ async def test_the_identifiers_page_and_its_csv_list_the_reported_site(filled):
 
 
 def test_a_csv_cell_a_spreadsheet_would_run_as_a_formula_is_quoted():
-    assert [_csv_cell(v) for v in ("=HYPERLINK(1)", "+7", "@x", "-1", "kaspi.kz", 5)] == \
-        ["'=HYPERLINK(1)", "'+7", "'@x", "'-1", "kaspi.kz", 5]
+    cells = ("=HYPERLINK(1)", "+7", "+7701-1", "+77011234567=1+1", "@x", "-1", "\tx", "\r=1", "kaspi.kz", 5)
+    assert [_csv_cell(v) for v in cells] == \
+        ["'=HYPERLINK(1)", "'+7", "'+7701-1", "'+77011234567=1+1", "'@x", "'-1", "'\tx", "'\r=1", "kaspi.kz", 5]
+
+
+def test_a_phone_number_in_the_csv_is_the_number_the_bot_stored_without_an_apostrophe():
+    assert [_csv_cell(v) for v in ("+77011234567", "+79161234567", "+123456")] == \
+        ["+77011234567", "+79161234567", "+123456"]
+
+
+@pytest.mark.parametrize("lang", ["kk", "ru"])
+async def test_a_reported_phone_number_is_exported_as_it_was_stored(filled, lang):
+    """A script reading the export (a police system matching numbers) gets ``+77011234567``,
+    not ``'+77011234567``: the formula guard leaves a plain phone number alone."""
+    site, _data = filled
+    reported = {"kk": "Маған +7 701 123 45 67 нөмірінен хабарласты", "ru": "Мне звонили с +7 701 123 45 67"}
+    await site.repos.reports.report(7101, find_identifiers(reported[lang]), "kostanay")
+    await site.sign_in(lang=lang)
+    body = (await (await site.get("/panel/identifiers.csv")).read()).decode("utf-8")
+    rows = list(csv.reader(io.StringIO(body.lstrip("\ufeff"))))
+    assert ["phone", "+77011234567", "1"] in [row[:3] for row in rows]
+    assert "'+7" not in body
 
 
 @pytest.mark.parametrize("lang", ["kk", "ru"])
