@@ -219,6 +219,12 @@ class BroadcastsRepo:
             (author_id, text_kk, text_ru, ",".join(regions), scheme, BroadcastStatus.DRAFT.value, time.time()),
         ))
 
+    async def discard_draft(self, broadcast_id: int) -> bool:
+        """Deletes a draft nobody saw (the loser of two officers drafting one wave at once);
+        False, and nothing deleted, once it is no longer a draft."""
+        return await self.db.execute(
+            "DELETE FROM broadcasts WHERE id = ? AND status = ?", (broadcast_id, BroadcastStatus.DRAFT.value)) == 1
+
     async def update_draft(self, broadcast_id: int, text_kk: str, text_ru: str, regions: tuple[str, ...]) -> bool:
         """Saves a draft's texts and regions; False when it is no longer a draft."""
         return await self.db.execute(

@@ -310,7 +310,12 @@ class WaveDetector:
     async def draft_alert(self, wave_id: int, officer_id: int) -> int:
         """The id of an alert draft made from the wave: both languages pre-filled (`draft_texts`),
         the wave's regions (all of Kazakhstan when none is known), its nearest scheme; audited.
-        Pressing again while that draft is still a draft returns the same one."""
+        Pressing again while that draft is still a draft returns the same one.
+
+        Once, however many press at once (two officers, or the Telegram button and the
+        dashboard's, on any replica): the wave takes the new draft only over the one its caller
+        saw (`WavesRepo.set_broadcast`, one conditional statement); a caller who lost deletes its
+        own draft, unseen, and returns the winner's."""
         wave = await self.repos.waves.find(wave_id)
         if wave is None:
             raise LookupError(f"no wave {wave_id}: it was deleted; open the list of waves again")
@@ -321,7 +326,14 @@ class WaveDetector:
         texts = draft_texts(wave.scheme, self.knowledge, self.i18n)
         regions = tuple(r for r in wave.regions if r in self.knowledge.regions) or ("national",)
         broadcast_id = await self.broadcasts.draft(officer_id, texts["kk"], texts["ru"], regions, wave.scheme)
-        await self.repos.waves.set_broadcast(wave_id, broadcast_id)
+        if not await self.repos.waves.set_broadcast(wave_id, broadcast_id, replacing=wave.broadcast_id):
+            await self.broadcasts.discard_draft(broadcast_id)  # another press won: its draft is the wave's
+            now = await self.repos.waves.find(wave_id)
+            if now is None:
+                raise LookupError(f"no wave {wave_id}: it was deleted; open the list of waves again")
+            if now.broadcast_id is None:  # unreachable: set_broadcast never clears it
+                raise RuntimeError(f"wave {wave_id} lost its alert draft while it was being made; press again")
+            return now.broadcast_id
         await self.repos.roles.audit(officer_id, "wave_draft", f"wave {wave_id} -> broadcast {broadcast_id}")
         return broadcast_id
 

@@ -257,10 +257,14 @@ class WavesRepo:
             raise ValueError(f"unknown wave status {status!r}: use one of {', '.join(STATUSES)}")
         return await self.db.execute("UPDATE waves SET status = ? WHERE id = ?", (status, wave_id)) > 0
 
-    async def set_broadcast(self, wave_id: int, broadcast_id: int) -> bool:
-        """The alert draft made from this wave; the wave is then `drafted` (one statement)."""
+    async def set_broadcast(self, wave_id: int, broadcast_id: int, replacing: int | None = None) -> bool:
+        """The alert draft made from this wave; the wave is then `drafted`. Only over the draft the
+        caller saw (``replacing``: None when it had none), in one statement: of two officers (or
+        the Telegram button and the dashboard's) drafting at once, one sets it, False for the other,
+        who discards its own draft and takes the winner's."""
         return await self.db.execute(
-            "UPDATE waves SET broadcast_id = ?, status = 'drafted' WHERE id = ?", (broadcast_id, wave_id)) > 0
+            "UPDATE waves SET broadcast_id = ?, status = 'drafted' WHERE id = ? AND coalesce(broadcast_id, 0) = ?",
+            (broadcast_id, wave_id, replacing or 0)) > 0
 
     async def members(self, wave_id: int, limit: int = 20) -> list[WaveMember]:
         """A wave's checks, the latest first: a few examples for "open it" (redacted texts only)."""

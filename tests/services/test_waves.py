@@ -234,6 +234,33 @@ async def test_an_alert_draft_from_a_wave_is_pre_filled_in_both_languages_from_i
         "SELECT action FROM audit WHERE actor_id = ?", (OFFICER_KK,))]
 
 
+@pytest.mark.parametrize("lang", ["kk", "ru"])
+async def test_two_officers_drafting_one_wave_at_once_on_one_replica_or_two_make_one_draft(replicas, knowledge,
+                                                                                          classifier, lang):
+    """The Telegram button and the dashboard's, or two officers: one draft, the wave's, for both."""
+    one, other = (detector(db, knowledge) for db in replicas)
+    await officers_watching(one.repos)
+    users = list(range(8311, 8316))
+    await people(one.repos, users, lang)
+    now = time.time()
+    for user_id, text in zip(users, wave_copies(lang, 5, random.Random(17))):
+        await checked(one.repos, classifier, user_id, text, now - 60)
+    [found] = await one.detect(now)
+    same_replica = await asyncio.gather(one.draft_alert(found.wave.id, OFFICER_KK),
+                                        one.draft_alert(found.wave.id, OFFICER_RU))
+    stored = await one.repos.waves.find(found.wave.id)
+    assert same_replica == [stored.broadcast_id] * 2
+    assert await one.repos.waves.db.fetchval("SELECT count(*) FROM broadcasts") == 1
+    await one.broadcasts.submit_draft(stored.broadcast_id, OFFICER_KK, "kk", "ru", ("national",))  # no longer a draft
+    two_replicas = await asyncio.gather(one.draft_alert(found.wave.id, OFFICER_KK),
+                                        other.draft_alert(found.wave.id, OFFICER_RU))
+    again = await other.repos.waves.find(found.wave.id)
+    assert two_replicas == [again.broadcast_id] * 2 and again.broadcast_id != stored.broadcast_id
+    assert [tuple(row) for row in await one.repos.waves.db.fetchall(
+        "SELECT status, count(*) FROM broadcasts GROUP BY status ORDER BY status")] == [("draft", 1), ("pending", 1)]
+    assert await one.repos.waves.db.fetchval("SELECT count(*) FROM audit WHERE action = 'wave_draft'") == 2
+
+
 def test_a_wave_like_no_known_scheme_gets_a_general_draft_in_both_languages(knowledge):
     texts = draft_texts(None, knowledge, create_i18n())
     assert texts["kk"].startswith("Полиция ескертеді: алаяқтар көп адамға жаңа үлгідегі хабарламалар жіберіп")

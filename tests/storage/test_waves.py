@@ -152,6 +152,7 @@ async def test_a_wave_becomes_a_draft_can_be_dismissed_and_a_quiet_one_closes(db
     await db.execute("INSERT INTO broadcasts (id, author_id, text_kk, text_ru, regions, status, created_at) "
                      "VALUES (7, 1, 'Абай болыңыз', 'Будьте бдительны', 'national', 'draft', 0)")
     assert await waves.set_broadcast(drafted, 7)
+    assert not await waves.set_broadcast(drafted, 8)  # over a draft the caller did not see: refused
     assert (await waves.find(drafted)).status == "drafted" and (await waves.find(drafted)).broadcast_id == 7
     assert [w.id for w in await waves.open_waves()] == [quiet]
     assert await waves.close_quiet(NOW - 86400) == 2
