@@ -36,7 +36,7 @@ from bot.knowledge import KnowledgeBase
 from bot.panel import charts
 from bot.panel.i18n import Translations, choose_language, load_catalogues
 from bot.services.alerts import AlertService, Submitted
-from bot.services.signin import LOGIN_PATH, Refused, Session, SignIn, SignedIn
+from bot.services.signin import SIGNIN_PATH, Refused, Session, SignIn, SignedIn
 from bot.storage import Repositories
 from bot.storage.waves import Wave
 
@@ -131,7 +131,7 @@ def refused(request: web.Request, reason: Refused) -> web.Response:
 
 # --- the checks every request passes ------------------------------------------------------------
 
-PUBLIC = {LOGIN_PATH}
+PUBLIC = {SIGNIN_PATH}
 
 
 @web.middleware
@@ -156,17 +156,17 @@ async def officers_only(request: web.Request, handler: Callable[[web.Request], A
 
 # --- sign-in ------------------------------------------------------------------------------------
 
-async def login_page(request: web.Request) -> web.Response:
+async def signin_page(request: web.Request) -> web.Response:
     """The link opens a page with one button; only its POST spends the link. A link-preview
     robot or a mail scanner that fetches the URL does not sign anybody in or burn the link."""
     token = request.query.get("t", "")
     reason = await request.app[PANEL].signin.check_link(token)
     if reason is not None:
         return refused(request, reason)
-    return render(request, "login.html", token=token)
+    return render(request, "signin.html", token=token, action=SIGNIN_PATH)
 
 
-async def login(request: web.Request) -> web.StreamResponse:
+async def sign_in(request: web.Request) -> web.StreamResponse:
     form = await request.post()
     token = form.get("t")
     opened = await request.app[PANEL].signin.open_link(token if isinstance(token, str) else "")
@@ -452,8 +452,8 @@ def create_panel_app(panel: Panel) -> web.Application:
     app = web.Application(middlewares=[officers_only], client_max_size=256 * 1024)
     app[PANEL] = panel
     app[JINJA] = _environment(panel.translations)
-    app.router.add_get("/login", login_page)
-    app.router.add_post("/login", login)
+    app.router.add_get(SIGNIN_PATH.removeprefix("/panel"), signin_page)
+    app.router.add_post(SIGNIN_PATH.removeprefix("/panel"), sign_in)
     app.router.add_post("/logout", logout)
     app.router.add_get("/", overview)
     app.router.add_get("/waves", waves)

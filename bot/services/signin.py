@@ -36,7 +36,10 @@ from bot.storage.roles import Role, RolesRepo
 LINK_TTL = 600.0  # seconds: 10 minutes, enough to open a chat message on another device
 SESSION_TTL = 8 * 3600.0  # seconds: a working shift; the role is checked on every request anyway
 PANEL_ROLES: frozenset[Role] = frozenset({"officer", "superadmin"})  # who has a dashboard
-LOGIN_PATH = "/panel/login"
+SIGNIN_PATH = "/panel/login"
+"""Where the link opens the sign-in page. The code says "sign in" (docs/architecture.md, one word
+per concept); the address keeps the web's usual ``login``, which the deploy test and the
+dashboard's bench (`bot.devtools.panel_bench`) request: a path is an address, not a word of the code."""
 
 
 class Refused(StrEnum):
@@ -118,7 +121,7 @@ class SignIn:
 
     def link(self, user_id: int, role: Role) -> str:
         """The sign-in URL the bot sends the officer."""
-        return f"{self.base_url}{LOGIN_PATH}?t={self.token(user_id, role)}"
+        return f"{self.base_url}{SIGNIN_PATH}?t={self.token(user_id, role)}"
 
     def _parse(self, token: str) -> tuple[int, str, int, str] | Refused:
         """(user id, role, expiry, nonce) of a token signed by us and not expired."""
