@@ -215,8 +215,10 @@ class WaveDetector:
         self.poll_every = poll_every
         self._nudged = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
-        self._seen_until: float | None = None  # created_at of the newest candidate seen by a poll
+        self._read_until: float | None = None  # created_at of the newest candidate the last detect read
+        self._seen_until: float | None = None  # created_at of the newest candidate a round has read
         self._rounds: list[asyncio.Future[list[Found]]] = []
+        self.rounds = 0  # rounds `run` has begun: how often it looked (the tests of when it runs read it)
         self.timings: dict[str, float] = {}  # the last detect's parts, in seconds: read, group, store
 
     @property
@@ -225,15 +227,18 @@ class WaveDetector:
 
     # --- finding -------------------------------------------------------------------------------
 
-    async def detect(self, now: float) -> list[Found]:
+    async def detect(self, now: float, *, sweep: bool = True) -> list[Found]:
         """The waves in the checks of the window before ``now`` (checks dated after ``now`` are
-        not looked at: a test's clock decides), stored or updated; waves quiet for a whole window
-        are closed. Grouping runs on a thread."""
+        not looked at: a test's clock decides), stored or updated. A ``sweep`` also looks for calm
+        texts repeated word for word (`WavesRepo.repeated`: a GROUP BY over the whole window, too
+        dear for every poll) and closes the waves quiet for a whole window; the rounds a poll or a
+        nudge starts are not sweeps. Grouping runs on a thread."""
         since = now - self.window
         started = time.perf_counter()
-        found_checks = [*await self.repos.waves.candidates(since),
-                        *await self.repos.waves.repeated(since, self.settings.users)]
-        candidates = sorted((c for c in found_checks if c.created_at <= now), key=lambda c: (c.created_at, c.id))
+        risky = await self.repos.waves.candidates(since)
+        self._read_until = max((c.created_at for c in risky if c.created_at <= now), default=None)
+        repeated = await self.repos.waves.repeated(since, self.settings.users) if sweep else []
+        candidates = sorted((c for c in [*risky, *repeated] if c.created_at <= now), key=lambda c: (c.created_at, c.id))
         read = time.perf_counter()
         found: list[Found] = []
         groups: list[list[int]] = []
@@ -255,7 +260,8 @@ class WaveDetector:
                 if self.metrics is not None:
                     self.metrics.waves_detected.inc()
             found.append(Found(stored, new, members))
-        await self.repos.waves.close_quiet(since)
+        if sweep:
+            await self.repos.waves.close_quiet(since)
         self.timings = {"read": read - started, "group": grouped - read, "store": time.perf_counter() - grouped}
         return found
 
@@ -298,10 +304,10 @@ class WaveDetector:
             return FAILED
         return TOLD
 
-    async def round(self, bot: Bot, now: float | None = None) -> list[Found]:
-        """One run: detect, then tell."""
+    async def round(self, bot: Bot, now: float | None = None, *, sweep: bool = True) -> list[Found]:
+        """One run: detect (a sweep or not: `detect`), then tell."""
         now = time.time() if now is None else now
-        found = await self.detect(now)
+        found = await self.detect(now, sweep=sweep)
         await self.report(bot, found, now)
         return found
 
@@ -362,16 +368,12 @@ class WaveDetector:
         self._nudged.set()
 
     async def _new_candidates(self) -> bool:
-        """Whether checks worth grouping came since the last look (one indexed read of the
-        newest rows; the first look only sets the mark)."""
+        """Whether risky or novel checks came after the newest one a round has read (one indexed
+        read of the newest rows)."""
         if self._seen_until is None:
             self._seen_until = time.time()
-            return False
         newest = await self.repos.waves.candidates(self._seen_until)
-        newer = [c for c in newest if c.created_at > self._seen_until]
-        if newer:
-            self._seen_until = max(c.created_at for c in newer)
-        return bool(newer)
+        return any(c.created_at > self._seen_until for c in newest)
 
     async def round_after(self) -> list[Found]:
         """Nudges the detector and returns what the first round that starts after this call
@@ -384,12 +386,13 @@ class WaveDetector:
         return await waiter
 
     async def run(self, bot: Bot) -> None:
-        """Rounds until cancelled: after a nudge or new candidates (plus the debounce), and at
-        least every ``WAVE_SWEEP_SECONDS``. Failing rounds (a locked database) pause, doubling up
-        to MAX_BACKOFF; one failure never ends the task."""
+        """Rounds until cancelled: after a nudge or new candidates (plus the debounce), and a
+        sweep (`detect`) every ``WAVE_SWEEP_SECONDS``, the first at start. Each round moves the
+        poll's mark to the newest candidate it read, so a check is news to one round only: a
+        nudged round is not followed by a second one for the same checks. Failing rounds (a
+        locked database) pause, doubling up to MAX_BACKOFF; one failure never ends the task."""
         loop = asyncio.get_running_loop()
         next_sweep = loop.time()
-        self._seen_until = time.time()  # the first round looks at everything before this
         failures = 0
         while True:
             if loop.time() < next_sweep and not self._nudged.is_set():
@@ -405,10 +408,13 @@ class WaveDetector:
                         continue
                 if woke and self.settings.debounce_seconds:
                     await asyncio.sleep(self.settings.debounce_seconds)  # the rest of the burst
+            sweep = loop.time() >= next_sweep
             self._nudged.clear()
             waiters, self._rounds = self._rounds, []
+            self.rounds += 1
+            now = time.time()
             try:
-                found = await self.round(bot)
+                found = await self.round(bot, now, sweep=sweep)
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # a locked or full database: the checks wait in it
@@ -420,10 +426,13 @@ class WaveDetector:
                 await asyncio.sleep(min(MAX_BACKOFF, self.poll_every * 2 ** failures))
                 continue
             failures = 0
+            # What this round read is not news to the next poll (a check stored since is).
+            self._seen_until = max(self._seen_until or 0.0, self._read_until or 0.0) or now
             for waiter in waiters:
                 if not waiter.done():
                     waiter.set_result(found)
-            next_sweep = loop.time() + self.settings.sweep_seconds
+            if sweep:
+                next_sweep = loop.time() + self.settings.sweep_seconds
 
     def start(self, bot: Bot) -> asyncio.Task[None]:
         """`run` in the background, telling through ``bot``; `stop` ends it."""

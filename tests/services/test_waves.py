@@ -104,6 +104,43 @@ async def test_two_replicas_detecting_one_wave_at_once_tell_each_officer_once(re
     assert await first.repos.waves.count_open() == 1
 
 
+async def rounds_reach(waves: WaveDetector, count: int) -> None:
+    """Waits (at most 10 s) until the running detector has begun ``count`` rounds."""
+    for _ in range(1000):
+        if waves.rounds >= count:
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError(f"the detector began {waves.rounds} rounds, not {count}, in 10 s")
+
+
+@pytest.mark.parametrize("lang", ["kk", "ru"])
+async def test_a_nudge_makes_one_round_and_the_polls_after_it_find_nothing_new(replicas, emulator, knowledge,
+                                                                              classifier, lang):
+    """The round a nudge starts reads the new check: the polls after it (every 50 ms here) do
+    not find it new again, and no steady traffic keeps the detector running rounds of old news."""
+    waves = WaveDetector(Repositories.of(replicas[0], superadmins=frozenset(), conversation_ttl=60), knowledge,
+                         create_i18n(), WavesSettings(debounce_seconds=0), broadcasts=BroadcastsRepo(replicas[0]),
+                         poll_every=0.05)
+    await people(waves.repos, [8801, 8802], lang)
+    [text, later] = wave_copies(lang, 2, random.Random(19))
+    bot = emulator.create_bot()
+    try:
+        waves.start(bot)
+        await rounds_reach(waves, 1)  # the start-up sweep
+        await checked(waves.repos, classifier, 8801, text, time.time())
+        waves.nudge()  # as Verdicts does when it stores a risky check
+        await rounds_reach(waves, 2)
+        await asyncio.sleep(0.5)  # ten polls
+        assert waves.rounds == 2
+        await checked(waves.repos, classifier, 8802, later, time.time())  # not nudged: the poll finds it
+        await rounds_reach(waves, 3)
+        await asyncio.sleep(0.5)
+        assert waves.rounds == 3
+    finally:
+        await waves.stop()
+        await bot.session.close()
+
+
 async def test_a_wave_keeps_its_id_as_it_grows_and_is_told_once(replicas, emulator, knowledge, classifier):
     waves = detector(replicas[0], knowledge)
     await officers_watching(waves.repos)
@@ -371,7 +408,8 @@ def test_the_officers_message_says_what_is_not_known_and_escapes_the_face(knowle
 @pytest.mark.parametrize("lang", ["kk", "ru"])
 async def test_a_text_the_classifier_finds_calm_is_a_wave_when_five_people_send_it_word_for_word(
         replicas, knowledge, classifier, lang):
-    """A new scam the classifier misses still shows as a text many people ask about."""
+    """A new scam the classifier misses still shows as a text many people ask about: the
+    sweep finds it (every WAVE_SWEEP_SECONDS), not the rounds a poll or a nudge starts."""
     calm = {"kk": "Сәлеметсіз бе, ертең сағат онда ата-аналар жиналысы болады, мектепке келіңіздер",
             "ru": "Здравствуйте, завтра в десять родительское собрание, приходите в школу"}[lang]
     assert classifier.classify(calm).risk in ("none", "low")
@@ -383,5 +421,6 @@ async def test_a_text_the_classifier_finds_calm_is_a_wave_when_five_people_send_
         await checked(waves.repos, classifier, user_id, calm, now - 120)
     assert await waves.detect(now) == []  # four people: not yet
     await checked(waves.repos, classifier, users[4], calm, now - 60)
-    [found] = await waves.detect(now)
+    assert await waves.detect(now, sweep=False) == []  # a poll's round does not pay for the day's GROUP BY
+    [found] = await waves.detect(now, sweep=True)
     assert (found.wave.users, found.wave.scheme, found.wave.representative) == (5, None, redact(calm))
