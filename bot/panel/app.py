@@ -26,6 +26,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
+from urllib.parse import urlsplit
 
 from aiohttp import web
 from jinja2 import Environment, FileSystemLoader, select_autoescape
@@ -114,11 +115,13 @@ def render(request: web.Request, template: str, *, status: int = 200, **values: 
 
 def _security_headers(response: web.StreamResponse) -> None:
     """No script runs on these pages and none may: the CSP says so; no framing (clickjacking of
-    the Submit button), no referrer (a page's URL holds ids), nothing cached on a shared PC."""
+    the Submit button), no referrer to other sites (a page's URL holds ids), nothing cached on a
+    shared PC. ``same-origin`` rather than ``no-referrer``: under ``no-referrer`` a browser sends
+    ``Origin: null`` with the pages' own forms, and `cross_site` could not tell them from a forgery."""
     response.headers["Content-Security-Policy"] = ("default-src 'none'; style-src 'self' 'unsafe-inline'; "
                                                    "img-src 'self' data:; form-action 'self'; frame-ancestors 'none'")
     response.headers["X-Frame-Options"] = "DENY"
-    response.headers["Referrer-Policy"] = "no-referrer"
+    response.headers["Referrer-Policy"] = "same-origin"
     response.headers["Cache-Control"] = "no-store"
 
 
@@ -132,13 +135,54 @@ def refused(request: web.Request, reason: Refused) -> web.Response:
 # --- the checks every request passes ------------------------------------------------------------
 
 PUBLIC = {SIGNIN_PATH}
+SAME_ORIGIN = frozenset({"same-origin", "none"})  # Sec-Fetch-Site of the pages' own forms, or a typed URL
+
+
+def origin_of(url: str) -> str:
+    """``scheme://host[:port]`` of ``url`` as a browser writes its Origin header (no default port)."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    host = f"[{host}]" if ":" in host else host
+    port = parts.port
+    default = {"http": 80, "https": 443}.get(parts.scheme)
+    return f"{parts.scheme}://{host}" + ("" if port is None or port == default else f":{port}")
+
+
+def cross_site(request: web.Request) -> str | None:
+    """Why a POST did not come from the dashboard's own pages (None when it did).
+
+    Login CSRF: the sign-in is public and its form carries only the link, so another site could
+    post an officer's own link from a colleague's browser and sign that browser into the
+    attacker's session (whatever the colleague then does there, a draft edited, an alert
+    submitted, is done and audited as the attacker, who reads it afterwards).
+    The browser says where a form came from, in headers a page cannot set: ``Sec-Fetch-Site``
+    (``same-origin`` for our forms) and ``Origin``, which must be the dashboard's address
+    (PANEL_URL: behind nginx's TLS) or the one this request came to (a demo opened at another
+    host name). ``Origin: null`` (a sandboxed frame, a page with ``no-referrer``) is refused.
+    A client sending neither header (a script, the tests' HTTP client) is let through: it is not
+    a browser carrying someone's cookie."""
+    fetch_site = request.headers.get("Sec-Fetch-Site")
+    if fetch_site is not None and fetch_site not in SAME_ORIGIN:
+        return f"Sec-Fetch-Site: {fetch_site}"
+    origin = request.headers.get("Origin")
+    if origin is not None:
+        own = {origin_of(request.app[PANEL].signin.base_url), origin_of(str(request.url))}
+        if origin not in own:
+            return f"Origin: {origin}"
+    return None
 
 
 @web.middleware
 async def officers_only(request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
                         ) -> web.StreamResponse:
-    """The session and the role, read again on every request; the CSRF token on every POST
-    (except the sign-in's, which carries the signed link instead)."""
+    """Every POST from the dashboard's own pages (`cross_site`), the sign-in's too; the session
+    and the role, read again on every request; the CSRF token on every POST (except the
+    sign-in's, which carries the signed link instead)."""
+    if request.method == "POST":
+        foreign = cross_site(request)
+        if foreign is not None:
+            log.warning("panel: a POST to %s from another site refused (%s)", request.path, foreign)
+            return render(request, "refused.html", status=403, reason="cross_site")
     if request.path in PUBLIC:
         return await handler(request)
     panel = request.app[PANEL]

@@ -4,6 +4,7 @@ the role read again on every request, the session cookie and the CSRF token."""
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -115,6 +116,7 @@ async def test_the_cookie_is_httponly_and_same_site_strict_and_only_its_hash_is_
     stored = await site.db.fetchval("SELECT id_hash FROM panel_sessions WHERE user_id = ?", (OFFICER,))
     assert stored == hashlib.sha256(cookie.value.encode()).hexdigest() and cookie.value not in stored
     assert signed.headers["Content-Security-Policy"].startswith("default-src 'none'")
+    assert signed.headers["Referrer-Policy"] == "same-origin"  # no-referrer would make our forms Origin: null
 
 
 @pytest.mark.parametrize("lang", ["kk", "ru"])
@@ -159,3 +161,58 @@ async def test_a_sign_in_clears_ended_sessions_and_nonces_no_link_can_use_any_mo
     await site.sign_in(OFFICER)
     assert await site.db.fetchval("SELECT count(*) FROM panel_sessions") == 1
     assert await site.db.fetchval("SELECT count(*) FROM panel_links") == 1
+
+
+FOREIGN = [  # what a browser sends with a form another site posts to the dashboard
+    {"Sec-Fetch-Site": "cross-site", "Origin": "https://evil.example"},
+    {"Sec-Fetch-Site": "same-site", "Origin": "https://evil.saqbol.test"},  # a sibling host is another site too
+    {"Origin": "https://evil.example"},  # a browser without Sec-Fetch-* headers
+    {"Origin": "null"},  # a sandboxed frame, or a page with Referrer-Policy: no-referrer
+    {"Sec-Fetch-Site": "cross-site"},
+    {"Sec-Fetch-Site": "same-origin", "Origin": "http://panel.saqbol.test:8443"},  # another port is another origin
+]
+
+
+async def _token(site: Site) -> str:
+    page = await site.http.get(site.signin.link(OFFICER, "officer").replace(site.signin.base_url, site.url))
+    token = re.search(r'name="t" value="([^"]+)"', await page.text())
+    assert token
+    return token.group(1)
+
+
+@pytest.mark.parametrize("lang", ["kk", "ru"])
+async def test_a_sign_in_posted_from_another_site_is_refused_and_the_link_is_not_spent(site, lang):
+    """Login CSRF: another site must not sign a colleague's browser into the attacker's session
+    by posting the attacker's own link from it. Refused before the link is looked at."""
+    token = await _token(site)
+    for headers in FOREIGN:
+        refused = await site.http.post(f"{site.url}/panel/login?lang={lang}", data={"t": token}, headers=headers,
+                                       allow_redirects=False)
+        html = await refused.text()
+        assert refused.status == 403 and 'data-reason="cross_site"' in html, headers
+        assert REFUSALS["invalid"][lang] in html and "saqbol_panel" not in refused.cookies
+    assert await site.db.fetchval("SELECT count(*) FROM panel_links") == 0  # the link is still good
+    assert await site.db.fetchval("SELECT count(*) FROM panel_sessions") == 0
+    signed = await site.http.post(f"{site.url}/panel/login?lang={lang}", data={"t": token},
+                                  headers={"Sec-Fetch-Site": "same-origin", "Origin": "http://panel.saqbol.test"})
+    assert signed.status == 200 and f"<h1>{OVERVIEW[lang]}</h1>" in await signed.text()
+
+
+async def test_a_sign_in_from_the_address_the_page_was_opened_at_is_accepted(site):
+    """The demo's links may say localhost where the browser typed 127.0.0.1: the origin of the
+    request's own address is the dashboard's too."""
+    signed = await site.http.post(f"{site.url}/panel/login", data={"t": await _token(site)},
+                                  headers={"Sec-Fetch-Site": "same-origin", "Origin": site.url})
+    assert signed.status == 200 and str(signed.url).endswith("/panel/")
+
+
+async def test_a_post_from_another_site_is_refused_even_with_the_sessions_csrf_token(site):
+    csrf = site.csrf(await (await site.sign_in()).text())
+    for headers in FOREIGN:
+        refused = await site.http.post(site.url + "/panel/logout", data={"csrf": csrf}, headers=headers,
+                                       allow_redirects=False)
+        assert refused.status == 403 and 'data-reason="cross_site"' in await refused.text(), headers
+    assert (await site.get("/panel/")).status == 200  # still signed in
+    out = await site.http.post(site.url + "/panel/logout", data={"csrf": csrf},
+                               headers={"Sec-Fetch-Site": "same-origin", "Origin": site.url})
+    assert out.status == 200 and (await site.get("/panel/")).status == 401
