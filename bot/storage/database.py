@@ -28,7 +28,7 @@ import contextlib
 import logging
 import math
 import sqlite3
-from collections.abc import Awaitable, Iterable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Iterable, Sequence
 from pathlib import Path
 from typing import Any, ClassVar, Literal, TypeVar
 
@@ -101,7 +101,11 @@ def engine_of(target: Path | str) -> Engine:
 class Database(abc.ABC):
     """One open database. Every repository call is one statement, committed at once: no
     transaction ever spans an await, so neither engine holds a lock while the event loop serves
-    someone else. What must happen together happens in one statement (and its triggers)."""
+    someone else. What must happen together happens in one statement (and its triggers).
+
+    The one exception is `in_turn`: a few statements that read and then write what another
+    replica may be reading and writing at the same moment (a wave's storing), which no one
+    statement can say on both engines. It holds its lock for those statements only."""
 
     engine: ClassVar[Engine]
 
@@ -141,6 +145,16 @@ class Database(abc.ABC):
         """The first column of the first row, or None when there is no row."""
         row = await self.fetchone(sql, args)
         return None if row is None else row[0]
+
+    @abc.abstractmethod
+    def in_turn(self, lock: int) -> contextlib.AbstractAsyncContextManager[Database]:
+        """``async with db.in_turn(LOCK) as tx:`` — the statements run through ``tx`` form one
+        transaction (committed at the end, undone on an exception), and one caller at a time,
+        of any replica, holds ``lock`` (any number; the same in every replica): PostgreSQL's
+        transaction-scoped advisory lock, SQLite's one writer (`BEGIN IMMEDIATE`, on a
+        connection of its own, so no other coroutine's statement joins the transaction). Keep it
+        to a few short statements, and write through ``tx`` only: the database's own calls
+        wait for the lock like any other writer's."""
 
     @abc.abstractmethod
     async def schema_version(self) -> int:
@@ -187,6 +201,8 @@ class SqliteDatabase(Database):
     def __init__(self, conn: aiosqlite.Connection, path: Path) -> None:
         self.conn = conn  # the tests read SQLite's own pragmas through it; repositories never do
         self.path = path
+        self._turns: SqliteDatabase | None = None  # in_turn's own connection, opened at its first use
+        self._turn = asyncio.Lock()  # in_turn's callers in this process, one at a time
 
     @property
     def where(self) -> str:
@@ -245,6 +261,27 @@ class SqliteDatabase(Database):
         # on the lookups every check makes.
         return list(await self.conn.execute_fetchall(sql, tuple(args)))
 
+    @contextlib.asynccontextmanager
+    async def in_turn(self, lock: int) -> AsyncIterator[Database]:
+        """One write transaction on a second connection: `BEGIN IMMEDIATE` takes the file's one
+        writer lock (other processes wait, up to BUSY_TIMEOUT_MS, as for any writer), and this
+        process's callers take turns on it. ``lock`` is not needed: SQLite has one writer."""
+        async with self._turn:
+            if self._turns is None:
+                conn = await aiosqlite.connect(self.path, isolation_level=None)
+                conn.row_factory = aiosqlite.Row
+                await self._configure(conn)
+                self._turns = SqliteDatabase(conn, self.path)
+            tx = self._turns
+            await tx.execute("BEGIN IMMEDIATE")
+            try:
+                yield tx
+            except BaseException:
+                with contextlib.suppress(sqlite3.Error):
+                    await tx.execute("ROLLBACK")
+                raise
+            await tx.execute("COMMIT")
+
     async def schema_version(self) -> int:
         async with self.conn.execute("PRAGMA user_version") as cur:
             row = await cur.fetchone()
@@ -290,6 +327,9 @@ class SqliteDatabase(Database):
             log.warning("WAL checkpoint of %s incomplete: another connection is reading; it completes later", self.path)
 
     async def close(self) -> None:
+        if self._turns is not None:
+            await self._turns.close()
+            self._turns = None
         await self.conn.close()
 
 

@@ -19,7 +19,7 @@ import contextlib
 import functools
 import logging
 import re
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from decimal import Decimal
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
@@ -276,6 +276,15 @@ class PostgresDatabase(Database):
         query = dollar_placeholders(sql)
         return await self._on_a_connection(lambda conn: conn.fetchval(query, *args))
 
+    @contextlib.asynccontextmanager
+    async def in_turn(self, lock: int) -> AsyncIterator[Database]:
+        """One transaction on one pooled connection, under the transaction-scoped advisory lock
+        ``lock`` (released at COMMIT or ROLLBACK, whatever happens to this process): other
+        replicas asking for it wait, up to the session's lock_timeout."""
+        async with self.pool.acquire() as conn, conn.transaction():
+            await conn.execute("SELECT pg_advisory_xact_lock($1)", lock)
+            yield _OnOneConnection(conn, self.url)
+
     async def schema_version(self) -> int:
         async with self.pool.acquire() as conn:
             return await self._version(conn)
@@ -335,3 +344,20 @@ class PostgresDatabase(Database):
                         self.where, CLOSE_TIMEOUT)
             with contextlib.suppress(Exception):
                 self.pool.terminate()
+
+
+class _OnOneConnection(PostgresDatabase):
+    """`in_turn`'s handle: the five calls on its one connection, inside its transaction."""
+
+    def __init__(self, conn: asyncpg.Connection, url: str) -> None:
+        self.conn = conn
+        self.url = url
+
+    async def _on_a_connection(self, work: Callable[[asyncpg.Connection], Awaitable[T]]) -> T:
+        return await work(self.conn)
+
+    def in_turn(self, lock: int) -> contextlib.AbstractAsyncContextManager[Database]:
+        raise RuntimeError("in_turn inside in_turn: run the statements on the handle you have")
+
+    async def close(self) -> None:
+        raise RuntimeError("in_turn's handle is closed by the end of its `async with`, not by close()")

@@ -9,8 +9,10 @@ another member's (`UsersRepo.forget`).
 
 The detector clusters afresh every few minutes, so one wave is met again and again: `upsert`
 finds it by its members (the stored wave sharing most checks with the cluster) and updates it
-instead of announcing it twice. Several replicas may run the detector: a new wave's earliest
-check (`first_check`, unique) stores it once, and `claim_report` lets one replica tell the
+instead of announcing it twice. Several replicas may run the detector: they store waves in
+turns (`Database.in_turn`, the lock `STORING`), so the second finds the first's wave by the
+checks they share even when their clusters begin at different checks; a new wave's earliest
+check (`first_check`, unique) is its key besides; and `claim_report` lets one replica tell the
 officers, once.
 """
 
@@ -29,6 +31,7 @@ STATUSES: tuple[WaveStatus, ...] = ("open", "drafted", "dismissed", "closed")
 # Check ids per statement when a cluster's members are matched or stored: far below SQLite's and
 # PostgreSQL's limits on bound parameters (32 766 and 32 767), whatever the cluster's size.
 CHUNK = 500
+STORING = 0x5A9B16  # the lock replicas store waves under, in turns (any number, the same in every replica)
 
 _WAVE_COLUMNS = ("id, representative, scheme, users, checks, regions, languages, first_seen, last_seen, per_hour, "
                  "status, detected_at, reported_at, broadcast_id, updated_at, first_check")
@@ -139,7 +142,8 @@ class WavesRepo:
     async def repeated(self, since: float, users: int) -> list[CandidateCheck]:
         """The other checks stored at or after ``since`` (calm, and not novel) whose very text
         (after redaction) at least ``users`` different people sent: a new scam the classifier
-        misses still shows as a text many people ask about. Oldest first."""
+        misses still shows as a text many people ask about. Oldest first. A GROUP BY over the
+        whole window with no index of its own: the detector reads it in its sweep only."""
         rows = await self.db.fetchall(
             "SELECT id, user_id, text_redacted, text_hash, risk, scheme, novel, region, language, created_at "
             "FROM checks WHERE created_at >= ?1 AND NOT (risk IN ('high', 'medium') OR novel = 1) AND text_hash IN ("
@@ -156,15 +160,21 @@ class WavesRepo:
         holding most). Its members are added (checks deleted since are skipped); a wave keeps
         its first face (officers recognise it), its status and when it was found and told.
 
-        Two replicas storing one new wave at the same moment: the earliest member is the key
-        (`first_check`, unique), the second finds the first's row and updates it (False)."""
+        Two replicas storing one new wave at the same moment take turns (`Database.in_turn`:
+        finding the wave and storing it are three statements), so the second finds the first's
+        wave by the checks they share and updates it (False), even when their clusters begin at
+        different checks."""
         if not members:
             raise ValueError("a wave has at least one member check: pass the cluster's check ids")
-        wave_id = await self._holding(members)
+        async with self.db.in_turn(STORING) as tx:
+            return await self._upsert(tx, wave, members, now)
+
+    async def _upsert(self, db: Database, wave: WaveDraft, members: Sequence[int], now: float) -> tuple[int, bool]:
+        wave_id = await self._holding(db, members)
         is_new = False
         if wave_id is None:
             first = min(members)
-            wave_id = await self.db.fetchval(
+            wave_id = await db.fetchval(
                 "INSERT INTO waves (first_check, representative, scheme, users, checks, regions, languages, first_seen,"
                 " last_seen, per_hour, status, detected_at, updated_at)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'open', ?, ?)"
@@ -173,10 +183,10 @@ class WavesRepo:
                  ",".join(wave.languages), wave.first_seen, wave.last_seen, wave.per_hour, now, now),
             )
             is_new = wave_id is not None
-            if wave_id is None:  # another replica stored it a moment ago
-                wave_id = await self.db.fetchval("SELECT id FROM waves WHERE first_check = ?", (first,))
+            if wave_id is None:  # a stored wave keyed by this check that no longer lists it as a member
+                wave_id = await db.fetchval("SELECT id FROM waves WHERE first_check = ?", (first,))
         if not is_new:
-            await self.db.execute(
+            await db.execute(
                 "UPDATE waves SET scheme = ?, users = ?, checks = ?, regions = ?, languages = ?,"
                 " first_seen = least(first_seen, ?), last_seen = greatest(last_seen, ?), per_hour = ?, updated_at = ?"
                 " WHERE id = ?",
@@ -184,18 +194,19 @@ class WavesRepo:
                  wave.first_seen, wave.last_seen, wave.per_hour, now, wave_id),
             )
         for chunk in _chunks(members):
-            await self.db.execute(
+            await db.execute(
                 f"INSERT INTO wave_members (wave_id, check_id) SELECT CAST(? AS BIGINT), id FROM checks "
                 f"WHERE id IN ({_marks(chunk)}) ON CONFLICT (wave_id, check_id) DO NOTHING",
                 (wave_id, *chunk),
             )
         return int(wave_id), is_new
 
-    async def _holding(self, members: Sequence[int]) -> int | None:
+    @staticmethod
+    async def _holding(db: Database, members: Sequence[int]) -> int | None:
         """The stored wave holding most of these checks (the oldest on a tie), or None."""
         shared: Counter[int] = Counter()
         for chunk in _chunks(members):
-            for row in await self.db.fetchall(
+            for row in await db.fetchall(
                     f"SELECT wave_id, count(*) FROM wave_members WHERE check_id IN ({_marks(chunk)}) GROUP BY wave_id",
                     chunk):
                 shared[int(row[0])] += int(row[1])

@@ -12,8 +12,8 @@ import pytest
 from bot.privacy.redaction import redact
 from bot.storage import ChecksRepo, UsersRepo
 from bot.storage.database import Database
-from bot.storage.waves import WaveDraft, WavesRepo
-from tests.storage.engines import another_replica, everything_stored, with_plans
+from bot.storage.waves import STORING, WaveDraft, WavesRepo
+from tests.storage.engines import another_replica, everything_stored, integrity_errors, with_plans
 from tests.storage.verdicts import verdict
 
 NOW = 1_764_000_000.0
@@ -94,6 +94,35 @@ async def test_two_replicas_storing_one_new_wave_at_once_store_it_once(db):
     assert len({wave_id for wave_id, _ in results}) == 1
     assert sorted(is_new for _, is_new in results) == [False, True]
     assert await db.fetchval("SELECT count(*) FROM waves") == 1
+
+
+@pytest.mark.parametrize("lang", ["kk", "ru"])
+async def test_two_replicas_storing_one_wave_whose_clusters_begin_at_different_checks_store_it_once(db, lang):
+    """One replica's cluster lacks the earliest check (it read a moment later, or grouped it
+    apart), so the two have different keys: storing takes turns, and the second finds the
+    first's wave by the checks they share."""
+    checks = await stored_checks(db, lang, [71, 72, 73, 74, 75, 76])
+    async with another_replica(db) as other:
+        results = await asyncio.gather(WavesRepo(db).upsert(draft(lang, 5), checks[:5], NOW),
+                                       WavesRepo(other).upsert(draft(lang, 5), checks[1:], NOW))
+    assert len({wave_id for wave_id, _ in results}) == 1
+    assert sorted(is_new for _, is_new in results) == [False, True]
+    assert await db.fetchval("SELECT count(*) FROM waves") == 1
+    assert sorted(m.check_id for m in await WavesRepo(db).members(results[0][0], limit=50)) == sorted(checks)
+
+
+async def test_statements_taken_in_turn_are_undone_together_when_one_fails(db):
+    """`Database.in_turn`, which the wave's storing runs in: all or nothing, and the lock is
+    free again afterwards (the next turn is taken at once)."""
+    with pytest.raises(integrity_errors(db)):
+        async with db.in_turn(STORING) as tx:
+            await tx.execute("INSERT INTO wave_watchers (user_id, since) VALUES (81, 1.0)")
+            await tx.execute("INSERT INTO wave_watchers (user_id, since) VALUES (81, 2.0)")  # the same officer
+    assert await WavesRepo(db).watchers() == []
+    async with db.in_turn(STORING) as tx:
+        await tx.execute("INSERT INTO wave_watchers (user_id, since) VALUES (81, 3.0)")
+    async with another_replica(db) as other, other.in_turn(STORING) as tx:
+        assert await tx.fetchval("SELECT since FROM wave_watchers WHERE user_id = 81") == 3.0
 
 
 async def test_officers_are_told_of_a_wave_once_however_many_callers_claim_it(db):
