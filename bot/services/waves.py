@@ -30,7 +30,9 @@ Grouping is CPU work (a second or two for a busy day): it runs on a thread, neve
 **Telling** (`report`): the officers who opted in (`/waves`), their role read again at the
 moment of telling (a revoked officer is told nothing), each in their language: "New wave: 7
 people in 40 min, regions: …, nearest scheme: …, +5/hour", the face, and two buttons (the
-keyboard is the Telegram shell's, handed in by the app): an alert draft, the review queue.
+keyboard is the Telegram shell's, handed in by the app): an alert draft, the review queue. One
+who chose no language reads the figures in both and the face once, cut so that the message
+always fits Telegram's 4,096 characters (`wave_message`).
 Telegram's 403 (the officer blocked the bot) skips that officer; flood control is the bot's
 retry middleware's; a failed send is logged and not repeated (at most once), unless nobody at
 all could be told (Telegram unreachable): then the claim is given back and a later run tells it.
@@ -79,7 +81,8 @@ log = logging.getLogger(__name__)
 POLL_EVERY = 5.0  # seconds between two looks for new candidate checks
 MAX_BACKOFF = 300.0  # the longest pause after failing rounds
 REVIEW_TEXTS = 20  # distinct texts of one wave put in the review queue at most: enough examples for a scheme
-SHOWN_CHARS = 1500  # of the face in the officers' message
+SHOWN_CHARS = 1500  # of the face in the officers' message, at most
+MESSAGE_CHARS = 4096  # Telegram's longest message (bot.telegram.text.MESSAGE_LIMIT, a layer above)
 HOUR = 3600.0
 TOLD, GONE, FAILED = "told", "gone", "failed"  # what telling one officer came to
 # Verdict languages as the officers read them: a Kazakh text in Latin letters is Kazakh.
@@ -160,9 +163,8 @@ def span_text(wave: Wave, i18n: I18n, lang: Lang) -> str:
     return i18n.gettext(SPAN_HOURS, locale=lang).format(hours=minutes // 60, minutes=minutes % 60)
 
 
-def wave_message(wave: Wave, knowledge: KnowledgeBase, i18n: I18n, lang: Lang) -> str:
-    """The officers' message in one language, HTML: the figures, then the face, redacted as
-    stored and escaped."""
+def wave_figures(wave: Wave, knowledge: KnowledgeBase, i18n: I18n, lang: Lang) -> str:
+    """The officers' message's figures in one language, HTML: what, how many, where, since when."""
     text = i18n.gettext
     regions = ", ".join(knowledge.regions[r].name.get(lang) if r in knowledge.regions else r for r in wave.regions)
     scheme = knowledge.schemes.get(wave.scheme) if wave.scheme else None
@@ -174,9 +176,25 @@ def wave_message(wave: Wave, knowledge: KnowledgeBase, i18n: I18n, lang: Lang) -
         checks=wave.checks, languages=languages or "—",
         first_seen=notice_date(wave.first_seen, lang) + ", "  # Kazakhstan's day and time
         + dt.datetime.fromtimestamp(wave.first_seen, KZ_TIME).strftime("%H:%M"))
-    face = wave.representative if len(wave.representative) <= SHOWN_CHARS else (
-        wave.representative[:SHOWN_CHARS].rstrip() + "…")
-    return f"<b>{html.escape(header)}</b>\n{html.escape(details)}\n\n<blockquote expandable>{html.escape(face)}</blockquote>"
+    return f"<b>{html.escape(header)}</b>\n{html.escape(details)}"
+
+
+def wave_message(wave: Wave, knowledge: KnowledgeBase, i18n: I18n, *languages: Lang) -> str:
+    """The officers' message, HTML: the figures in each of ``languages`` (both for an officer
+    who chose none), then the face once, redacted as stored and escaped, cut (at SHOWN_CHARS,
+    and shorter if need be) so that the whole always fits one Telegram message, whatever the
+    face's length and however many regions."""
+    if not languages:
+        raise ValueError("name the language(s) of the message: 'kk', 'ru' or both")
+    figures = "\n\n".join(wave_figures(wave, knowledge, i18n, lang) for lang in languages)
+    frame = f"{figures}\n\n<blockquote expandable></blockquote>"
+    room, face, shown = MESSAGE_CHARS - len(frame), wave.representative, SHOWN_CHARS
+    while True:
+        quoted = html.escape(face if shown >= len(face) else face[:shown].rstrip() + "…")
+        if len(quoted) <= room or shown <= 0:  # escaping lengthens a text: cut by what is too much
+            break
+        shown -= len(quoted) - room
+    return f"{figures}\n\n<blockquote expandable>{quoted if len(quoted) <= room else ''}</blockquote>"
 
 
 def draft_texts(scheme_id: str | None, knowledge: KnowledgeBase, i18n: I18n) -> dict[Lang, str]:
@@ -292,7 +310,7 @@ class WaveDetector:
         """TOLD, GONE (the officer blocked the bot or has no chat: skipped) or FAILED (a 5xx,
         the network, flood control longer than the retry middleware waits)."""
         languages: tuple[Lang, ...] = (lang,) if lang in LANGUAGES else LANGUAGES  # type: ignore[assignment]
-        text = "\n\n".join(wave_message(wave, self.knowledge, self.i18n, code) for code in languages)
+        text = wave_message(wave, self.knowledge, self.i18n, *languages)
         markup = self.keyboard(wave.id, self.i18n, languages[0]) if self.keyboard is not None else None
         try:
             await bot.send_message(user_id, text, reply_markup=markup)

@@ -8,6 +8,7 @@ are the knowledge base's own examples, framed as people forward them."""
 from __future__ import annotations
 
 import asyncio
+import html
 import random
 import time
 from collections.abc import AsyncIterator
@@ -403,6 +404,39 @@ def test_the_officers_message_says_what_is_not_known_and_escapes_the_face(knowle
     assert "Жми &lt;b&gt;сюда&lt;/b&gt; &amp; плати" in text and "<b>сюда" not in text
     assert ("қазақша, орысша" if lang == "kk" else "казахский, русский") in text
     assert ("24 қараша, 21:00" if lang == "kk" else "24 ноября, 21:00") in text  # first seen, Kazakhstan's time
+
+
+LONG_FACE = {"kk": "Құрметті ата-ана! Балабақша кезегін сақтау үшін депозит & «қосымшаға» <кіріңіз> ",
+             "ru": "Уважаемые родители! Чтобы сохранить очередь в детсад, внесите депозит & «в приложении» <тут> "}
+
+
+@pytest.mark.parametrize("lang", ["kk", "ru"])
+async def test_the_longest_wave_message_fits_one_telegram_message_in_one_language_or_both(replicas, emulator, knowledge,
+                                                                                         lang):
+    """An officer who chose no language reads the figures in both and the face once; the face
+    is cut, whatever its length and escaping, so that the whole fits Telegram's 4,096."""
+    scheme = max(knowledge.schemes, key=lambda s: len(knowledge.schemes[s].title.kk + knowledge.schemes[s].title.ru))
+    face = (LONG_FACE[lang] * 60)[:4096]  # as long as a forwarded text can be, with much to escape
+    wave = Wave(id=4, representative=face, scheme=scheme, users=123_456, checks=234_567,
+                regions=tuple(knowledge.regions), languages=("kk", "ru"), first_seen=1_764_000_000.0,
+                last_seen=1_764_000_000.0 + 86_399, per_hour=99_999.0, status="open", detected_at=0.0,
+                reported_at=None, broadcast_id=None, updated_at=0.0, first_check=1)
+    assert len(wave.regions) == 20
+    i18n = create_i18n()
+    for languages in (("kk",), ("ru",), ("kk", "ru")):
+        text = wave_message(wave, knowledge, i18n, *languages)
+        assert len(text) <= 4096 and text.count("<blockquote") == 1 and text.endswith("…</blockquote>")
+        assert ("Жаңа толқын:" in text) == ("kk" in languages) and ("Новая волна:" in text) == ("ru" in languages)
+        assert all(knowledge.regions[r].name.get(code) in text for r in wave.regions for code in languages)
+    both = wave_message(wave, knowledge, i18n, "kk", "ru")
+    assert html.escape(face[:1000]) in both  # what is left of the face is still a good part of it
+    bot = emulator.create_bot()  # as sent: to an officer who never chose a language
+    try:
+        assert await detector(replicas[0], knowledge)._tell(bot, OFFICER_KK, None, wave) == "told"
+    finally:
+        await bot.session.close()
+    [sent] = emulator.bot_messages(OFFICER_KK)
+    assert "Жаңа толқын:" in sent["text"] and "Новая волна:" in sent["text"] and len(sent["text"]) <= 4096
 
 
 @pytest.mark.parametrize("lang", ["kk", "ru"])
