@@ -16,30 +16,23 @@ from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 
 from bot.services.waves import WaveDetector
-from bot.storage import Repositories
 from bot.telegram.callbacks import WaveCb
 from bot.telegram.filters import restrict_router
 
 ON, OFF = ("on", "вкл", "қосу"), ("off", "выкл", "өшіру")
 
 
-async def waves_command(message: Message, command: CommandObject, repos: Repositories, waves: WaveDetector) -> None:
+async def waves_command(message: Message, command: CommandObject, waves: WaveDetector) -> None:
     """``/waves on`` or ``/waves off``; a bare ``/waves`` switches to the other state."""
-    officer = message.from_user.id
     word = (command.args or "").strip().lower()
     if word and word not in ON + OFF:
         await message.answer(_("Write /waves on to be told of new waves, /waves off to stop."))
         return
-    watching = officer in await repos.waves.watchers()
-    turn_on = word in ON if word else not watching
-    await repos.waves.watch(officer, turn_on)
-    await repos.roles.audit(officer, "waves", "on" if turn_on else "off")
-    if turn_on:
+    if await waves.watch(message.from_user.id, word in ON if word else None):
         await message.answer(
             _("You will be told of each new wave at once: {users} people or more sending copies of one message "
               "within {hours} h. Open waves now: {open}. To stop: /waves off").format(
-                users=waves.settings.users, hours=f"{waves.settings.window_hours:g}",
-                open=await repos.waves.count_open()))
+                users=waves.settings.users, hours=f"{waves.settings.window_hours:g}", open=await waves.count_open()))
     else:
         await message.answer(_("You will not be told of new waves any more. To start again: /waves on"))
 

@@ -329,6 +329,21 @@ class WaveDetector:
         await self.report(bot, found, now)
         return found
 
+    # --- the officers' opt-in ------------------------------------------------------------------
+
+    async def watch(self, officer_id: int, on: bool | None = None) -> bool:
+        """Tells the officer of new waves from now on (``on``), or no more; ``None`` switches to
+        the other state. Audited. Returns whether they are told now. The role is the caller's
+        to check (the officers' router), and is checked again at each telling."""
+        turn_on = (not await self.repos.waves.watching(officer_id)) if on is None else on
+        await self.repos.waves.watch(officer_id, turn_on)
+        await self.repos.roles.audit(officer_id, "waves", "on" if turn_on else "off")
+        return turn_on
+
+    async def count_open(self) -> int:
+        """The waves open now (found, not yet closed, dismissed or drafted)."""
+        return await self.repos.waves.count_open()
+
     # --- acting on a wave ----------------------------------------------------------------------
 
     async def draft_alert(self, wave_id: int, officer_id: int) -> int:

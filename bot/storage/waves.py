@@ -255,6 +255,10 @@ class WavesRepo:
             "ORDER BY w.since")
         return [(int(row[0]), row[1]) for row in rows]
 
+    async def watching(self, user_id: int) -> bool:
+        """Whether this user asked to be told of waves."""
+        return await self.db.fetchval("SELECT 1 FROM wave_watchers WHERE user_id = ?", (user_id,)) is not None
+
     async def watch(self, user_id: int, on: bool, now: float | None = None) -> bool:
         """Opt in (``on``) or out; True when it changed anything."""
         if on:

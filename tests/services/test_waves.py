@@ -168,6 +168,19 @@ async def test_a_wave_keeps_its_id_as_it_grows_and_is_told_once(replicas, emulat
     assert [len(emulator.bot_messages(o)) for o in (OFFICER_KK, OFFICER_RU)] == [1, 1]
 
 
+async def test_an_officer_switches_being_told_of_waves_on_and_off_and_each_switch_is_audited(replicas, knowledge):
+    """What /waves does, in the service: a bare /waves switches, /waves on|off sets (twice on is on)."""
+    waves = detector(replicas[0], knowledge)
+    await waves.repos.users.touch(OFFICER_KK)
+    assert await waves.watch(OFFICER_KK) is True and await waves.repos.waves.watchers() == [OFFICER_KK]
+    assert await waves.watch(OFFICER_KK, True) is True and await waves.repos.waves.watchers() == [OFFICER_KK]
+    assert await waves.watch(OFFICER_KK) is False and await waves.repos.waves.watchers() == []
+    assert await waves.watch(OFFICER_KK, False) is False and await waves.repos.waves.watchers() == []
+    assert [tuple(row) for row in await waves.repos.roles.db.fetchall(
+        "SELECT action, detail FROM audit WHERE actor_id = ? ORDER BY id", (OFFICER_KK,))] == [
+        ("waves", "on"), ("waves", "on"), ("waves", "off"), ("waves", "off")]
+
+
 async def test_one_person_asking_five_times_is_no_wave(replicas, knowledge, classifier):
     waves = detector(replicas[0], knowledge)
     await people(waves.repos, [7001], "kk")
