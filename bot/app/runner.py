@@ -37,7 +37,7 @@ from bot.app.dispatcher import (Deps, broadcasting, create_bot, create_dispatche
                                 set_commands)
 from bot.app.scraping import add_metrics_route
 from bot.config import Settings
-from bot.panel.app import Panel, add_panel_routes
+from bot.panel.app import MAX_BODY, Panel, add_panel_routes
 from bot.panel.approvals import telegram_approvals
 from bot.telegram.inbox import HANDLER_GRACE, Inbox, Poller, SafeRequestHandler
 
@@ -189,7 +189,7 @@ async def web_server(settings: Settings, deps: Deps, dp: Dispatcher, bot: Bot | 
     server of their own on PANEL_HOST:PANEL_PORT while inside; yields its address. A taken port
     stops the bot with advice, or, where the routes are not ``required`` (the demo), is logged
     and the bot runs without them (yields None)."""
-    app = web.Application()
+    app = web.Application(client_max_size=MAX_BODY)  # the limit is this app's, not the /panel sub-app's
     web_routes(app, deps, dp, bot)
     runner = web.AppRunner(app, shutdown_timeout=1.0)
     await runner.setup()
@@ -214,6 +214,8 @@ async def web_server(settings: Settings, deps: Deps, dp: Dispatcher, bot: Bot | 
 
 async def _webhook(bot: Bot, dp: Dispatcher, deps: Deps, settings: Settings, stop: asyncio.Event) -> None:
     secret = settings.telegram.webhook_secret.get_secret_value() if settings.telegram.webhook_secret else None
+    # aiohttp's default body limit (1 MiB), for Telegram's updates; the dashboard's 256 KiB
+    # (MAX_BODY) is nginx's in front of this server (deploy/nginx.conf, location /panel/).
     app = web.Application()
     SafeRequestHandler(dp, bot, secret_token=secret).register(app, path=WEBHOOK_PATH)
     web_routes(app, deps, dp, bot)  # /healthz, /readyz, /metrics, /panel/

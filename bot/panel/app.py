@@ -49,6 +49,12 @@ LANG_COOKIE = "saqbol_panel_lang"
 PERIODS = (7, 30, 90)
 TOP_SCHEMES = 6
 PAGE_SIZE = 100
+MAX_BODY = 256 * 1024
+"""The largest request body the dashboard's server takes (a draft alert's two texts and its
+regions are a few KiB). aiohttp reads the limit from the application the server runs, never
+from a sub-application, so it is set there: the polling and demo server
+(`bot.app.runner.web_server`); with a webhook, nginx's ``client_max_body_size 256k`` on /panel/
+(deploy/nginx.conf) does it in front of the webhook server."""
 
 
 class WaveActions(Protocol):
@@ -493,7 +499,7 @@ async def alert_save(request: web.Request) -> web.StreamResponse:
 
 def create_panel_app(panel: Panel) -> web.Application:
     """The dashboard as an aiohttp sub-application (its paths relative to /panel)."""
-    app = web.Application(middlewares=[officers_only], client_max_size=256 * 1024)
+    app = web.Application(middlewares=[officers_only])  # the body limit is the server's app's: MAX_BODY
     app[PANEL] = panel
     app[JINJA] = _environment(panel.translations)
     app.router.add_get(SIGNIN_PATH.removeprefix("/panel"), signin_page)
