@@ -44,6 +44,7 @@ from bot.alerts.sending import recipient_gone
 from bot.i18n import KZ_TIME, LANGUAGES, N_
 from bot.knowledge import BENIGN, FRAUD_WARNING, KnowledgeBase
 from bot.knowledge.schema import NOT_FRAUD_LABEL, Lang
+from bot.services.background import Rounds
 from bot.storage.database import STORAGE_FAULTS
 from bot.storage.notices import Notice, NoticesRepo
 
@@ -115,9 +116,8 @@ class NoticeSender:
         self.every = every
         self.batch = batch
         self.pause = pause
-        self._task: asyncio.Task[None] | None = None
         self._wake = asyncio.Event()
-        self._waiters: list[asyncio.Future[Round]] = []
+        self._rounds: Rounds[Round] = Rounds("notices", "the notice sender")
 
     async def send_due(self, bot: Bot, now: float | None = None) -> Round:
         """One round: the notices due at ``now`` (default: the present), claimed for this sender
@@ -168,12 +168,7 @@ class NoticeSender:
     async def round_after(self) -> Round:
         """Wakes the sender and returns what the first round that starts after this call did
         (raises what it raised). Needs the sender running."""
-        if self._task is None or self._task.done():
-            raise RuntimeError("the notice sender is not running: start() it first")
-        waiter: asyncio.Future[Round] = asyncio.get_running_loop().create_future()
-        self._waiters.append(waiter)
-        self.wake()
-        return await waiter
+        return await self._rounds.next_round(self.wake)
 
     async def run(self, bot: Bot) -> None:
         """Rounds until cancelled: every `every` seconds, or at once when woken. After a 429 the
@@ -183,7 +178,7 @@ class NoticeSender:
         failures = 0
         while True:
             self._wake.clear()
-            waiters, self._waiters = self._waiters, []
+            waiters = self._rounds.begin()
             try:
                 result = await self.send_due(bot)
             except asyncio.CancelledError:
@@ -191,15 +186,11 @@ class NoticeSender:
             except Exception as exc:  # a locked or full database: the notices wait in it
                 log.exception("notices: a round failed; trying again later")
                 failures += 1
-                for waiter in waiters:
-                    if not waiter.done():
-                        waiter.set_exception(exc)
+                self._rounds.failed(waiters, exc)
                 retry_after = None
             else:
                 failures = failures + 1 if result.failed and not result.sent else 0
-                for waiter in waiters:
-                    if not waiter.done():
-                        waiter.set_result(result)
+                self._rounds.done(waiters, result)
                 retry_after = result.retry_after
             if retry_after is not None:  # the notices left wait exactly as long as Telegram asked
                 await asyncio.sleep(retry_after)
@@ -211,18 +202,8 @@ class NoticeSender:
 
     def start(self, bot: Bot) -> asyncio.Task[None]:
         """`run` in the background, sending through ``bot``; `stop` ends it."""
-        if self._task is None or self._task.done():
-            self._task = asyncio.create_task(self.run(bot), name="notices")
-        return self._task
+        return self._rounds.start(lambda: self.run(bot))
 
     async def stop(self) -> None:
         """Cancels the task; a send in flight is cut, and its notice stays pending."""
-        if self._task is None:
-            return
-        self._task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await self._task
-        self._task = None
-        for waiter in self._waiters:
-            waiter.cancel()
-        self._waiters.clear()
+        await self._rounds.stop()

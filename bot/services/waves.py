@@ -68,6 +68,7 @@ from bot.classifier.clusters import cluster_texts
 from bot.i18n import KZ_TIME, LANGUAGES, N_
 from bot.knowledge import KnowledgeBase
 from bot.knowledge.schema import Lang
+from bot.services.background import Rounds
 from bot.services.notices import notice_date
 from bot.services.settings import WavesSettings
 from bot.storage import Repositories
@@ -232,11 +233,10 @@ class WaveDetector:
         self.metrics = metrics
         self.poll_every = poll_every
         self._nudged = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
+        self._background: Rounds[list[Found]] = Rounds("waves", "the wave detector")
         self._read_until: float | None = None  # created_at of the newest candidate the last detect read
         self._seen_until: float | None = None  # created_at of the newest candidate a round has read
-        self._rounds: list[asyncio.Future[list[Found]]] = []
-        self.rounds = 0  # rounds `run` has begun: how often it looked (the tests of when it runs read it)
+        self.rounds = 0  # rounds `run` has finished: how often it looked (the tests of when it runs read it)
         self.timings: dict[str, float] = {}  # the last detect's parts, in seconds: read, group, store
 
     @property
@@ -411,12 +411,7 @@ class WaveDetector:
     async def round_after(self) -> list[Found]:
         """Nudges the detector and returns what the first round that starts after this call
         found (after the debounce). Needs the detector running."""
-        if self._task is None or self._task.done():
-            raise RuntimeError("the wave detector is not running: start() it first")
-        waiter: asyncio.Future[list[Found]] = asyncio.get_running_loop().create_future()
-        self._rounds.append(waiter)
-        self.nudge()
-        return await waiter
+        return await self._background.next_round(self.nudge)
 
     async def run(self, bot: Bot) -> None:
         """Rounds until cancelled: after a nudge or new candidates (plus the debounce), and a
@@ -443,8 +438,7 @@ class WaveDetector:
                     await asyncio.sleep(self.settings.debounce_seconds)  # the rest of the burst
             sweep = loop.time() >= next_sweep
             self._nudged.clear()
-            waiters, self._rounds = self._rounds, []
-            self.rounds += 1
+            waiters = self._background.begin()
             now = time.time()
             try:
                 found = await self.round(bot, now, sweep=sweep)
@@ -452,35 +446,23 @@ class WaveDetector:
                 raise
             except Exception as exc:  # a locked or full database: the checks wait in it
                 log.exception("waves: a round failed; trying again later")
+                self.rounds += 1
                 failures += 1
-                for waiter in waiters:
-                    if not waiter.done():
-                        waiter.set_exception(exc)
+                self._background.failed(waiters, exc)
                 await asyncio.sleep(min(MAX_BACKOFF, self.poll_every * 2 ** failures))
                 continue
+            self.rounds += 1
             failures = 0
             # What this round read is not news to the next poll (a check stored since is).
             self._seen_until = max(self._seen_until or 0.0, self._read_until or 0.0) or now
-            for waiter in waiters:
-                if not waiter.done():
-                    waiter.set_result(found)
+            self._background.done(waiters, found)
             if sweep:
                 next_sweep = loop.time() + self.settings.sweep_seconds
 
     def start(self, bot: Bot) -> asyncio.Task[None]:
         """`run` in the background, telling through ``bot``; `stop` ends it."""
-        if self._task is None or self._task.done():
-            self._task = asyncio.create_task(self.run(bot), name="waves")
-        return self._task
+        return self._background.start(lambda: self.run(bot))
 
     async def stop(self) -> None:
         """Cancels the task; a round in flight is cut (its grouping thread finishes unused)."""
-        if self._task is None:
-            return
-        self._task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await self._task
-        self._task = None
-        for waiter in self._rounds:
-            waiter.cancel()
-        self._rounds.clear()
+        await self._background.stop()

@@ -106,21 +106,22 @@ async def test_two_replicas_detecting_one_wave_at_once_tell_each_officer_once(re
 
 
 async def rounds_reach(waves: WaveDetector, count: int) -> None:
-    """Waits (at most 10 s) until the running detector has begun ``count`` rounds."""
+    """Waits (at most 10 s) until the running detector has finished ``count`` rounds."""
     for _ in range(1000):
         if waves.rounds >= count:
             return
         await asyncio.sleep(0.01)
-    raise AssertionError(f"the detector began {waves.rounds} rounds, not {count}, in 10 s")
+    raise AssertionError(f"the detector finished {waves.rounds} rounds, not {count}, in 10 s")
 
 
 @pytest.mark.parametrize("lang", ["kk", "ru"])
 async def test_a_nudge_makes_one_round_and_the_polls_after_it_find_nothing_new(replicas, emulator, knowledge,
                                                                               classifier, lang):
     """The round a nudge starts reads the new check: the polls after it (every 50 ms here) do
-    not find it new again, and no steady traffic keeps the detector running rounds of old news."""
+    not find it new again, and no steady traffic keeps the detector running rounds of old news.
+    (Whether the nudge or a poll wakes it first, the debounce makes it one round.)"""
     waves = WaveDetector(Repositories.of(replicas[0], superadmins=frozenset(), conversation_ttl=60), knowledge,
-                         create_i18n(), WavesSettings(debounce_seconds=0), broadcasts=BroadcastsRepo(replicas[0]),
+                         create_i18n(), WavesSettings(debounce_seconds=0.2), broadcasts=BroadcastsRepo(replicas[0]),
                          poll_every=0.05)
     await people(waves.repos, [8801, 8802], lang)
     [text, later] = wave_copies(lang, 2, random.Random(19))
@@ -128,17 +129,36 @@ async def test_a_nudge_makes_one_round_and_the_polls_after_it_find_nothing_new(r
     try:
         waves.start(bot)
         await rounds_reach(waves, 1)  # the start-up sweep
-        await checked(waves.repos, classifier, 8801, text, time.time())
+        await waves.repos.checks.add(8801, text, "forward", classifier.classify(text))  # dated now, as the bot does
         waves.nudge()  # as Verdicts does when it stores a risky check
         await rounds_reach(waves, 2)
         await asyncio.sleep(0.5)  # ten polls
         assert waves.rounds == 2
-        await checked(waves.repos, classifier, 8802, later, time.time())  # not nudged: the poll finds it
+        await waves.repos.checks.add(8802, later, "forward", classifier.classify(later))  # not nudged: a poll finds it
         await rounds_reach(waves, 3)
         await asyncio.sleep(0.5)
         assert waves.rounds == 3
     finally:
         await waves.stop()
+        await bot.session.close()
+
+
+async def test_a_detector_not_started_says_so_and_one_stopped_cancels_who_waits_for_its_round(replicas, emulator,
+                                                                                            knowledge):
+    """The background loop shared with the notice sender (`bot.services.background.Rounds`)."""
+    waves = detector(replicas[0], knowledge, debounce_seconds=50)  # a nudged round waits 50 s: stop comes first
+    with pytest.raises(RuntimeError, match="the wave detector is not running: start"):
+        await waves.round_after()
+    bot = emulator.create_bot()
+    try:
+        waves.start(bot)
+        await rounds_reach(waves, 1)
+        waiting = asyncio.ensure_future(waves.round_after())
+        await asyncio.sleep(0.1)
+        await waves.stop()
+        with pytest.raises(asyncio.CancelledError):
+            await waiting
+    finally:
         await bot.session.close()
 
 
