@@ -181,6 +181,13 @@ async def test_forget_erases_the_context_from_the_database_file_and_the_next_tex
     assert done["text"].startswith({"ru": "Готово: всё удалено.", "kk": "Дайын: бәрі өшірілді."}[lang])
     assert live.emulator.reply_keyboard(user) is None  # no stale menu
     assert await live.rows("SELECT count(*) FROM conversations") == [(0,)]
+    # What stays is the dashboard's anonymous day counts (a day, "scheme", the scheme's id, a
+    # number: nobody's). Without them nothing in the file may still name the scheme: the memory,
+    # the check and the rows' old copies (secure_delete, the WAL checkpointed) are gone.
+    assert await live.rows("SELECT count(*) FROM check_counts WHERE dimension = 'scheme' AND value = ?",
+                           SCHEME) == [(1,)]
+    await live.deps.db.execute("DELETE FROM check_counts")
+    await live.deps.db.checkpoint()
     assert SCHEME.encode() not in stored()
 
     text = {"ru": "а если он опять позвонит что делать", "kk": "ол тағы қоңырау шалса не істеймін"}[lang]
