@@ -183,8 +183,11 @@ class NoticeSender:
                 result = await self.send_due(bot)
             except asyncio.CancelledError:
                 raise
-            except Exception as exc:  # a locked or full database: the notices wait in it
-                log.exception("notices: a round failed; trying again later")
+            except Exception as exc:
+                if isinstance(exc, STORAGE_FAULTS):  # a locked or full database: the notices wait in it
+                    log.warning("notices: the database failed a round (%s); trying again later", exc)
+                else:
+                    log.exception("notices: a round failed; trying again later")
                 failures += 1
                 self._rounds.failed(waiters, exc)
                 retry_after = None

@@ -72,6 +72,7 @@ from bot.services.background import Rounds
 from bot.services.notices import notice_date
 from bot.services.settings import WavesSettings
 from bot.storage import Repositories
+from bot.storage.database import STORAGE_FAULTS
 from bot.storage.waves import CandidateCheck, Wave, WaveDraft
 
 if TYPE_CHECKING:
@@ -444,8 +445,11 @@ class WaveDetector:
                 found = await self.round(bot, now, sweep=sweep)
             except asyncio.CancelledError:
                 raise
-            except Exception as exc:  # a locked or full database: the checks wait in it
-                log.exception("waves: a round failed; trying again later")
+            except Exception as exc:
+                if isinstance(exc, STORAGE_FAULTS):  # a locked or full database: the checks wait in it
+                    log.warning("waves: the database failed a round (%s); trying again later", exc)
+                else:
+                    log.exception("waves: a round failed; trying again later")
                 self.rounds += 1
                 failures += 1
                 self._background.failed(waiters, exc)
