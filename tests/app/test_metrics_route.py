@@ -10,7 +10,7 @@ from pydantic import SecretStr
 
 from bot.app.scraping import METRICS_PATH
 from bot.devtools.devserver.emulator import BotAPIEmulator
-from tests.app.test_run_modes import deployed, free_port, running
+from tests.app.test_run_modes import deployed, free_port, running, webhook_deployed
 from tests.support.scrape import Scrape
 
 PEOPLE = {"kk": 5813402801, "ru": 5813402802}
@@ -44,9 +44,7 @@ async def texts_move_the_counters(emulator: BotAPIEmulator, base_url: str) -> No
 async def test_the_webhook_server_serves_metrics_beside_the_webhook(settings, tmp_path):
     port = free_port()
     async with BotAPIEmulator() as emulator:
-        config = deployed(settings, tmp_path, bot_token=SecretStr(emulator.token), telegram_api_url=emulator.base_url,
-                          webhook_url=f"http://127.0.0.1:{port}/telegram/webhook", webhook_host="127.0.0.1",
-                          webhook_port=port, webhook_secret=SecretStr("s3cret-token"))
+        config = webhook_deployed(settings, tmp_path, emulator, port)
         async with running(config):
             await emulator.wait_until(lambda: emulator.webhook_url is not None, timeout=120)
             await texts_move_the_counters(emulator, f"http://127.0.0.1:{port}")

@@ -45,12 +45,17 @@ def deployed(settings, tmp_path, **overrides):
                                 heartbeat_path=tmp_path / "heartbeat", **overrides)
 
 
+def webhook_deployed(settings, tmp_path, emulator: BotAPIEmulator, port: int):
+    """The bot as deployed behind a webhook on ``port`` of this machine, Telegram being ``emulator``."""
+    return deployed(settings, tmp_path, bot_token=SecretStr(emulator.token), telegram_api_url=emulator.base_url,
+                    webhook_url=f"http://127.0.0.1:{port}/telegram/webhook", webhook_host="127.0.0.1",
+                    webhook_port=port, webhook_secret=SecretStr("s3cret-token"))
+
+
 async def test_webhook_mode_skips_updates_that_do_not_parse_and_answers_the_others(settings, tmp_path):
     port = free_port()
     async with BotAPIEmulator() as emulator:
-        config = deployed(settings, tmp_path, bot_token=SecretStr(emulator.token), telegram_api_url=emulator.base_url,
-                          webhook_url=f"http://127.0.0.1:{port}/telegram/webhook", webhook_host="127.0.0.1",
-                          webhook_port=port, webhook_secret=SecretStr("s3cret-token"))
+        config = webhook_deployed(settings, tmp_path, emulator, port)
         async with running(config):
             await emulator.wait_until(lambda: emulator.webhook_url is not None, timeout=120)
             assert emulator.webhook_url == config.telegram.webhook_url

@@ -75,6 +75,16 @@ async def checked(repos: Repositories, classifier, user_id: int, text: str, at: 
     return check_id
 
 
+async def five_send_a_wave(repos: Repositories, classifier, first: int, lang: str, *, seed: int, at: float) -> list[int]:
+    """Five people (ids from ``first``, the three regions in turn) each check a copy of the new
+    scheme's message in ``lang``, dated ``at``: a wave's smallest size."""
+    users = list(range(first, first + 5))
+    await people(repos, users, lang)
+    for user_id, text in zip(users, wave_copies(lang, 5, random.Random(seed))):
+        await checked(repos, classifier, user_id, text, at)
+    return users
+
+
 async def officers_watching(repos: Repositories) -> None:
     for officer, lang in ((OFFICER_KK, "kk"), (OFFICER_RU, "ru")):
         await repos.users.touch(officer)
@@ -230,11 +240,8 @@ async def test_a_revoked_officer_and_a_citizen_who_opted_in_are_told_nothing(rep
     await waves.repos.roles.revoke(OFFICER_RU)
     await waves.repos.users.touch(CITIZEN)
     await waves.repos.waves.watch(CITIZEN, True)
-    users = list(range(8001, 8006))
-    await people(waves.repos, users, "kk")
     now = time.time()
-    for user_id, text in zip(users, wave_copies("kk", 5, random.Random(2))):
-        await checked(waves.repos, classifier, user_id, text, now - 60)
+    await five_send_a_wave(waves.repos, classifier, 8001, "kk", seed=2, at=now - 60)
     bot = emulator.create_bot()
     try:
         [found] = await waves.round(bot, now)
@@ -248,11 +255,8 @@ async def test_a_revoked_officer_and_a_citizen_who_opted_in_are_told_nothing(rep
 async def test_with_nobody_watching_the_wave_waits_to_be_told_to_the_first_officer_who_opts_in(
         replicas, emulator, knowledge, classifier):
     waves = detector(replicas[0], knowledge)
-    users = list(range(8101, 8106))
-    await people(waves.repos, users, "ru")
     now = time.time()
-    for user_id, text in zip(users, wave_copies("ru", 5, random.Random(4))):
-        await checked(waves.repos, classifier, user_id, text, now - 60)
+    await five_send_a_wave(waves.repos, classifier, 8101, "ru", seed=4, at=now - 60)
     bot = emulator.create_bot()
     try:
         await waves.round(bot, now)
@@ -266,11 +270,8 @@ async def test_with_nobody_watching_the_wave_waits_to_be_told_to_the_first_offic
 
 async def test_a_wave_quiet_for_a_whole_window_is_closed(replicas, knowledge, classifier):
     waves = detector(replicas[0], knowledge, window_hours=1)
-    users = list(range(8201, 8206))
-    await people(waves.repos, users, "kk")
     start = time.time() - 3 * 3600
-    for user_id, text in zip(users, wave_copies("kk", 5, random.Random(6))):
-        await checked(waves.repos, classifier, user_id, text, start)
+    await five_send_a_wave(waves.repos, classifier, 8201, "kk", seed=6, at=start)
     [found] = await waves.detect(start + 60)
     assert await waves.repos.waves.count_open() == 1
     assert await waves.detect(start + 2 * 3600) == []
@@ -282,11 +283,8 @@ async def test_an_alert_draft_from_a_wave_is_pre_filled_in_both_languages_from_i
                                                                                          classifier, lang):
     waves = detector(replicas[0], knowledge)
     await officers_watching(waves.repos)
-    users = list(range(8301, 8306))
-    await people(waves.repos, users, lang)
     now = time.time()
-    for user_id, text in zip(users, wave_copies(lang, 5, random.Random(7))):
-        await checked(waves.repos, classifier, user_id, text, now - 60)
+    await five_send_a_wave(waves.repos, classifier, 8301, lang, seed=7, at=now - 60)
     [found] = await waves.detect(now)
     assert found.wave.scheme in knowledge.schemes  # the scheme the verdicts named most
 
@@ -385,11 +383,8 @@ async def test_when_telegram_cannot_be_reached_the_wave_is_told_at_the_next_run_
                                                                                          classifier):
     waves = detector(replicas[0], knowledge)
     await officers_watching(waves.repos)
-    users = list(range(8501, 8506))
-    await people(waves.repos, users, "kk")
     now = time.time()
-    for user_id, text in zip(users, wave_copies("kk", 5, random.Random(12))):
-        await checked(waves.repos, classifier, user_id, text, now - 60)
+    await five_send_a_wave(waves.repos, classifier, 8501, "kk", seed=12, at=now - 60)
     emulator.fail("sendMessage", error_code=502, times=2)  # both officers: Telegram's 5xx
     bot = emulator.create_bot()
     try:
@@ -406,11 +401,8 @@ async def test_an_officer_who_blocked_the_bot_is_skipped_and_the_others_are_told
                                                                                 classifier):
     waves = detector(replicas[0], knowledge)
     await officers_watching(waves.repos)
-    users = list(range(8601, 8606))
-    await people(waves.repos, users, "ru")
     now = time.time()
-    for user_id, text in zip(users, wave_copies("ru", 5, random.Random(13))):
-        await checked(waves.repos, classifier, user_id, text, now - 60)
+    await five_send_a_wave(waves.repos, classifier, 8601, "ru", seed=13, at=now - 60)
     emulator.fail("sendMessage", error_code=403, description="Forbidden: bot was blocked by the user",
                   chat_id=OFFICER_KK)
     bot = emulator.create_bot()
