@@ -87,8 +87,6 @@ SHOWN_CHARS = 1500  # of the face in the officers' message, at most
 MESSAGE_CHARS = 4096  # Telegram's longest message (bot.telegram.text.MESSAGE_LIMIT, a layer above)
 HOUR = 3600.0
 TOLD, GONE, FAILED = "told", "gone", "failed"  # what telling one officer came to
-# Verdict languages as the officers read them: a Kazakh text in Latin letters is Kazakh.
-SPOKEN = {"kk": "kk", "kk_latn": "kk", "ru": "ru"}
 
 NEW_WAVE = N_("New wave: {users} people in {span}, regions: {regions}, nearest scheme: {scheme}, +{per_hour}/hour.")
 DETAILS = N_("Checks: {checks}; languages: {languages}; first seen {first_seen}.")
@@ -134,7 +132,8 @@ def describe(checks: Sequence[CandidateCheck], now: float) -> WaveDraft:
         first_of.setdefault(check.text_hash, check)
     face = max(by_text, key=lambda h: (len(by_text[h]), -first_of[h].created_at))
     regions = _ranked((check.user_id, check.region) for check in checks if check.region)
-    languages = _ranked((check.user_id, SPOKEN[check.language]) for check in checks if check.language in SPOKEN)
+    # a check's language is its verdict's (Kazakh in any alphabet is 'kk'); mixed and other name none
+    languages = _ranked((check.user_id, check.language) for check in checks if check.language in LANGUAGES)
     schemes = _ranked((check.user_id, check.scheme) for check in checks if check.scheme)
     return WaveDraft(
         representative=first_of[face].text_redacted,
