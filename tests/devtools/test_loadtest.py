@@ -26,9 +26,11 @@ def test_the_replica_load_test_prints_updates_per_second_and_p95_for_each_stack_
     for row in rows:
         assert float(row["rate"]) > 0
         assert float(row["p50"]) <= float(row["p95"]) <= float(row["max"])
-        # The bots' CPU per update; the emulator's and the servers' are read in the kernel's
-        # 10 ms ticks, which 8 updates may not reach, so only their presence is checked.
-        assert float(row["bots"]) > 0 and float(row["emu"]) >= 0 and float(row["servers"]) >= 0
+        # CPU is read in the kernel's 10 ms ticks, which the echo bot's 8 updates, the emulator
+        # and the servers may not reach (CI once read the echo bot's as 0.0), so only their
+        # presence is checked; SaqBol classifies and stores 8 texts, which passes a tick.
+        assert float(row["bots"]) >= 0 and float(row["emu"]) >= 0 and float(row["servers"]) >= 0
+    assert all(float(row["bots"]) > 0 for row in rows[1:]), report
     assert "not run" not in report
 
 
