@@ -18,6 +18,9 @@ def lang(text: str) -> str:
         ("Salem, aqsha jiberip jibershi, erteñ qaitaram", "kk"),
         ("сизге смс код келди ме", "kk"),  # Kazakh typed without its letters
         ("privet, skin kod pozhaluysta", "ru"),
+        # informal Latin Kazakh with no Kazakh letter, no q and no polite ending: its words decide
+        ("tegin premium berip jatyr, nomerinmen kir", "kk"),
+        ("besplatno premium dayut, zahodi po nomeru", "ru"),
         ("Салем бауырым, ертең той бар, приходи обязательно, адрес позже скину", "mixed"),
         ("Hello, how are you?", "other"),
         ("🙂🙂🙂", "other"),
