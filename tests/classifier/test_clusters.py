@@ -48,7 +48,9 @@ def test_copies_score_above_the_threshold_and_different_messages_well_below(lang
         vectors = char_vectors(texts)
         sims = (vectors[:24] @ vectors.T).toarray()
         assert sims[:20, :20][~np.eye(20, dtype=bool)].min() >= THRESHOLD
-        assert sims[:20, 20:].max() <= THRESHOLD - 0.25
+        # A scam of another kind may share a clause with the wave (a parcel "is cancelled
+        # tomorrow, pay the fee today": 0.35 with a copy), still far under the threshold.
+        assert sims[:20, 20:].max() <= THRESHOLD - 0.15
         assert sims[20:24, 20:24][~np.eye(4, dtype=bool)].max() <= THRESHOLD - 0.25
     alone = char_vectors(copies(lang, 5))
     assert (alone @ alone.T).toarray().min() >= THRESHOLD
@@ -77,13 +79,13 @@ def test_texts_without_letters_are_grouped_with_nothing():
 
 
 def test_different_examples_of_the_knowledge_base_are_not_waves(knowledge):
-    """3 000 texts written one by one for 14 schemes, everyday life and warnings: a few are near
+    """4 000 texts written one by one for 14 schemes, everyday life and warnings: a few are near
     copies (a template with another word), never five (a wave needs five people)."""
     texts = [example.text for example in knowledge.written_examples()]
     grouped = cluster_texts(texts)
-    assert len(texts) > 3000
+    assert len(texts) > 4000
     assert max((len(group) for group in grouped.groups), default=0) <= 4
-    assert len(grouped.groups) <= 0.03 * len(texts)  # 74 pairs and triples: written as variants of one line
+    assert len(grouped.groups) <= 0.03 * len(texts)  # 113 pairs, triples and fours: one line in several spellings, OTP templates
 
 
 def test_a_big_wave_among_many_other_texts_is_found_whole():
