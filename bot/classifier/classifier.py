@@ -178,7 +178,7 @@ def _fit_fusion(views: Sequence[_View], labels: Labels, flags: np.ndarray, group
 
     is_scam = labels.kind_of == 0
     scores = kind_p[:, 0]
-    thresholds = fusion.band_thresholds(scores, is_scam)
+    thresholds = fusion.band_thresholds(scores, is_scam, fusion.group_weights(groups))
     calibration = fusion.reliability(scores, is_scam)
     flagged = scores >= thresholds["medium"]
     warning_id = labels.kinds.index(FRAUD_WARNING) if FRAUD_WARNING in labels.kinds else None

@@ -25,7 +25,8 @@ How:
      overfitting, and the weight of a similarity is its learned inverse temperature.
 4. **Calibration and thresholds.** The stackers are cross-validated once more over the same
    folds (second level); on those predictions we check reliability (predicted vs observed
-   scam rate per bin) and choose the risk thresholds for a stated precision of each band.
+   scam rate per bin) and choose the risk thresholds for a stated precision of each band,
+   counting each group of rewordings once (``group_weights``).
 """
 
 from __future__ import annotations
@@ -61,6 +62,7 @@ MIN_WARN_PRECISION = 0.80
 HIGH_PRECISION = 0.95
 LOW_RECALL = 0.995
 NOVELTY_QUANTILE = 0.03  # a text less similar to everything than 97 % of known examples are to theirs
+GROUP_WEIGHT_POWER = 1.0  # in the band thresholds, a family of n rewordings counts n**(1-power) times
 
 
 # --- the pieces each view computes -----------------------------------------------------------
@@ -198,6 +200,14 @@ def similarity_groups(lexical_passages: sparse.csr_matrix, threshold: float = GR
     return groups
 
 
+def group_weights(groups: np.ndarray, power: float = GROUP_WEIGHT_POWER) -> np.ndarray:
+    """Per example 1/n**power, n the size of its group of rewordings, scaled to a mean of 1:
+    how much each example counts when the risk bands are read off the out-of-fold scores."""
+    sizes = np.bincount(groups)[groups].astype(np.float64)
+    weights = sizes ** -power
+    return weights / weights.mean()
+
+
 def grouped_folds(groups: np.ndarray, labels: Labels, folds: int = FOLDS) -> list[tuple[np.ndarray, np.ndarray]]:
     """(train rows, held-out rows) per fold; a group never straddles two sides."""
     n_folds = min(folds, len(np.unique(groups)))
@@ -290,26 +300,38 @@ class SchemeStacker:
 
 # --- thresholds and reliability ----------------------------------------------------------------
 
-def band_thresholds(scores: np.ndarray, is_scam: np.ndarray) -> dict[str, float]:
-    """The lowest score of each risk band (see WARN_RECALL and the constants above it)."""
+def band_thresholds(scores: np.ndarray, is_scam: np.ndarray, weights: np.ndarray | None = None) -> dict[str, float]:
+    """The lowest score of each risk band (see WARN_RECALL and the constants above it).
+
+    ``weights`` (group_weights): recall and precision are shares of families of rewordings,
+    not of copies. Officers label what people send, and people send waves: 300 reviewed copies
+    of one template, all caught, would otherwise let "medium" rise until harder scams fell
+    below it, while the band still claimed to catch 98 %."""
     from sklearn.isotonic import IsotonicRegression
 
     y = is_scam.astype(bool)
-    scam_scores = np.sort(scores[y])
+    w = np.ones(len(scores)) if weights is None else np.asarray(weights, dtype=np.float64)
+    scam_order = np.argsort(scores[y], kind="stable")
+    scam_scores = scores[y][scam_order]
+    below = np.concatenate([[0.0], np.cumsum(w[y][scam_order])])  # weight of the scams under each one
 
     def recall_threshold(recall: float) -> float:
         """The highest t with P(score >= t | scam) >= recall."""
-        return float(scam_scores[int(np.floor((1 - recall) * len(scam_scores)))]) if len(scam_scores) else 1.0
+        if not len(scam_scores):
+            return 1.0
+        allowed = (1 - recall) * below[-1] + 1e-9  # the weight of scams that may fall below t
+        return float(scam_scores[int(np.searchsorted(below, allowed, side="right")) - 1])
 
     def precision_floor(precision: float) -> float:
         """The lowest t with precision(score >= t) >= precision."""
         order = np.argsort(-scores, kind="stable")
-        cumulative = np.cumsum(y[order]) / np.arange(1, len(order) + 1)
+        cumulative = np.cumsum((w * y)[order]) / np.cumsum(w[order])
         ok = np.where(cumulative >= precision)[0]
         return float(scores[order][ok[-1]]) if len(ok) else 1.0
 
     order = np.argsort(scores, kind="stable")
-    local = IsotonicRegression(increasing=True, out_of_bounds="clip").fit(scores[order], y[order]).predict(scores[order])
+    local = IsotonicRegression(increasing=True, out_of_bounds="clip").fit(
+        scores[order], y[order], sample_weight=w[order]).predict(scores[order])
     reached = np.where(local >= HIGH_PRECISION)[0]
     high = float(scores[order][reached[0]]) if len(reached) else 1.0
     medium = min(high, max(recall_threshold(WARN_RECALL), precision_floor(MIN_WARN_PRECISION)))

@@ -56,6 +56,31 @@ def test_a_precision_floor_stops_the_warning_line_when_scams_and_the_rest_look_a
     assert t["medium"] >= 0.9 or is_scam[scores >= t["medium"]].mean() >= fusion.MIN_WARN_PRECISION
 
 
+def test_a_family_of_copies_counts_once_when_the_warning_line_is_read():
+    """Officers label a wave: 300 copies of one template, all scored high, join 1 000 distinct
+    scams. Counted one by one they would lift "medium" until more of the distinct scams fell
+    under it; counted as one family they leave it where the distinct scams put it."""
+    rng = np.random.default_rng(3)
+    distinct = np.clip(rng.beta(5, 1.5, 1000), 0, 1)
+    benign = np.clip(rng.beta(1.5, 5, 1000), 0, 1)
+    copies = np.full(300, 0.99)
+    scores = np.concatenate([distinct, benign, copies])
+    is_scam = np.concatenate([np.ones(1000, bool), np.zeros(1000, bool), np.ones(300, bool)])
+    groups = np.concatenate([np.arange(2000), np.full(300, 2000)])
+    alone = fusion.band_thresholds(scores[:2000], is_scam[:2000])
+    counted_once = fusion.band_thresholds(scores, is_scam, fusion.group_weights(groups))
+    one_by_one = fusion.band_thresholds(scores, is_scam)
+    assert one_by_one["medium"] > alone["medium"]
+    assert abs(counted_once["medium"] - alone["medium"]) < abs(one_by_one["medium"] - alone["medium"]) / 5
+    assert (distinct >= counted_once["medium"]).mean() >= fusion.WARN_RECALL - 0.001
+
+
+def test_group_weights_give_each_family_the_same_weight():
+    weights = fusion.group_weights(np.array([0, 0, 0, 1, 2, 2]))
+    assert weights.mean() == pytest.approx(1)
+    assert weights[:3].sum() == pytest.approx(weights[3]) == pytest.approx(weights[4:].sum())
+
+
 def test_the_scheme_stacker_learns_to_trust_the_informative_view():
     rng = np.random.default_rng(2)
     n, schemes = 600, 5
