@@ -40,10 +40,15 @@ FIRST_USER = 500_000_000
 
 
 def _texts(settings: Settings, count: int) -> list[str]:
-    """A mix of scam and everyday texts from the knowledge base, as people would send."""
+    """A mix of scam and everyday texts from the knowledge base, as people would send them to be
+    checked: those the intent reader sends to a check, a message or a story ("I already paid",
+    "how are you" or a question is answered without a verdict, and the soak counts verdicts)."""
+    from bot.classifier.intents import IntentReader
     from bot.knowledge import load_knowledge
 
-    pool = [ex.text for _, ex in load_knowledge(settings.classifier.knowledge_dir).labelled_examples()]
+    knowledge = load_knowledge(settings.classifier.knowledge_dir)
+    reader = IntentReader(knowledge)
+    pool = [ex.text for _, ex in knowledge.labelled_examples() if reader.read(ex.text, None).intent in ("message", "story")]
     step = max(1, len(pool) // count)
     return [pool[(i * step) % len(pool)] for i in range(count)]
 
