@@ -62,7 +62,6 @@ MIN_WARN_PRECISION = 0.80
 HIGH_PRECISION = 0.95
 LOW_RECALL = 0.995
 NOVELTY_QUANTILE = 0.03  # a text less similar to everything than 97 % of known examples are to theirs
-GROUP_WEIGHT_POWER = 1.0  # in the band thresholds, a family of n rewordings counts n**(1-power) times
 
 
 # --- the pieces each view computes -----------------------------------------------------------
@@ -200,11 +199,10 @@ def similarity_groups(lexical_passages: sparse.csr_matrix, threshold: float = GR
     return groups
 
 
-def group_weights(groups: np.ndarray, power: float = GROUP_WEIGHT_POWER) -> np.ndarray:
-    """Per example 1/n**power, n the size of its group of rewordings, scaled to a mean of 1:
-    how much each example counts when the risk bands are read off the out-of-fold scores."""
-    sizes = np.bincount(groups)[groups].astype(np.float64)
-    weights = sizes ** -power
+def group_weights(groups: np.ndarray) -> np.ndarray:
+    """Per example 1/n, n the size of its group of rewordings, scaled to a mean of 1: how much
+    each example counts when the risk bands are read off the out-of-fold scores (a group once)."""
+    weights = 1.0 / np.bincount(groups)[groups]
     return weights / weights.mean()
 
 

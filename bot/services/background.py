@@ -31,7 +31,7 @@ class Rounds(Generic[R]):
 
     def start(self, run: Callable[[], Coroutine[Any, Any, None]]) -> asyncio.Task[None]:
         """``run()`` in the background, unless it runs already (then its task)."""
-        if self._task is None or self._task.done():
+        if not self.running:
             self._task = asyncio.create_task(run(), name=self.name)
         return self._task
 
