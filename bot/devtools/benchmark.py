@@ -65,6 +65,39 @@ def _row(name: str, m: dict[str, float], baseline: dict[str, float] | None = Non
             f"{peak_rss_mb():>10.0f}")
 
 
+def _serve_and_measure(settings, texts: Sequence[str]) -> tuple[float, int]:
+    """In a fresh process: what the bot's classifier worker does (its pool initializer loads
+    the default classifier from the model cache, or fits it when there is none), then the
+    texts classified. Returns the process's peak RSS in MB and the number of verdicts."""
+    from bot.classifier import service
+
+    service._build_in_worker(settings, "WARNING")
+    verdicts = service._classify_in_worker(texts)
+    return _own_peak_rss_mb(), sum(1 for v in verdicts if not isinstance(v, Exception))
+
+
+def _own_peak_rss_mb() -> float:
+    """This process's own high-water mark. Not getrusage's: Linux keeps ru_maxrss across
+    fork and exec, so a worker spawned by a 500 MB bench would report the bench's figure;
+    VmHWM belongs to the process's own address space, which exec makes new."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return peak_rss_mb()
+
+
+def serving_peak_rss(settings, texts: Sequence[str]) -> tuple[float, int]:
+    """Peak RSS of a classifier worker as the bot runs it, measured apart from this process:
+    here the benches build and hold every backend at once, which the bot never does."""
+    import multiprocessing
+
+    with multiprocessing.get_context("spawn").Pool(1) as pool:
+        return pool.apply(_serve_and_measure, (settings, list(texts)))
+
+
 def _text_of_tokens(tokenizer, pool: Sequence[str], tokens: int) -> str:
     words: list[str] = []
     for text in pool:
@@ -159,4 +192,7 @@ def run_bench(settings: Settings, n: int = 1000, runs: int = 5, with_neural: boo
             lines.append(f"  (knowledge base embedded in {time.perf_counter() - started:.1f} s, then cached)")
             lines.append(_row("transformer+lexical: classify", measure(hybrid.classify, texts[:neural_n], runs), baseline))
     lines.append("peak RSS is the process's high-water mark after each row (rows run top to bottom)")
+    rss, answered = serving_peak_rss(settings.classifier, texts[: max(20, n // 10)])
+    lines.append(f"the bot's classifier process ({settings.classifier.backend}, from the model cache, "
+                 f"{answered} texts classified): peak RSS {rss:.0f} MB")
     return "\n".join(lines)
