@@ -1,6 +1,8 @@
 """The learned fusion: grouped folds, thresholds read off out-of-fold scores for their stated
 targets, a calibrated scam probability, and stackers that learn what to trust."""
 
+import math
+
 import numpy as np
 import pytest
 
@@ -98,7 +100,13 @@ def test_scam_probability_is_calibrated_on_out_of_fold_predictions(classifier):
     assert report.ece <= 0.05, report.calibration
     for row in report.calibration:
         if row["n"] >= 50:
-            assert abs(row["predicted"] - row["observed"]) <= 0.1, row
+            # A perfectly calibrated score still lands off by chance in a small bin: at 50
+            # examples and 0.6 the observed share has a standard error of 0.07, so a fixed 0.1
+            # would fail one knowledge base in six. Off by more than 0.1 and three standard
+            # errors is miscalibration.
+            p = row["predicted"]
+            noise = 3 * math.sqrt(p * (1 - p) / row["n"])
+            assert abs(p - row["observed"]) <= max(0.1, noise), row
 
 
 def test_out_of_fold_figures_say_how_the_classifier_does_on_examples_it_did_not_see(classifier, knowledge):

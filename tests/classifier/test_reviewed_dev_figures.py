@@ -7,7 +7,8 @@ scam messages of every scheme, genuine messages and warnings, kk and ru, redacte
 never from the dev set, which is only measured. Measured when written (lexical): recall
 0.957 -> 0.983, FPR 0.037 -> 0.037, scheme accuracy 0.949 -> 0.966 (seed 0; seed 1: 0.979,
 0.037, 0.961). With session 7's knowledge base (4 479 examples): recall 0.974 -> 0.983, FPR
-0.025 -> 0.037 (one text), scheme accuracy 0.957 -> 0.961 (seed 0).
+0.025 -> 0.037 (one text), scheme accuracy 0.957 -> 0.961 (seed 0). With session 8's (5 015):
+recall 0.970 -> 0.974, FPR 0.037 -> 0.049 (one text), scheme accuracy 0.970 -> 0.974.
 """
 
 import os
@@ -43,5 +44,6 @@ def test_500_reviewed_examples_leave_the_dev_figures_unchanged_or_better(classif
     # templates catch 2 more scams and flag 1 more genuine bank story (0.0247 -> 0.0370). That is
     # the noise of one text, said here rather than hidden by picking another seed.
     legitimate = sum(row.label == "benign" for row in dev_rows)
-    assert after["benign_fpr"] <= before["benign_fpr"] + 1 / legitimate + 1e-9, figures
+    flagged = {name: round(report["benign_fpr"] * legitimate) for name, report in (("before", before), ("after", after))}
+    assert flagged["after"] <= flagged["before"] + 1, (figures, flagged)  # counted: the rates are rounded
     assert after["scheme_accuracy"] >= before["scheme_accuracy"], figures
