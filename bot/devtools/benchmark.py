@@ -12,6 +12,7 @@ random weights: the cost of a forward pass does not depend on the weights' value
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import random
 import resource
@@ -21,7 +22,8 @@ import time
 from pathlib import Path
 from typing import Callable, Sequence
 
-from bot.classifier import Classifier
+from bot.classifier import Classifier, EmptyText
+from bot.classifier.service import ClassifierService
 from bot.classifier.normalize import normalize
 from bot.config import Settings
 from bot.knowledge import load_knowledge
@@ -30,6 +32,15 @@ NEURAL_TOKENS = 40
 
 
 def peak_rss_mb() -> float:
+    """This process's own high-water mark in MB: /proc's VmHWM, which belongs to the process's
+    address space. Not getrusage's ru_maxrss alone: Linux keeps it across fork and exec, so a
+    worker spawned by a 500 MB bench would report the bench's figure."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass  # not Linux: getrusage's figure is the best there is
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
@@ -65,37 +76,27 @@ def _row(name: str, m: dict[str, float], baseline: dict[str, float] | None = Non
             f"{peak_rss_mb():>10.0f}")
 
 
-def _serve_and_measure(settings, texts: Sequence[str]) -> tuple[float, int]:
-    """In a fresh process: what the bot's classifier worker does (its pool initializer loads
-    the default classifier from the model cache, or fits it when there is none), then the
-    texts classified. Returns the process's peak RSS in MB and the number of verdicts."""
-    from bot.classifier import service
-
-    service._build_in_worker(settings, "WARNING")
-    verdicts = service._classify_in_worker(texts)
-    return _own_peak_rss_mb(), sum(1 for v in verdicts if not isinstance(v, Exception))
-
-
-def _own_peak_rss_mb() -> float:
-    """This process's own high-water mark. Not getrusage's: Linux keeps ru_maxrss across
-    fork and exec, so a worker spawned by a 500 MB bench would report the bench's figure;
-    VmHWM belongs to the process's own address space, which exec makes new."""
+async def _serve(settings, texts: Sequence[str]) -> tuple[float, int]:
+    service = ClassifierService.in_process(settings, "WARNING")
     try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return peak_rss_mb()
+        answered = 0
+        for text in texts:
+            try:
+                await service.check(text)
+                answered += 1
+            except EmptyText:
+                pass
+        return await service.pool.run(peak_rss_mb), answered
+    finally:
+        service.close()
 
 
 def serving_peak_rss(settings, texts: Sequence[str]) -> tuple[float, int]:
-    """Peak RSS of a classifier worker as the bot runs it, measured apart from this process:
-    here the benches build and hold every backend at once, which the bot never does."""
-    import multiprocessing
-
-    with multiprocessing.get_context("spawn").Pool(1) as pool:
-        return pool.apply(_serve_and_measure, (settings, list(texts)))
+    """(peak RSS in MB, texts answered) of the bot's own classifier process: the service the
+    bot runs, whose spawned worker loads the default classifier from the model cache (or fits
+    it when there is none) and classifies ``texts``. Measured apart from this process, which
+    builds and holds every backend at once, as the bot never does."""
+    return asyncio.run(_serve(settings, texts))
 
 
 def _text_of_tokens(tokenizer, pool: Sequence[str], tokens: int) -> str:

@@ -2,8 +2,8 @@
 
 The bench process builds and holds every backend at once (and fits the lexical one, which the
 bot leaves to a throwaway child), so its own high-water mark says nothing about what a
-deployment needs for the model. The serving row runs the worker's own initializer in a fresh
-process and classifies there."""
+deployment needs for the model. The serving row starts the bot's own classifier service, whose
+spawned worker classifies there."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ RU = "Здравствуйте, служба безопасности банка
 
 
 def test_the_serving_figure_comes_from_a_classifier_worker_that_answered_kazakh_and_russian(settings, classifier):
+    # the session's lexical classifier (the fixture) is in the model cache, which the worker loads
     lexical = settings.classifier.model_copy(update={"backend": "lexical"})
     rss, answered = serving_peak_rss(lexical, [KK, RU, "   "])
     assert answered == 2  # the blank text is refused, the kk and ru ones are classified
