@@ -140,6 +140,16 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_relay(args: argparse.Namespace, settings: Settings) -> int:
+    """The alert relay, until SIGTERM or SIGINT (see bot/app/relay.py)."""
+    import asyncio
+
+    from bot.app.relay import run_relay
+
+    asyncio.run(run_relay(settings))
+    return 0
+
+
 def cmd_healthcheck(args: argparse.Namespace, settings: Settings) -> int:
     """Cheap liveness probe for the container: the bot's heartbeat file is fresh."""
     try:
@@ -333,6 +343,9 @@ def parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="run the bot: Telegram with BOT_TOKEN, else the local demo on :8080")
     run.set_defaults(func=cmd_run)
 
+    relay = sub.add_parser("relay", help="the alert relay the replicas send alerts through (BROADCAST_RELAY_URL): "
+                                         "every recipient exactly once, even when a replica is killed")
+    relay.set_defaults(func=cmd_relay)
     health = sub.add_parser("healthcheck", help="exit 0 when the running bot's heartbeat is fresh")
     health.add_argument("--max-age", type=float, default=120.0, help="seconds")
     health.set_defaults(func=cmd_healthcheck)

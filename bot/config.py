@@ -132,6 +132,9 @@ class FlatValues(TypedDict, total=False):
     broadcast_rate: float
     broadcast_paid: bool
     broadcast_paid_rate: float
+    broadcast_relay_url: str | None
+    broadcast_relay_host: str
+    broadcast_relay_port: int
     ocr_workers: int
     ocr_queue: int
     ocr_time_limit: float

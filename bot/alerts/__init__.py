@@ -10,7 +10,9 @@ Two words, one meaning each:
   ``deliveries`` to each recipient). The row is written when an officer submits the alert
   (``pending``); once a second officer approves it, the delivery engine (``engine.py``, with
   ``claims.py``, ``ratelimit.py`` and ``sending.py``) sends it, and ``progress.py`` counts
-  where it stands and shows that to the approving officer.
+  where it stands and shows that to the approving officer. With ``BROADCAST_RELAY_URL`` the
+  sends go through the alert relay (``relay.py``), which journals each one (``journal.py``)
+  so that a sender killed mid-alert leaves nothing to guess: exactly once per recipient.
 
 The use cases that handlers call (submit, approve, reject, cancel) are in
 ``bot.services.alerts``; the dialog is ``bot.handlers.broadcast``.

@@ -31,6 +31,14 @@ longer for an answer), then as uncertain. So after a crash the last recipients a
 once and only the final report waits out that time. ``time.time()`` of different machines is
 compared here: their clocks must agree far better than these seconds (NTP does).
 
+**Exactly once, with the relay.** Given ``relay_url`` (``BROADCAST_RELAY_URL``), the engine
+sends through the alert relay (``bot.alerts.relay``), which journals every request before and
+after Telegram sees it. Then a dead engine's rows are not left uncertain: before it counts what
+is left, an engine settles them from the journal (`BroadcastsRepo.settle`): those Telegram
+delivered become 'sent', those it never got are sent again (the relay forwards a key at most
+once to a delivery), those the relay is still forwarding wait for it. Only a request the relay
+itself lost after writing it stays uncertain.
+
 Sends go through the Bot's aiohttp session, with the form of each broadcast encoded once
 (``bot.alerts.sending``). A 429 has to reach the engine, which then pauses all its sending,
 not only the call that got it: the Bot given to it is made without RetryMiddleware
@@ -66,7 +74,7 @@ from bot.alerts.repository import (
     Result,
     Standing,
 )
-from bot.alerts.sending import AlertSender, recipient_gone
+from bot.alerts.sending import AlertSender, DeliveryInDoubt, recipient_gone
 from bot.metrics import Metrics
 from bot.storage import Database
 from bot.storage.database import STORAGE_FAULTS
@@ -177,7 +185,8 @@ class DeliveryEngine:
     which are sent with ``allow_paid_broadcast``. ``orphan_after`` (default: the Bot session's
     request timeout plus ``ORPHAN_MARGIN``) and ``poll_every``: see the module's docstring.
     ``metrics``: Telegram's answers are counted there (``saqbol_deliveries_total``); the bot
-    always passes its own, tests of the engine alone may leave it out.
+    always passes its own, tests of the engine alone may leave it out. ``relay_url``: send
+    through the alert relay, exactly once per recipient (see the module's docstring).
     """
 
     def __init__(
@@ -195,6 +204,7 @@ class DeliveryEngine:
         orphan_after: float | None = None,
         poll_every: float = POLL_EVERY,
         metrics: Metrics | None = None,
+        relay_url: str | None = None,
     ) -> None:
         if max_attempts < 1:
             raise ValueError(f"max_attempts must be at least 1, got {max_attempts}")
@@ -215,6 +225,7 @@ class DeliveryEngine:
         self._retry_after = backoff_base * BACKOFF_CAP / BACKOFF_BASE + RETRY_MARGIN
         self._poll_every = poll_every
         self._metrics = metrics
+        self._relay_url = relay_url
         self._shutting_down = False
         self._stopped = asyncio.Event()
         self._progress_every = progress_every
@@ -349,12 +360,13 @@ class DeliveryEngine:
     # --- one run --------------------------------------------------------------------------
 
     async def _start(self, broadcast: Broadcast) -> _Run:
+        await self._settle(broadcast.id)
         standing = await self._standing(broadcast.id)
         if broadcast.id in self._runs:  # checked and registered with no await between
             raise RuntimeError(f"broadcast {broadcast.id} is already being delivered by this engine")
         tally = Tally(broadcast.id, standing, time.monotonic())
         claims = ClaimQueue(self._repo, broadcast.id, self._retry_after)
-        run = _Run(broadcast, AlertSender(self._bot, broadcast), tally, claims, self._repo, self._metrics)
+        run = _Run(broadcast, AlertSender(self._bot, broadcast, self._relay_url), tally, claims, self._repo, self._metrics)
         self._runs[broadcast.id] = run
         if broadcast.id in self._cancel_requested:
             run.stop()
@@ -362,6 +374,23 @@ class DeliveryEngine:
             run.paused = True
             run.stop()
         return run
+
+    async def _settle(self, broadcast_id: int) -> None:
+        """With the relay: a dead engine's rows settled from its journal (delivered -> sent,
+        never delivered -> pending, still on the way -> in flight). Without it they stay
+        uncertain: nothing can tell whether they arrived."""
+        if self._relay_url is None:
+            return
+        now = time.time()
+        settled = await retrying(lambda: self._repo.settle(broadcast_id, now - self._orphan_after,
+                                                           now - self._orphan_after, now),
+                                 f"settling the deliveries of broadcast {broadcast_id} from the relay's journal")
+        if settled.sent or settled.again:
+            log.info("broadcast %d: a stopped sender's deliveries settled from the relay's journal: "
+                     "%d delivered, %d to send again, %d still on their way",
+                     broadcast_id, settled.sent, settled.again, settled.waiting)
+        if settled.sent and self._metrics is not None:
+            self._metrics.delivered(DeliveryStatus.SENT.value, settled.sent)
 
     async def _standing(self, broadcast_id: int) -> Standing:
         now = time.time()
@@ -403,6 +432,7 @@ class DeliveryEngine:
                 run.ended_elsewhere = broadcast.status
                 run.claims.close()
                 return True
+            await self._settle(run.broadcast.id)
             standing = await self._standing(run.broadcast.id)
             if standing.claimable:
                 return False
@@ -517,6 +547,11 @@ class DeliveryEngine:
             else:
                 try:
                     await run.sender.send(delivery)
+                except DeliveryInDoubt as exc:
+                    # Another request with this key is on its way, or was lost: the row stays
+                    # 'sending' and is settled from the relay's journal once it is stale.
+                    log.info("%s; settled later from the journal", exc)
+                    return
                 except TelegramRetryAfter as exc:
                     log.warning("flood control: all sending paused for %s s as Telegram asked", exc.retry_after)
                     self._throttle.pause(exc.retry_after)

@@ -22,6 +22,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
+from bot.alerts.journal import JournalState
 from bot.storage import Database
 from bot.storage.subscriptions import NATIONAL
 
@@ -140,6 +141,17 @@ class Standing:
 
 _COLUMNS = "id, author_id, text_kk, text_ru, regions, scheme, status, paid"
 _DELIVERABLE = tuple(status.value for status in BroadcastStatus if status.deliverable)
+@dataclass(frozen=True)
+class Settled:
+    """What `BroadcastsRepo.settle` did with a dead engine's rows: ``sent`` (the relay had
+    delivered them), ``again`` (back to 'pending': never delivered), ``waiting`` (the relay is
+    still forwarding them)."""
+
+    sent: int = 0
+    again: int = 0
+    waiting: int = 0
+
+
 PENDING, SENDING = DeliveryStatus.PENDING.value, DeliveryStatus.SENDING.value
 IDS_PER_STATEMENT = 500  # ids written into one IN (...) list; both engines allow 32 000 parameters
 
@@ -370,6 +382,35 @@ class BroadcastsRepo:
             (SENDING, now, broadcast_id, user_id, PENDING),
         )
         return None if row is None else Delivery(row[0], row[1], row[2])
+
+    async def settle(self, broadcast_id: int, claimed_before: float, in_flight_from: float, now: float) -> Settled:
+        """Settles the 'sending' rows claimed before ``claimed_before`` (whose engine stopped
+        waiting: it died) from the alert relay's journal (`bot.alerts.journal`), when the
+        engines send through it. The key is built as `delivery_key` builds it.
+
+        * delivered -> 'sent': the person has it; it is not sent again;
+        * no row (the request never reached the relay) or refused -> 'pending', at once
+          claimable: sent again, through the relay, which forwards it only if nothing did;
+        * started at ``in_flight_from`` or later -> in flight again: the relay is still waiting
+          for Telegram's answer;
+        * unknown, or started longer ago (the relay died forwarding it) -> left as it is:
+          uncertain, never sent again."""
+        key = "CAST(deliveries.broadcast_id AS TEXT) || ':' || CAST(deliveries.user_id AS TEXT)"
+        stale = "broadcast_id = ?1 AND status = ?2 AND updated_at < ?3"
+        sent = await self.db.execute(
+            f"UPDATE deliveries SET status = ?4, attempts = attempts + 1, error = NULL, updated_at = ?5 WHERE {stale} "
+            f"AND EXISTS (SELECT 1 FROM send_journal AS j WHERE j.key = {key} AND j.state = ?6)",
+            (broadcast_id, SENDING, claimed_before, DeliveryStatus.SENT.value, now, JournalState.DELIVERED.value))
+        waiting = await self.db.execute(
+            f"UPDATE deliveries SET updated_at = ?4 WHERE {stale} "
+            f"AND EXISTS (SELECT 1 FROM send_journal AS j WHERE j.key = {key} AND j.state = ?5 AND j.started_at >= ?6)",
+            (broadcast_id, SENDING, claimed_before, now, JournalState.STARTED.value, in_flight_from))
+        again = await self.db.execute(
+            f"UPDATE deliveries SET status = ?4, error = NULL, updated_at = ?5 WHERE {stale} "
+            f"AND NOT EXISTS (SELECT 1 FROM send_journal AS j WHERE j.key = {key} AND j.state IN (?6, ?7, ?8))",
+            (broadcast_id, SENDING, claimed_before, PENDING, now,
+             JournalState.DELIVERED.value, JournalState.STARTED.value, JournalState.UNKNOWN.value))
+        return Settled(sent, again, waiting)
 
     async def record(self, broadcast_id: int, results: list[Result], now: float) -> None:
         """Writes Telegram's answers to rows in 'sending': one statement per kind of result (in

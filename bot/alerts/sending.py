@@ -14,6 +14,11 @@ malformed answer ``ClientDecodeError``; except that a 5xx or 429 whose body is n
 API's JSON (a proxy's HTML page) is a ``TelegramServerError``, retried like any 5xx, rather
 than an error that would stop the run. The session's request middlewares are not applied:
 the engine's Bot must have none (see ``create_bot(..., retry=False)``).
+
+Given a relay (``BROADCAST_RELAY_URL``), the requests go to it instead of Telegram, each with
+the delivery's ``Idempotency-Key``; the relay answers with Telegram's answer, or with its own
+409 "in doubt" (``DeliveryInDoubt``) for a delivery another request is carrying or whose fate
+it lost. See ``bot.alerts.relay``.
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ from urllib.parse import urlencode
 
 from aiogram import Bot
 from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.telegram import TelegramAPIServer
 from aiogram.exceptions import (
     ClientDecodeError,
     TelegramAPIError,
@@ -37,11 +43,19 @@ from aiogram.methods.base import Response
 from aiogram.types import LinkPreviewOptions, Message
 from aiohttp import ClientError, ClientTimeout
 
+from bot.alerts.journal import delivery_key
+from bot.alerts.relay import IDEMPOTENCY_KEY, IN_DOUBT
 from bot.alerts.repository import Broadcast, Delivery
 
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 PREVIEW_OFF = '{"is_disabled": true}'  # NO_PREVIEW as aiogram's form writes it
+
+
+class DeliveryInDoubt(Exception):
+    """The relay did not forward this request: a request with the same key is on its way to
+    Telegram, or one was lost after it was written. Whether the person has the alert is the
+    journal's to say (`BroadcastsRepo.settle`); the row stays 'sending' until then."""
 
 
 def recipient_gone(error: TelegramAPIError) -> Literal["blocked", "not_found"] | None:
@@ -59,14 +73,17 @@ def recipient_gone(error: TelegramAPIError) -> Literal["blocked", "not_found"] |
 class AlertSender:
     """Sends one broadcast's text (HTML, no link preview, ``allow_paid_broadcast`` when paid) to
     one recipient at a time; returns once Telegram has said OK, raises aiogram's exception for
-    anything else."""
+    anything else. With ``relay_url`` the requests go through the alert relay, keyed;
+    ``DeliveryInDoubt`` when it does not forward one."""
 
-    def __init__(self, bot: Bot, broadcast: Broadcast) -> None:
+    def __init__(self, bot: Bot, broadcast: Broadcast, relay_url: str | None = None) -> None:
         if not isinstance(bot.session, AiohttpSession):
             raise TypeError(f"the engine sends through an AiohttpSession, not {type(bot.session).__name__}")
         self._bot = bot
         self._session: AiohttpSession = bot.session
-        self._url = self._session.api.api_url(token=bot.token, method=SendMessage.__api_method__)
+        api = TelegramAPIServer.from_base(relay_url) if relay_url else self._session.api
+        self._url = api.api_url(token=bot.token, method=SendMessage.__api_method__)
+        self._keyed = relay_url is not None
         self._timeout = ClientTimeout(total=self._session.timeout)
         self._broadcast = broadcast
         self._tails: dict[str, str] = {}  # the fields after chat_id, by the recipient's language
@@ -98,14 +115,18 @@ class AlertSender:
 
     async def send(self, delivery: Delivery) -> None:
         body = f"chat_id={delivery.user_id}{self._tail(delivery.language)}".encode()
+        headers = FORM | {IDEMPOTENCY_KEY: delivery_key(self._broadcast.id, delivery.user_id)} if self._keyed else FORM
         http = await self._session.create_session()
         try:
-            async with http.post(self._url, data=body, headers=FORM, timeout=self._timeout) as response:
+            async with http.post(self._url, data=body, headers=headers, timeout=self._timeout) as response:
                 status, content = response.status, await response.text()
+                doubt = response.headers.get(IN_DOUBT) if self._keyed and status == 409 else None
         except asyncio.TimeoutError as exc:  # as aiogram's make_request words them
             raise TelegramNetworkError(method=self._method(delivery), message="Request timeout error") from exc
         except ClientError as exc:
             raise TelegramNetworkError(method=self._method(delivery), message=f"{type(exc).__name__}: {exc}") from exc
+        if doubt is not None:
+            raise DeliveryInDoubt(f"the relay holds delivery {delivery.user_id} of broadcast {self._broadcast.id}: {doubt}")
         if not self._delivered(status, content, delivery.user_id):
             try:
                 self._session.check_response(self._bot, self._method(delivery), status, content)

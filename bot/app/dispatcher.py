@@ -245,7 +245,7 @@ async def broadcasting(settings: Settings, deps: Deps, dp: Dispatcher, bot: Bot,
     engine = DeliveryEngine(deps.db, engine_bot, rate=settings.alerts.rate,
                             paid_rate=settings.alerts.paid_rate, on_progress=reporter,
                             shared_rate=SharedRate(deps.redis) if deps.redis is not None else None,
-                            metrics=deps.metrics)
+                            metrics=deps.metrics, relay_url=settings.alerts.relay_url)
     superadmins = frozenset(settings.telegram.admin_ids)
     dp["engine"] = engine
     dp["alerts"] = AlertService(deps.knowledge, broadcasts, deps.repos.roles, engine, deps.i18n,

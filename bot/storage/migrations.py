@@ -359,6 +359,20 @@ MIGRATIONS: tuple[str, ...] = (
     ) WITHOUT ROWID;
     CREATE INDEX panel_sessions_user ON panel_sessions(user_id);
     """,
+    # 10: the alert relay's journal (bot/alerts/relay.py): one row per delivery it forwarded to Telegram
+    """
+    CREATE TABLE send_journal (                    -- written by the relay before and after each forward
+        key         TEXT PRIMARY KEY,              -- the sender's Idempotency-Key: '<broadcast id>:<user id>'
+        chat_id     INTEGER NOT NULL,              -- whom it was for: /forget deletes their rows
+        state       TEXT NOT NULL,                 -- started | delivered | refused | unknown
+        status      INTEGER,                       -- Telegram's HTTP status; NULL before the answer or without one
+        answer      TEXT,                          -- delivered: the message's id, date and chat, replayed to a repeat
+        started_at  REAL NOT NULL,
+        answered_at REAL
+    ) WITHOUT ROWID;
+    CREATE INDEX send_journal_started ON send_journal(started_at);
+    CREATE INDEX send_journal_chat ON send_journal(chat_id);
+    """,
 )
 
 # The same schema for PostgreSQL (DATABASE_URL=postgresql://…), one script per SQLite version
@@ -707,6 +721,20 @@ MIGRATIONS_POSTGRES: tuple[str, ...] = (
         expires_at DOUBLE PRECISION NOT NULL
     );
     CREATE INDEX panel_sessions_user ON panel_sessions(user_id);
+    """,
+    # 10: the alert relay's journal (see the SQLite script).
+    """
+    CREATE TABLE send_journal (
+        key         TEXT PRIMARY KEY,
+        chat_id     BIGINT NOT NULL,
+        state       TEXT NOT NULL,
+        status      INTEGER,
+        answer      TEXT,
+        started_at  DOUBLE PRECISION NOT NULL,
+        answered_at DOUBLE PRECISION
+    );
+    CREATE INDEX send_journal_started ON send_journal(started_at);
+    CREATE INDEX send_journal_chat ON send_journal(chat_id);
     """,
 )
 

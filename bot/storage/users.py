@@ -57,8 +57,10 @@ class UsersRepo:
         asker. Reviewed examples stay: redacted texts an officer labelled, linked to nobody.
         Their checks leave the waves that held them (ON DELETE CASCADE), and a wave shown by one of
         their texts is shown by another member's; their opt-in to waves and their dashboard
-        sessions are deleted; the dashboard's day counts stay, anonymous."""
+        sessions are deleted; the dashboard's day counts stay, anonymous; the alert relay's
+        journal forgets which alerts went to them."""
         await self.db.execute("DELETE FROM conversations WHERE user_id = ?", (user_id,))  # also cascades
+        await self.db.execute("DELETE FROM send_journal WHERE chat_id = ?", (user_id,))  # the alert relay's keys
         # Their reports of fraudsters' identifiers stay as anonymous counts (bot/storage/reports.py).
         await self.db.execute("UPDATE reports SET user_id = NULL, region = NULL WHERE user_id = ?", (user_id,))
         await self.db.execute(

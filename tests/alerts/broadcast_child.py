@@ -1,12 +1,13 @@
 """A delivery engine in a process of its own, for the crash test to kill with SIGKILL.
 
     python tests/alerts/broadcast_child.py DB API_URL TOKEN (--broadcast ID | --resume | --watch)
-        [--rate N] [--max-attempts N] [--backoff SECONDS] [--orphan-after SECONDS] [--redis URL] [--wait]
+        [--rate N] [--max-attempts N] [--backoff SECONDS] [--orphan-after SECONDS] [--redis URL] [--relay URL] [--wait]
 
 DB: a SQLite file or a postgresql:// URL. Runs one broadcast, ``resume_all``, or ``watch``
 (as a replica does, until SIGTERM or every broadcast it found has ended: ``--watch`` stops
 once nothing is left 'sending'); prints each final Progress it shows as one JSON line. With
-``--redis`` the rate limit and the 429 pause are shared with every sender on that Redis. With
+``--redis`` the rate limit and the 429 pause are shared with every sender on that Redis; with
+``--relay`` the sends go through that alert relay (``python -m bot relay``). With
 ``--wait``, once imported and connected it prints ``ready`` and waits for a line on stdin, so
 that a test can start it early and have its few seconds of imports overlap with the rest of
 the test, or start several senders at the same moment.
@@ -50,7 +51,7 @@ async def main(args: argparse.Namespace) -> None:
     bot = Bot(args.token, session=AiohttpSession(api=TelegramAPIServer.from_base(args.api_url)))
     engine = DeliveryEngine(
         db, bot, rate=args.rate, max_attempts=args.max_attempts, backoff_base=args.backoff, on_progress=print_final,
-        shared_rate=SharedRate(store) if store else None, orphan_after=args.orphan_after,
+        shared_rate=SharedRate(store) if store else None, orphan_after=args.orphan_after, relay_url=args.relay,
     )
     if args.wait:
         print("ready", flush=True)
@@ -86,5 +87,6 @@ if __name__ == "__main__":
     parser.add_argument("--orphan-after", type=float, default=None,
                         help="seconds after which another sender's unanswered claim counts as a dead sender's")
     parser.add_argument("--redis", default=None, help="redis:// URL of the shared rate limit")
+    parser.add_argument("--relay", default=None, help="base URL of the alert relay to send through")
     parser.add_argument("--wait", action="store_true")
     asyncio.run(main(parser.parse_args()))

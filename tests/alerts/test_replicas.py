@@ -8,9 +8,13 @@ against the Bot API emulator in this process.
 * ``kill -9`` of one sender mid-way: the other two finish the alert; every recipient gets it
   exactly once, except the rows the killed sender left 'sending' (requests it may or may not
   have made), which are never sent again: at most once.
+* The same kill with the senders sending through the alert relay (``python -m bot relay``, a
+  process of its own, as in deploy/): every recipient gets the alert exactly once, the dead
+  sender's rows settled from the relay's journal, nothing uncertain.
 
 The first test runs again with the three senders on one SQLite file instead (several
-processes on one WAL file, Redis still sharing the rate): the bot without PostgreSQL.
+processes on one WAL file, Redis still sharing the rate): the bot without PostgreSQL; and once
+more through the alert relay, whose journal writes must not cost the cap.
 
 The cap is raised to 300 msg/s to keep the test short (10,000 messages in about 33 s); the
 assertion is relative to the cap. Telegram answers each send 0.1 s late, as the real one
@@ -22,10 +26,12 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import signal
 import sys
 import time
 from collections import Counter
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -91,13 +97,38 @@ async def alert(database, emulator, lost_in_transit) -> int:
     return broadcast_id
 
 
-async def start_senders(database: str, redis_url: str, emulator: BotAPIEmulator) -> list[asyncio.subprocess.Process]:
+@pytest.fixture
+async def relay(request, database, emulator) -> AsyncIterator[str | None]:
+    """``python -m bot relay`` in a process of its own, on the senders' database, forwarding to
+    the emulator; its base URL, once it listens. None for a test parametrised with "straight"
+    (the senders post to Telegram themselves)."""
+    if getattr(request, "param", "relay") == "straight":
+        yield None
+        return
+    environment = os.environ | {"DATABASE_URL": database if "://" in database else f"sqlite:///{database}",
+                                "TELEGRAM_API_URL": emulator.base_url, "BROADCAST_RELAY_PORT": "0"}
+    process = await asyncio.create_subprocess_exec(sys.executable, "-m", "bot", "relay", env=environment,
+                                                   stdout=asyncio.subprocess.PIPE)
+    assert process.stdout is not None
+    try:
+        line = (await asyncio.wait_for(process.stdout.readline(), STARTUP)).decode()
+        assert line.startswith("relay http://"), f"the relay did not start: {line!r}"
+        yield line.split()[1]
+    finally:
+        if process.returncode is None:
+            process.terminate()
+        await process.wait()
+
+
+async def start_senders(database: str, redis_url: str, emulator: BotAPIEmulator,
+                        relay: str | None = None) -> list[asyncio.subprocess.Process]:
     """Three replicas' engines, each in its own process, set off together once all have imported
-and connected to PostgreSQL and Redis."""
+and connected to PostgreSQL and Redis; through the alert relay when given one."""
     senders = [
         await asyncio.create_subprocess_exec(
             sys.executable, str(CHILD), database, emulator.base_url, emulator.token, "--watch",
             "--rate", str(CAP), "--redis", redis_url, "--orphan-after", str(ORPHAN_AFTER), "--wait",
+            *(("--relay", relay) if relay else ()),
             stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE)
         for _ in range(SENDERS)
     ]
@@ -149,10 +180,11 @@ async def delivery_statuses(database: str, broadcast_id: int) -> dict[int, str]:
         await db.close()
 
 
-@pytest.mark.parametrize("database", ["postgresql", "sqlite"], indirect=True)
+@pytest.mark.parametrize(("database", "relay"), [("postgresql", "straight"), ("sqlite", "straight"),
+                                                  ("postgresql", "relay")], indirect=True)
 async def test_three_sender_processes_share_the_cap_and_send_everyone_the_alert_once(
-        database, redis_url, emulator, alert, capsys):
-    senders = await start_senders(database, redis_url, emulator)
+        database, relay, redis_url, emulator, alert, capsys):
+    senders = await start_senders(database, redis_url, emulator, relay)
 
     shown = await finals(senders)
 
@@ -162,7 +194,9 @@ async def test_three_sender_processes_share_the_cap_and_send_everyone_the_alert_
     assert len(per_chat) == RECIPIENTS and set(per_chat.values()) == {1}  # everyone, once
     rate = steady_rate(delivered)
     with capsys.disabled():
-        print(f"\n{SENDERS} senders on {database.split(':')[0] if '://' in database else 'sqlite'}, cap {CAP:g} msg/s: "
+        print(f"\n{SENDERS} senders on {database.split(':')[0] if '://' in database else 'sqlite'}, "
+              f"{'through the relay' if relay else 'straight to Telegram'}, "
+              f"cap {CAP:g} msg/s: "
               f"{rate:.1f} msg/s measured ({(rate / CAP - 1) * 100:+.2f} %)")
     assert rate == pytest.approx(CAP, rel=0.03), f"deliveries per second: {per_second(delivered)}"
     assert len(shown) == 1, f"the final report must be shown once, not by every sender: {shown}"
@@ -207,3 +241,29 @@ async def test_a_sender_killed_mid_way_leaves_the_rest_to_the_others_and_nobody_
     final = shown[0]
     assert (final["done"], final["pending"], final["uncertain"]) == (True, 0, len(uncertain))
     assert final["sent"] == RECIPIENTS - len(uncertain)
+
+
+async def test_through_the_relay_a_sender_killed_mid_way_leaves_every_recipient_the_alert_exactly_once(
+        database, redis_url, emulator, alert, relay, capsys):
+    senders = await start_senders(database, redis_url, emulator, relay)
+    await emulator.wait_until(lambda: len(deliveries(emulator)) >= RECIPIENTS * 0.4, timeout=STARTUP)
+    killed = senders[0]
+    killed.send_signal(signal.SIGKILL)
+    await killed.wait()
+    at_kill = len(deliveries(emulator))
+    in_flight = len([user_id for user_id, status in (await delivery_statuses(database, alert)).items()
+                     if status == "sending"])
+
+    shown = await finals(senders[1:])
+
+    assert killed.returncode == -signal.SIGKILL and [s.returncode for s in senders[1:]] == [0] * (SENDERS - 1)
+    per_chat = Counter(r.chat_id for r in deliveries(emulator))
+    statuses = await delivery_statuses(database, alert)
+    with capsys.disabled():
+        print(f"\nthrough the relay, killed at {at_kill} of {RECIPIENTS} delivered ({in_flight} rows 'sending' "
+              f"just after): {RECIPIENTS - len(per_chat)} recipients without the alert, "
+              f"{sum(1 for n in per_chat.values() if n > 1)} with it twice")
+    assert len(per_chat) == RECIPIENTS and set(per_chat.values()) == {1}  # everyone, exactly once
+    assert set(statuses.values()) == {"sent"}
+    assert len(shown) == 1, f"the final report must be shown once: {shown}"
+    assert (shown[0]["done"], shown[0]["sent"], shown[0]["uncertain"], shown[0]["pending"]) == (True, RECIPIENTS, 0, 0)

@@ -89,7 +89,8 @@ def test_compose_runs_three_bot_replicas_from_the_repositorys_dockerfile(compose
         assert env["REDIS_URL"] == "redis://redis:6379/0"
         assert {"BOT_TOKEN", "WEBHOOK_URL", "WEBHOOK_SECRET"} <= set(env)
         assert service["depends_on"] == {"postgres": {"condition": "service_healthy"},
-                                         "redis": {"condition": "service_healthy"}}
+                                         "redis": {"condition": "service_healthy"},
+                                         "relay": {"condition": "service_healthy"}}
         assert f"127.0.0.1:{env['WEBHOOK_PORT']}{READY_PATH}" in " ".join(service["healthcheck"]["test"])
 
 
@@ -98,6 +99,21 @@ def test_every_variable_compose_gives_the_bot_is_a_setting_the_bot_reads(compose
     for name in BOTS:
         unknown = set(compose["services"][name]["environment"]) - known
         assert not unknown, f"{name} sets {unknown}, which the bot does not read (a typo?)"
+
+
+def test_the_replicas_send_alerts_through_one_relay_on_their_database(compose):
+    relay = compose["services"]["relay"]
+    assert relay["command"] == ["relay"] and relay["build"] == compose["services"]["bot1"]["build"]
+    env = relay["environment"]
+    known = {field.env for field in setting_fields()}
+    assert set(env) <= known, f"the relay sets {set(env) - known}, which the bot does not read"
+    assert "BOT_TOKEN" not in env  # it needs none: each request carries the bot's own
+    assert f":{env['BROADCAST_RELAY_PORT']}/healthz" in " ".join(relay["healthcheck"]["test"])
+    for name in BOTS:
+        bot = compose["services"][name]
+        assert bot["environment"]["BROADCAST_RELAY_URL"] == f"http://relay:{env['BROADCAST_RELAY_PORT']}"
+        assert bot["environment"]["DATABASE_URL"] == env["DATABASE_URL"]  # the journal is the bots' database
+        assert bot["depends_on"]["relay"] == {"condition": "service_healthy"}
 
 
 def test_postgres_and_redis_have_healthchecks_and_keep_their_data_in_volumes(compose):

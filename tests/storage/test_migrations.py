@@ -19,7 +19,8 @@ from bot.storage.migrations import MIGRATIONS
 
 TABLES = {"users", "checks", "feedback", "officers", "audit", "subscriptions", "broadcasts", "deliveries",
           "handled_updates", "conversations", "reports", "identifier_reviews", "review_items", "reviewed_examples",
-          "notices", "check_counts", "waves", "wave_members", "wave_watchers", "panel_links", "panel_sessions"}
+          "notices", "check_counts", "waves", "wave_members", "wave_watchers", "panel_links", "panel_sessions",
+          "send_journal"}
 
 # The released migrations, by content. A release has put each of these into somebody's file, so
 # editing one would leave those files with a schema this code does not describe: add a migration.
@@ -33,6 +34,7 @@ RELEASED = {  # version: the first 16 hex digits of the sha256 of its text
     7: "842b1227079ead19",  # the review queue, reviewed examples and notices
     8: "ccb3aa8ac7d5bebe",  # whose turn it is to edit a broadcast's progress message
     9: "1729c69bb4056885",  # waves, the dashboard's check counts, its sign-in links and sessions
+    10: "d2d5eaa4344335b3",  # the alert relay's journal
 }
 
 
