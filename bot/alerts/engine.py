@@ -74,7 +74,7 @@ from bot.alerts.repository import (
     Result,
     Standing,
 )
-from bot.alerts.sending import AlertSender, DeliveryInDoubt, recipient_gone
+from bot.alerts.sending import AlertSender, DeliveryInDoubt, RelayUnavailable, recipient_gone
 from bot.metrics import Metrics
 from bot.storage import Database
 from bot.storage.database import STORAGE_FAULTS
@@ -94,6 +94,7 @@ ORPHAN_MARGIN = 10.0  # seconds past the request timeout before a 'sending' row 
 RETRY_MARGIN = 1.0  # seconds past the longest backoff before another engine may retry a refused row
 DEFAULT_REQUEST_TIMEOUT = 60.0  # aiogram's, for an engine made without a Bot (enqueue only)
 RESTART_AFTER_FAILURE = 60.0  # seconds before ``watch`` starts again a broadcast whose run failed here
+RELAY_PAUSE = 2.0  # seconds all sending waits when the alert relay cannot be reached (restarting)
 
 
 class BroadcastStopped(RuntimeError):
@@ -552,6 +553,13 @@ class DeliveryEngine:
                     # 'sending' and is settled from the relay's journal once it is stale.
                     log.info("%s; settled later from the journal", exc)
                     return
+                except RelayUnavailable as exc:
+                    # Nothing left this process: no attempt spent; every engine waits together
+                    # (the pause is shared like a 429's) until the relay is back.
+                    log.warning("%s: all sending paused for %g s", exc, RELAY_PAUSE)
+                    self._throttle.pause(RELAY_PAUSE)
+                    await run.commit(Result(user_id, DeliveryStatus.PENDING, 0))
+                    again = await self._after_pause(run, delivery)
                 except TelegramRetryAfter as exc:
                     log.warning("flood control: all sending paused for %s s as Telegram asked", exc.retry_after)
                     self._throttle.pause(exc.retry_after)

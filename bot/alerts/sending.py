@@ -41,7 +41,7 @@ from aiogram.exceptions import (
 from aiogram.methods import SendMessage
 from aiogram.methods.base import Response
 from aiogram.types import LinkPreviewOptions, Message
-from aiohttp import ClientError, ClientTimeout
+from aiohttp import ClientConnectorError, ClientError, ClientTimeout
 
 from bot.alerts.journal import delivery_key
 from bot.alerts.relay import IDEMPOTENCY_KEY, IN_DOUBT
@@ -56,6 +56,12 @@ class DeliveryInDoubt(Exception):
     """The relay did not forward this request: a request with the same key is on its way to
     Telegram, or one was lost after it was written. Whether the person has the alert is the
     journal's to say (`BroadcastsRepo.settle`); the row stays 'sending' until then."""
+
+
+class RelayUnavailable(Exception):
+    """The relay could not be reached (restarting, or down): nothing was sent, and this says
+    nothing about Telegram or the person. The engine pauses all its sending for a moment
+    rather than spend the recipient's attempts on it."""
 
 
 def recipient_gone(error: TelegramAPIError) -> Literal["blocked", "not_found"] | None:
@@ -121,6 +127,10 @@ class AlertSender:
             async with http.post(self._url, data=body, headers=headers, timeout=self._timeout) as response:
                 status, content = response.status, await response.text()
                 doubt = response.headers.get(IN_DOUBT) if self._keyed and status == 409 else None
+        except ClientConnectorError as exc:
+            if self._keyed:  # no connection to the relay: the request never left
+                raise RelayUnavailable(f"the alert relay cannot be reached ({type(exc).__name__}: {exc})") from exc
+            raise TelegramNetworkError(method=self._method(delivery), message=f"{type(exc).__name__}: {exc}") from exc
         except asyncio.TimeoutError as exc:  # as aiogram's make_request words them
             raise TelegramNetworkError(method=self._method(delivery), message="Request timeout error") from exc
         except ClientError as exc:

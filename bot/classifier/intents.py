@@ -111,6 +111,10 @@ class IntentGuess:
     paid: PaidKind | None  # only when intent == "paid": what was given away
     social: SocialKind | None  # only when intent == "greeting"
     confidence: float  # 0..1
+    # "paid" chosen only because its probability reached PAID_THRESHOLD while another intent
+    # was likelier: the reader leans towards the urgent path on purpose, and the conversation
+    # asks the classifier before it answers a calm story with "the money is gone"
+    tentative: bool = False
 
 
 def _features(folded: str, original: str) -> list[str]:
@@ -297,7 +301,9 @@ class IntentReader:
         probs = head.proba(idx, vals)
         by = dict(zip(head.classes, probs))
         intent = max(by, key=by.get)
+        tentative = False
         if by["paid"] >= PAID_THRESHOLD and (intent == "paid" or not _NEGATED_LOSS.search(folded)):
+            tentative = intent != "paid"
             intent = "paid"
         elif len(text) > LONG_TEXT and intent in ("story", "other", "question", "followup"):
             if not (set(_WORD.findall(folded)) & _FIRST_PERSON):
@@ -314,4 +320,4 @@ class IntentReader:
             else:
                 p = self._social.proba(idx, vals)
                 social = self._social.classes[int(np.argmax(p))]
-        return IntentGuess(intent, paid, social, round(confidence, 4))
+        return IntentGuess(intent, paid, social, round(confidence, 4), tentative)

@@ -107,6 +107,7 @@ class Plan:
     faq_id: str | None = None
     followup: FollowupKind | None = None
     said: NotYetObject = "none"
+    tentative: bool = False  # paid only by the reader's lean towards it: the classifier decides
 
 
 def _cues(phrases: list[str]) -> list[str]:
@@ -179,7 +180,7 @@ class Conversation:
         if forwarded:
             return Plan("check", "message")
         if intent == "paid":
-            return Plan("paid", intent, paid=guess.paid if guess.paid in PAID_KINDS else "money")
+            return Plan("paid", intent, paid=guess.paid if guess.paid in PAID_KINDS else "money", tentative=guess.tentative)
         if intent == "followup" and memory is not None and (memory.verdict is not None or memory.paid):
             return self._followup_plan(text, memory)
         if intent != "message":
@@ -235,16 +236,30 @@ class Conversation:
             plan = self.plan(text, guess, memory, forwarded=forwarded)
         if plan.route == "check":
             return await self._check(text, plan, memory, user_id=user_id, lang=lang, forwarded=forwarded)
+        if plan.tentative:
+            # Read as "I paid" only by the reader's lean towards the urgent path: the urgent steps
+            # («🚨 the money is gone») if the classifier sees a scam in it, else the verdict of an
+            # ordinary story ("I paid the courier at the door") rather than an alarm.
+            verdict = await self._classify(text)
+            if verdict is not None and not verdict.is_scam:
+                return await self._check(text, Plan("check", "story"), memory, user_id=user_id, lang=lang,
+                                         forwarded=forwarded, verdict=verdict)
         reply_lang = lang or detect_language(normalize(text)).reply_lang
         return await self._with_reputation(
             replace(self._render(plan, memory, reply_lang), store=self._memo(user_id, memory, plan)), text)
 
-    async def _check(self, text: str, plan: Plan, memory: Memory | None, *, user_id: int | None,
-                     lang: Lang | None, forwarded: bool) -> Reply:
+    async def _classify(self, text: str) -> Verdict | None:
+        """The classifier's verdict, timed; None for a text with nothing to judge."""
         try:
             with self.metrics.classifying():
-                verdict = await self.checker.check(text)
+                return await self.checker.check(text)
         except EmptyText:
+            return None
+
+    async def _check(self, text: str, plan: Plan, memory: Memory | None, *, user_id: int | None,
+                     lang: Lang | None, forwarded: bool, verdict: Verdict | None = None) -> Reply:
+        verdict = verdict or await self._classify(text)
+        if verdict is None:
             reply_lang = lang or "ru"
             return Reply("empty", reply_lang, plan.intent, text=_esc(self.knowledge.replies.empty_input.get(reply_lang)))
         reply_lang = lang or verdict.reply_language

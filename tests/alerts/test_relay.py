@@ -5,6 +5,7 @@ sends through it and settles a dead sender's rows from the journal."""
 from __future__ import annotations
 
 import asyncio
+import socket
 import time
 from collections.abc import AsyncIterator
 
@@ -237,3 +238,23 @@ async def test_a_row_the_relay_is_still_forwarding_waits_for_its_answer(db, emul
     await forward
     assert received(emulator, users) == dict.fromkeys(users, 1)
     assert (progress.done, progress.sent, progress.uncertain) == (True, 3, 0)
+
+
+async def test_while_the_relay_restarts_sending_waits_and_no_recipient_spends_an_attempt(db, emulator, bot):
+    users = await add_users(db, emulator, range(1, 21))  # every other one Kazakh
+    broadcast_id = await add_broadcast(db)
+    with socket.socket() as probe:  # a port nothing listens on yet: the relay comes up there later
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    engine = DeliveryEngine(db, bot, rate=1000, max_attempts=2, relay_url=f"http://127.0.0.1:{port}")
+    await engine.enqueue(broadcast_id)
+    running = asyncio.create_task(engine.run(broadcast_id))
+    await asyncio.sleep(1.0)  # refused connections meanwhile, more than max_attempts of them
+    assert not running.done() and sends(emulator) == []
+
+    async with relay_running(SendJournal(db), emulator.base_url, "127.0.0.1", port):
+        progress = await asyncio.wait_for(running, 30)
+
+    assert received(emulator, users) == dict.fromkeys(users, 1)
+    assert {row for row in (await deliveries(db, broadcast_id)).values()} == {(DeliveryStatus.SENT.value, 1, None)}
+    assert (progress.done, progress.sent, progress.failed) == (True, 20, 0)

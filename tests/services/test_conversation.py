@@ -68,6 +68,30 @@ async def after_bank_call(conversation: Conversation, lang: str) -> None:
 # --- "I already paid": the urgent path of its own kind ------------------------------------------
 
 @pytest.mark.parametrize(("lang", "text"), [
+    ("ru", "Заплатил за свет через Kaspi, чек сохранил"),
+    ("kk", "Қызым алғашқы жалақысына маған орамал сатып әперді, жылап жібердім."),
+])
+async def test_an_ordinary_story_the_reader_only_leans_to_call_paid_gets_a_calm_verdict_not_the_alarm(
+        conversation, reader, lang, text):
+    assert reader.read(text, None).tentative  # "paid" only by the reader's lean towards the urgent path
+    reply = await say(conversation, text, user_id=USER, lang=lang)
+    assert reply.route == "check" and reply.intent == "story"
+    assert reply.verdict is not None and not reply.verdict.is_scam
+
+
+@pytest.mark.parametrize(("lang", "text"), [
+    ("ru", "девушка в инстаграме попросила перевести за доставку, я перевела 20 тысяч"),
+    ("kk", "Instagramdağı qyz jetkızu üşın audar dedı, 20 myñ audardym"),
+])
+async def test_a_story_the_reader_only_leans_to_call_paid_still_gets_the_urgent_steps_when_it_is_a_scam(
+        conversation, knowledge, reader, lang, text):
+    assert reader.read(text, None).tentative
+    reply = await say(conversation, text, user_id=USER, lang=lang)
+    assert reply.route == "paid" and reply.verdict is None
+    assert reply.text is not None and reply.text.startswith(f"<b>{knowledge.help.paid_by_kind['money'].title.get(lang)}</b>")
+
+
+@pytest.mark.parametrize(("lang", "text"), [
     ("ru", "я перевела мошенникам 150 тыс на каспи голд что теперь делать"),
     ("kk", "алаяққа 50 мың аударып жібердім не істеймін"),
     ("ru", "деньги ушли что делать"),
