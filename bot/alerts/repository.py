@@ -141,6 +141,8 @@ class Standing:
 
 _COLUMNS = "id, author_id, text_kk, text_ru, regions, scheme, status, paid"
 _DELIVERABLE = tuple(status.value for status in BroadcastStatus if status.deliverable)
+
+
 @dataclass(frozen=True)
 class Settled:
     """What `BroadcastsRepo.settle` did with a dead engine's rows: ``sent`` (the relay had
