@@ -361,8 +361,7 @@ class DeliveryEngine:
     # --- one run --------------------------------------------------------------------------
 
     async def _start(self, broadcast: Broadcast) -> _Run:
-        await self._settle(broadcast.id)
-        standing = await self._standing(broadcast.id)
+        standing = await self._settled_standing(broadcast.id)
         if broadcast.id in self._runs:  # checked and registered with no await between
             raise RuntimeError(f"broadcast {broadcast.id} is already being delivered by this engine")
         tally = Tally(broadcast.id, standing, time.monotonic())
@@ -376,22 +375,24 @@ class DeliveryEngine:
             run.stop()
         return run
 
-    async def _settle(self, broadcast_id: int) -> None:
-        """With the relay: a dead engine's rows settled from its journal (delivered -> sent,
-        never delivered -> pending, still on the way -> in flight). Without it they stay
-        uncertain: nothing can tell whether they arrived."""
-        if self._relay_url is None:
-            return
+    async def _settled_standing(self, broadcast_id: int) -> Standing:
+        """Where the broadcast stands, after settling a dead engine's rows from the relay's
+        journal (delivered -> sent, never delivered -> pending, still on the way -> in flight)
+        when there are any: only then, so that a run polling for the others' rows does not
+        write every second. Without the relay they stay uncertain: nothing can tell whether
+        they arrived."""
+        standing = await self._standing(broadcast_id)
+        if self._relay_url is None or not standing.uncertain:
+            return standing
         now = time.time()
-        settled = await retrying(lambda: self._repo.settle(broadcast_id, now - self._orphan_after,
-                                                           now - self._orphan_after, now),
+        settled = await retrying(lambda: self._repo.settle(broadcast_id, now - self._orphan_after, now),
                                  f"settling the deliveries of broadcast {broadcast_id} from the relay's journal")
-        if settled.sent or settled.again:
-            log.info("broadcast %d: a stopped sender's deliveries settled from the relay's journal: "
-                     "%d delivered, %d to send again, %d still on their way",
-                     broadcast_id, settled.sent, settled.again, settled.waiting)
+        log.info("broadcast %d: a stopped sender's deliveries settled from the relay's journal: "
+                 "%d delivered, %d to send again, %d still on their way",
+                 broadcast_id, settled.sent, settled.again, settled.waiting)
         if settled.sent and self._metrics is not None:
             self._metrics.delivered(DeliveryStatus.SENT.value, settled.sent)
+        return await self._standing(broadcast_id)
 
     async def _standing(self, broadcast_id: int) -> Standing:
         now = time.time()
@@ -433,8 +434,7 @@ class DeliveryEngine:
                 run.ended_elsewhere = broadcast.status
                 run.claims.close()
                 return True
-            await self._settle(run.broadcast.id)
-            standing = await self._standing(run.broadcast.id)
+            standing = await self._settled_standing(run.broadcast.id)
             if standing.claimable:
                 return False
             if not standing.open:

@@ -140,8 +140,8 @@ class Relay:
             return _bot_api_error(503, "Service Unavailable: the relay's journal cannot be written")
         if not claimed:
             if entry is not None and entry.state is JournalState.DELIVERED and entry.answer is not None:
-                body_ = json.dumps({"ok": True, "result": entry.answer})
-                return web.Response(text=body_, content_type="application/json", headers={REPLAYED: "1"})
+                replay = json.dumps({"ok": True, "result": entry.answer})
+                return web.Response(text=replay, content_type="application/json", headers={REPLAYED: "1"})
             state = entry.state.value if entry is not None else JournalState.STARTED.value
             return _bot_api_error(409, f"Conflict: delivery {key} is {state} at the relay", {IN_DOUBT: state})
         forward = asyncio.create_task(self._forward(request.match_info["token"], method, body, key))

@@ -385,7 +385,7 @@ class BroadcastsRepo:
         )
         return None if row is None else Delivery(row[0], row[1], row[2])
 
-    async def settle(self, broadcast_id: int, claimed_before: float, in_flight_from: float, now: float) -> Settled:
+    async def settle(self, broadcast_id: int, claimed_before: float, now: float) -> Settled:
         """Settles the 'sending' rows claimed before ``claimed_before`` (whose engine stopped
         waiting: it died) from the alert relay's journal (`bot.alerts.journal`), when the
         engines send through it. The key is built as `delivery_key` builds it.
@@ -393,8 +393,8 @@ class BroadcastsRepo:
         * delivered -> 'sent': the person has it; it is not sent again;
         * no row (the request never reached the relay) or refused -> 'pending', at once
           claimable: sent again, through the relay, which forwards it only if nothing did;
-        * started at ``in_flight_from`` or later -> in flight again: the relay is still waiting
-          for Telegram's answer;
+        * started at ``claimed_before`` or later -> in flight again: the relay is still waiting
+          for Telegram's answer (its timeout is within an engine's, so a live relay answers by then);
         * unknown, or started longer ago (the relay died forwarding it) -> left as it is:
           uncertain, never sent again."""
         key = "CAST(deliveries.broadcast_id AS TEXT) || ':' || CAST(deliveries.user_id AS TEXT)"
@@ -405,8 +405,8 @@ class BroadcastsRepo:
             (broadcast_id, SENDING, claimed_before, DeliveryStatus.SENT.value, now, JournalState.DELIVERED.value))
         waiting = await self.db.execute(
             f"UPDATE deliveries SET updated_at = ?4 WHERE {stale} "
-            f"AND EXISTS (SELECT 1 FROM send_journal AS j WHERE j.key = {key} AND j.state = ?5 AND j.started_at >= ?6)",
-            (broadcast_id, SENDING, claimed_before, now, JournalState.STARTED.value, in_flight_from))
+            f"AND EXISTS (SELECT 1 FROM send_journal AS j WHERE j.key = {key} AND j.state = ?5 AND j.started_at >= ?3)",
+            (broadcast_id, SENDING, claimed_before, now, JournalState.STARTED.value))
         again = await self.db.execute(
             f"UPDATE deliveries SET status = ?4, error = NULL, updated_at = ?5 WHERE {stale} "
             f"AND NOT EXISTS (SELECT 1 FROM send_journal AS j WHERE j.key = {key} AND j.state IN (?6, ?7, ?8))",
