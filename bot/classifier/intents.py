@@ -83,9 +83,62 @@ _FIRST_PERSON = frozenset(
 _NEGATED_LOSS = re.compile(
     r"\bне (?:сказ|назв|дал|да[вю]|стал|вв[ое]|вве|перев|перечисл|отправ|скин|плат|оплат|заплат|скач|устан|став"
     r"|постав|диктов|продикт|сообщ|переход|перешл|перешел|откры|нажим|нажал|вклад|влож|отда)\w*"
-    r"|\bотказал\w*|\bчут не\b|\bпочти\b"
+    r"|\bотказал\w*|\bчут не\b"
+    # "почти перевела" (almost); the verb is needed, since "почты" (the post's) folds to "почти"
+    r"|\bпочти (?:\w+ )?(?:перев|перечисл|отправ|сказ|назв|продикт|диктов|оплат|заплат|скин|ввел|установ|скач|отда|дал)"
     r"|\w(?:ма|ме|ба|бе|па|пе)дим\b|\bжокпин\b|\bжаздадим\b|\bжаздади\b"
 )
+# A teller's own completed loss, in Kazakh: "20 мың аудардым", "салығын төледім", "депозитке
+# 10 мың салдым", "бағдарлама орнаттым", "апам аударып жіберіпті"; in Russian: "я оплатил 60
+# тысяч", "я продиктовала код", "я ввела данные карты". Kazakh marks the person in the verb;
+# Russian past tense does not ("он перевёл мне"), so a Russian cue needs the "я" before the verb.
+# The n-gram model, trained on stories of every kind, reads such a narrative as a calm story
+# often (on 70 held-out victims' narratives, 25 of 40 Kazakh and 13 of 30 Russian): a cue makes
+# "paid" *tentative*, and the classifier decides between the urgent steps and the story's verdict.
+# Words that only sometimes mean a loss count only with a sum, money or a code in the text:
+# "жібердім" / "отправила" (I sent: a photo?), "айттым" / "сказала" (I said: «no»?), "салдым"
+# (I put in, but also the auxiliary of a quick act: "тастай салдым", I hung up at once);
+# "бердім" alone is never a cue ("жауап бердім", I answered). A bare "салыпты" ("he put money
+# in, they say") is a story about someone else's investment, not a loss found out afterwards
+# (the completive "аударып жіберіпті", "айтып қойыпты").
+# All of it is matched on the folded text, where Cyrillic and every Latin spelling meet.
+_LOSS = re.compile(
+    r"\b(?:аудардим|толедим|орнаттим|жуктедим|енгиздим"
+    r"|(?:аударип|толеп|енгизип) (?:жибердим|коидим)|(?:орнатип|жуктеп) (?:алдим|коидим)"
+    r"|(?:аударип|толеп) (?:жиберипти|коипти))\b"
+    r"|\bиа (?:\w+ ){0,2}?(?:перевел|перевела|перечислил|перечислила|оплатил|оплатила|заплатил|заплатила"
+    r"|внес|внесла|вложил|вложила|вернул|вернула)\b"
+)
+_WHAT = (r"(?:мин|тенге|тг|акша|акшани|акшамди|код|кодти|кодин|купиясоз\w*|пароль\w*|парол\w*|логин\w*|cvv|смс"
+         r"|сандарди|сандарин|номирин|деректерин|деректерди|барин|тисиач\w*|денги|деньги|кода|коди|данние|карт\w*"
+         r"|приложени\w*|демонстратс\w*|экран|разрешени\w*)")
+_SENT_WHAT = re.compile(rf"\d|\b{_WHAT}\b")
+_SENT = re.compile(
+    r"\b(?:жибердим|салдим|(?:жазип|салип) (?:жибердим|коидим|бердим))\b"
+    r"|\bиа (?:\w+ ){0,2}?(?:отправил|отправила|скинул|скинула|продиктовал|продиктовала|ввел|ввела|дал|дала"
+    r"|отдал|отдала|переслал|переслала|установил|установила|скачал|скачала|вклиучил|вклиучила|показал|показала)\b"
+    # said / told: only what was said, not "деп айттым" (I said that…), "я сказала, что подумаю"
+    r"|(?<!деп )\b(?:аиттим|аитип (?:жибердим|коидим|бердим)|аитип коипти)\b"
+    rf"|\bиа (?:\w+ ){{0,2}}?(?:сказал|сказала|назвал|назвала)(?= (?:\w+ ){{0,2}}?{_WHAT}\b|\s*[.!]|\s*$)"
+)
+# ...but not in a text written to the reader: "сізге қате 5000 аудардым, қайтарыңызшы", "я вам
+# ошибочно перевела, верните" is the "mistaken transfer" script itself, a message to check.
+_TO_READER = re.compile(r"\b(?:сизге|саган|сизди|сени|кайтарип|кайтарииз\w*|кайтаршы|вам|тебе|верните|верни)\b")
+
+
+# Denials of the acts only a cue names ("я не включила демонстрацию"); kept out of
+# `_NEGATED_LOSS`, which also relabels the model's training stories.
+_NOT_DONE = re.compile(r"\bне (?:вклиуч|показ)\w*")
+
+
+def loss_cue(folded: str) -> bool:
+    """The teller's own account (Kazakh or Russian) of money sent, a code told or an app
+    installed, not denied (`_NEGATED_LOSS`) and not addressed to the reader."""
+    if _NEGATED_LOSS.search(folded) or _NOT_DONE.search(folded) or _TO_READER.search(folded):
+        return False
+    return bool(_LOSS.search(folded) or (_SENT.search(folded) and _SENT_WHAT.search(folded)))
+
+
 # A line made only of courtesy words is a greeting whatever came before ("ок спасибо", "сәлем
 # бот", "добрый вечер"): the model needs no help there, but one unusual filler must not tip it.
 _HELLO_WORDS = (
@@ -305,6 +358,8 @@ class IntentReader:
         if by["paid"] >= PAID_THRESHOLD and (intent == "paid" or not _NEGATED_LOSS.search(folded)):
             tentative = intent != "paid"
             intent = "paid"
+        elif intent in ("story", "other", "question", "followup") and loss_cue(folded):
+            tentative, intent = True, "paid"
         elif len(text) > LONG_TEXT and intent in ("story", "other", "question", "followup"):
             if not (set(_WORD.findall(folded)) & _FIRST_PERSON):
                 intent = "message"

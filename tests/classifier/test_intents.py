@@ -13,7 +13,8 @@ import time
 import pytest
 import yaml
 
-from bot.classifier.intents import LONG_TEXT, IntentGuess, IntentReader, is_emoji_only
+from bot.classifier.intents import LONG_TEXT, IntentGuess, IntentReader, is_emoji_only, loss_cue
+from bot.classifier.normalize import normalize
 from bot.knowledge import KnowledgeError, load_knowledge
 from bot.knowledge.loader import DEFAULT_DIR
 
@@ -272,3 +273,47 @@ def test_two_starts_build_the_same_model(reader, knowledge):
 def test_a_refusal_is_a_story_alone_and_a_follow_up_right_after_a_verdict(reader, text):
     assert reader.read(text, None).intent == "story"
     assert reader.read(text, BANK).intent == "followup"
+
+
+# "They said X, I did Y": what the fraudster said comes first, and the n-gram model, which has
+# seen many stories open that way, reads the loss at the end as a story. The teller's own verb
+# ("төледім", "я оплатил") decides it.
+@pytest.mark.parametrize(("lang", "text"), [
+    ("kk", "кеше бір жігіт ұтыс шықты деді, салығын төледім"),
+    ("kk", "жұмыс береміз деді, депозит ретінде 10 мың салдым"),
+    ("kk", "Kaspıden dep zvondady, baǵdarlama ornattym"),  # 2018 Latin
+    ("kk", "Tanysqan qyz jetkızu üşın aldyn ala töle dedı, 15 myñ audardym"),  # 2021 Latin
+    ("ru", "сказали, что я выиграл телевизор, за доставку и налог я оплатил 12 тысяч"),
+    ("ru", "женщина сказала что мне положена выплата, попросила код, я сказала"),
+    ("ru", "звонили якобы с почты, попросили код, я ввела его на их сайте"),
+])
+def test_a_loss_told_after_what_the_fraudster_said_is_paid(reader, lang, text):
+    guess = reader.read(text, None)
+    assert guess.intent == "paid", (lang, guess)
+    assert guess.tentative  # the classifier still decides between the urgent steps and a story
+
+
+@pytest.mark.parametrize("spelling", [
+    "банктен деп хабарласты, кодты айтып қойдым",  # Cyrillic
+    "bankten dep habarlasty, kodty aıtyp qoıdym",  # 2018 Latin, acutes
+    "bankten dep habarlastı, kodtı aytıp qoydım",  # 2021 Latin
+    "bank'ten dep xabarlasty, kodty ai'typ qoi'dym",  # 2017 apostrophes
+    "bankten dep habarlasty kodty aityp koidym",  # informal Latin
+])
+def test_a_told_code_is_a_loss_in_every_kazakh_spelling(spelling):
+    assert loss_cue(normalize(spelling).folded)
+
+
+@pytest.mark.parametrize(("lang", "text"), [
+    ("kk", "ол кодты сұрады, мен жоқ деп айттым"),  # "I said no"
+    ("kk", "банктен деп хабарласты, тастай салдым"),  # "I hung up at once": салдым as an auxiliary
+    ("kk", "кодты сұрады, бірақ айтпадым"),
+    ("kk", "Сізге қателесіп 5 мың аудардым, қайтарып жіберіңізші"),  # the mistaken-transfer script itself
+    ("ru", "просили код, я сказала, что перезвоню в банк сама"),
+    ("ru", "просили перевести за доставку, но я не перевела"),
+    ("ru", "Я вам ошибочно перевела 5000, верните пожалуйста"),
+    ("ru", "просили показать экран, но я не включила демонстрацию"),
+])
+def test_what_only_sounds_like_a_loss_is_not_read_as_paid(reader, lang, text):
+    assert not loss_cue(normalize(text).folded)
+    assert reader.read(text, None).intent != "paid", lang

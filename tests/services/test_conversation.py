@@ -82,6 +82,9 @@ async def test_an_ordinary_story_the_reader_only_leans_to_call_paid_gets_a_calm_
 @pytest.mark.parametrize(("lang", "text"), [
     ("ru", "девушка в инстаграме попросила перевести за доставку, я перевела 20 тысяч"),
     ("kk", "Instagramdağı qyz jetkızu üşın audar dedı, 20 myñ audardym"),
+    # read as "paid" by the teller's own verb, not by the model (bot/classifier/intents.py, _LOSS)
+    ("ru", "сказали, что я выиграл телевизор, за доставку и налог я оплатил 12 тысяч"),
+    ("kk", "жұмыс береміз деді, депозит ретінде 10 мың салдым"),
 ])
 async def test_a_story_the_reader_only_leans_to_call_paid_still_gets_the_urgent_steps_when_it_is_a_scam(
         conversation, knowledge, reader, lang, text):
