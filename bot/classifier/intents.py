@@ -102,21 +102,27 @@ _NEGATED_LOSS = re.compile(
 # in, they say") is a story about someone else's investment, not a loss found out afterwards
 # (the completive "аударып жіберіпті", "айтып қойыпты").
 # All of it is matched on the folded text, where Cyrillic and every Latin spelling meet.
+# Who acts in a Russian cue: "я" (a word or two before the verb: "я уже перевела"), nobody at
+# the start of a sentence ("оплатил налог на выигрыш": the pronoun dropped, as people type), or a
+# close relative ("мама сразу перевела"); never "он перевёл мне".
+_RU_ACT = (r"(?:перевел|перевела|перечислил|перечислила|оплатил|оплатила|заплатил|заплатила|внес|внесла"
+           r"|вложил|вложила|вернул|вернула|отдал|отдала)\b")
+_RU_SOON = r"(?:(?:уже|вчера|сегодня|сразу|тоже|все|вси|потом) )?"
+_RU_KIN = r"(?:мама|мать|маму|папа|отетс|бабушка|дедушка|муж|жена|син|доч|брат|сестра|свекров|теща|свекор)\w*"
 _LOSS = re.compile(
     r"\b(?:аудардим|толедим|орнаттим|жуктедим|енгиздим"
     r"|(?:аударип|толеп|енгизип) (?:жибердим|коидим)|(?:орнатип|жуктеп) (?:алдим|коидим)"
     r"|(?:аударип|толеп) (?:жиберипти|коипти))\b"
-    r"|\bиа (?:\w+ ){0,2}?(?:перевел|перевела|перечислил|перечислила|оплатил|оплатила|заплатил|заплатила"
-    r"|внес|внесла|вложил|вложила|вернул|вернула)\b"
+    rf"|\bиа (?:\w+ ){{0,2}}?{_RU_ACT}|(?:^|[.!?] ){_RU_SOON}{_RU_ACT}|\b{_RU_KIN} {_RU_SOON}{_RU_ACT}"
 )
 _WHAT = (r"(?:мин|тенге|тг|акша|акшани|акшамди|код|кодти|кодин|купиясоз\w*|пароль\w*|парол\w*|логин\w*|cvv|смс"
          r"|сандарди|сандарин|номирин|деректерин|деректерди|барин|тисиач\w*|денги|деньги|кода|коди|данние|карт\w*"
-         r"|приложени\w*|демонстратс\w*|экран|разрешени\w*)")
+         r"|приложени\w*|демонстратс\w*|экран|разрешени\w*|анидеск\w*|рустдеск\w*|программ\w*|багдарлам\w*)")
 _SENT_WHAT = re.compile(rf"\d|\b{_WHAT}\b")
 _SENT = re.compile(
     r"\b(?:жибердим|салдим|(?:жазип|салип) (?:жибердим|коидим|бердим))\b"
     r"|\bиа (?:\w+ ){0,2}?(?:отправил|отправила|скинул|скинула|продиктовал|продиктовала|ввел|ввела|дал|дала"
-    r"|отдал|отдала|переслал|переслала|установил|установила|скачал|скачала|вклиучил|вклиучила|показал|показала)\b"
+    r"|отдал|отдала|переслал|переслала|установил|установила|поставил|поставила|скачал|скачала|вклиучил|вклиучила|показал|показала)\b"
     # said / told: only what was said, not "деп айттым" (I said that…), "я сказала, что подумаю"
     r"|(?<!деп )\b(?:аиттим|аитип (?:жибердим|коидим|бердим)|аитип коипти)\b"
     rf"|\bиа (?:\w+ ){{0,2}}?(?:сказал|сказала|назвал|назвала)(?= (?:\w+ ){{0,2}}?{_WHAT}\b|\s*[.!]|\s*$)"
@@ -124,6 +130,8 @@ _SENT = re.compile(
 # ...but not in a text written to the reader: "сізге қате 5000 аудардым, қайтарыңызшы", "я вам
 # ошибочно перевела, верните" is the "mistaken transfer" script itself, a message to check.
 _TO_READER = re.compile(r"\b(?:сизге|саган|сизди|сени|кайтарип|кайтарииз\w*|кайтаршы|вам|тебе|верните|верни)\b")
+# (unless the words to "you" are reported: "сізге ұтыс шықты деді, 25 мың төледім")
+_REPORTED = re.compile(r"\b(?:деди|депти|деп|дейди|сказал\w*|говорил\w*|написал\w*|пишут|звонил\w*)\b")
 
 
 # Denials of the acts only a cue names ("я не включила демонстрацию"); kept out of
@@ -134,7 +142,9 @@ _NOT_DONE = re.compile(r"\bне (?:вклиуч|показ)\w*")
 def loss_cue(folded: str) -> bool:
     """The teller's own account (Kazakh or Russian) of money sent, a code told or an app
     installed, not denied (`_NEGATED_LOSS`) and not addressed to the reader."""
-    if _NEGATED_LOSS.search(folded) or _NOT_DONE.search(folded) or _TO_READER.search(folded):
+    if _NEGATED_LOSS.search(folded) or _NOT_DONE.search(folded):
+        return False
+    if _TO_READER.search(folded) and not _REPORTED.search(folded):
         return False
     return bool(_LOSS.search(folded) or (_SENT.search(folded) and _SENT_WHAT.search(folded)))
 

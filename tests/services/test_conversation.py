@@ -69,13 +69,26 @@ async def after_bank_call(conversation: Conversation, lang: str) -> None:
 
 @pytest.mark.parametrize(("lang", "text"), [
     ("ru", "Заплатил за свет через Kaspi, чек сохранил"),
-    ("kk", "Қызым алғашқы жалақысына маған орамал сатып әперді, жылап жібердім."),
+    ("kk", "сатушыға кездесіп, көріп алып ақшасын бердім"),
 ])
 async def test_an_ordinary_story_the_reader_only_leans_to_call_paid_gets_a_calm_verdict_not_the_alarm(
         conversation, reader, lang, text):
     assert reader.read(text, None).tentative  # "paid" only by the reader's lean towards the urgent path
     reply = await say(conversation, text, user_id=USER, lang=lang)
     assert reply.route == "check" and reply.intent == "story"
+    assert reply.verdict is not None and not reply.verdict.is_scam
+
+
+@pytest.mark.parametrize(("lang", "text"), [
+    ("ru", "Оплатил интернет за декабрь в приложении своего банка"),
+    ("ru", "Заплатила за садик через Kaspi, как каждый месяц"),
+    ("kk", "Үйдің газына Kaspi арқылы 4 мың төледім"),
+    ("kk", "kommunalkaga egov arkyly 12 myn toledim"),
+])
+async def test_an_everyday_payment_with_no_stranger_in_it_gets_a_calm_verdict_not_the_alarm(
+        conversation, lang, text):
+    reply = await say(conversation, text, user_id=USER, lang=lang)
+    assert reply.route == "check", reply.route
     assert reply.verdict is not None and not reply.verdict.is_scam
 
 
