@@ -308,7 +308,7 @@ class Classifier:
         detector = SignalDetector(knowledge)
         flags = _text_features(norms, [detector.detect(n) for n in norms], _flag_ids(knowledge))
         groups = fusion.similarity_groups(lex_passages)
-        folds = fusion.grouped_folds(groups, labels)
+        folds = fusion.grouped_folds(groups, labels, keys=[n.text for n in norms])
         fused = _fit_fusion(views, labels, flags, groups, folds)
         for view in views:
             view.model = view.fit(labels, np.arange(len(pairs)))

@@ -37,6 +37,22 @@ def test_rewordings_of_one_text_never_sit_on_both_sides_of_a_fold():
         assert not set(groups[train]) & set(groups[test])
 
 
+def test_the_folds_depend_on_what_the_examples_say_not_on_the_order_the_files_list_them_in():
+    texts = [t for family in FAMILIES for t in family]
+    labels_of = dict(zip(texts, ["a", "a", "b", "b", "c", "c", "d", "d", "benign", "benign", "benign", "benign"]))
+
+    def held_out_sets(order: list[str]) -> set[frozenset[str]]:
+        norms = [normalize(t) for t in order]
+        groups = fusion.similarity_groups(LexicalEncoder(norms).encode_passages(norms))
+        labels = Labels.of([labels_of[t] for t in order], NOT_FRAUD)
+        folds = fusion.grouped_folds(groups, labels, folds=3, keys=[n.text for n in norms])
+        return {frozenset(order[i] for i in test) for _, test in folds}
+
+    shuffled = list(np.random.default_rng(1).permutation(texts))
+    assert held_out_sets(shuffled) == held_out_sets(texts)
+    assert held_out_sets(texts[::-1]) == held_out_sets(texts)
+
+
 def test_thresholds_meet_their_stated_targets_on_the_scores_they_were_read_from():
     rng = np.random.default_rng(0)
     is_scam = rng.random(4000) < 0.6
