@@ -304,6 +304,18 @@ def test_a_told_code_is_a_loss_in_every_kazakh_spelling(spelling):
     assert loss_cue(normalize(spelling).folded)
 
 
+@pytest.mark.parametrize(("text", "loss"), [
+    ("я уже перевела им 40 тысяч", True),
+    ("оплатил налог на выигрыш, 20 тысяч", True),  # the pronoun dropped, as people type
+    ("мать перевела им 40 тысяч", True),  # a close relative's loss ("мать" folds to "мат")
+    ("тёща сегодня отдала курьеру 100 тысяч", True),
+    ("он перевёл мне долг", False),  # someone else's act, for the teller
+    ("материал перевёл на казахский", False),
+])
+def test_a_russian_loss_is_the_tellers_or_a_relatives_own_act(text, loss):
+    assert loss_cue(normalize(text).folded) is loss
+
+
 @pytest.mark.parametrize(("lang", "text"), [
     ("kk", "ол кодты сұрады, мен жоқ деп айттым"),  # "I said no"
     ("kk", "банктен деп хабарласты, тастай салдым"),  # "I hung up at once": салдым as an auxiliary
