@@ -299,6 +299,7 @@ def test_a_loss_told_after_what_the_fraudster_said_is_paid(reader, lang, text):
     "bankten dep habarlastı, kodtı aytıp qoydım",  # 2021 Latin
     "bank'ten dep xabarlasty, kodty ai'typ qoi'dym",  # 2017 apostrophes
     "bankten dep habarlasty kodty aityp koidym",  # informal Latin
+    "банктен деп хабарласты, CVV-ды айтып қойдым",  # what was told in Latin letters
 ])
 def test_a_told_code_is_a_loss_in_every_kazakh_spelling(spelling):
     assert loss_cue(normalize(spelling).folded)
@@ -311,6 +312,7 @@ def test_a_told_code_is_a_loss_in_every_kazakh_spelling(spelling):
     ("тёща сегодня отдала курьеру 100 тысяч", True),
     ("он перевёл мне долг", False),  # someone else's act, for the teller
     ("материал перевёл на казахский", False),
+    ("я им сказала CVV", True),  # "CVV" folds to "свв"
 ])
 def test_a_russian_loss_is_the_tellers_or_a_relatives_own_act(text, loss):
     assert loss_cue(normalize(text).folded) is loss
