@@ -159,53 +159,73 @@ class _Fusion:
 
 
 def _fit_fusion(views: Sequence[_View], labels: Labels, flags: np.ndarray, groups: np.ndarray,
-                folds: list[tuple[np.ndarray, np.ndarray]]) -> _Fusion:
-    """Out-of-fold view outputs → stackers, cross-validated once more for thresholds and calibration."""
+                deals: list[list[tuple[np.ndarray, np.ndarray]]]) -> _Fusion:
+    """Out-of-fold view outputs → stackers, cross-validated once more for thresholds and calibration.
+
+    Each deal of the folds (fusion.DEALS) gives every example one out-of-fold score; the
+    thresholds, the calibration table and the report are read off all deals' scores together,
+    and the final stackers are fitted on all deals' out-of-fold rows."""
     started = time.perf_counter()
-    outputs = [view.out_of_fold(labels, folds) for view in views]
     n_kinds = len(labels.kinds)
-    kind_x = fusion.kind_features(outputs, flags, n_kinds)
-    scheme_x = fusion.scheme_features(outputs)
+    n = len(labels.kind_of)
     scam_rows = np.where(labels.scheme_of >= 0)[0]
+    kind_xs, scheme_xs, kind_ps, scheme_ps, top_sims = [], [], [], [], []
+    for folds in deals:
+        outputs = [view.out_of_fold(labels, folds) for view in views]
+        kind_x = fusion.kind_features(outputs, flags, n_kinds)
+        scheme_x = fusion.scheme_features(outputs)
+        # second level: the stackers' own out-of-fold predictions
+        kind_p = np.zeros((n, n_kinds))
+        scheme_p = np.zeros((n, len(labels.schemes)))
+        for train, test in folds:
+            kind_p[test] = KindStacker(kind_x[train], labels.kind_of[train]).predict_proba(kind_x[test], n_kinds)
+            train_scam = train[labels.scheme_of[train] >= 0]
+            scheme_p[test] = SchemeStacker(scheme_x[train_scam], labels.scheme_of[train_scam]).predict_proba(
+                scheme_x[test])
+        kind_xs.append(kind_x)
+        scheme_xs.append(scheme_x)
+        kind_ps.append(kind_p)
+        scheme_ps.append(scheme_p)
+        top_sims.append([out.top_sim for out in outputs])
 
-    # second level: the stackers' own out-of-fold predictions
-    kind_p = np.zeros((len(labels.kind_of), n_kinds))
-    scheme_p = np.zeros((len(labels.kind_of), len(labels.schemes)))
-    for train, test in folds:
-        kind_p[test] = KindStacker(kind_x[train], labels.kind_of[train]).predict_proba(kind_x[test], n_kinds)
-        train_scam = train[labels.scheme_of[train] >= 0]
-        scheme_p[test] = SchemeStacker(scheme_x[train_scam], labels.scheme_of[train_scam]).predict_proba(scheme_x[test])
-
-    is_scam = labels.kind_of == 0
+    # every deal's scores pooled: each example counted once per deal
+    r = len(deals)
+    kind_of = np.tile(labels.kind_of, r)
+    kind_p = np.vstack(kind_ps)
+    scheme_p = np.vstack([p[scam_rows] for p in scheme_ps])
+    scheme_of = np.tile(labels.scheme_of[scam_rows], r)
+    is_scam = kind_of == 0
     scores = kind_p[:, 0]
-    thresholds = fusion.band_thresholds(scores, is_scam, fusion.group_weights(groups))
+    thresholds = fusion.band_thresholds(scores, is_scam, np.tile(fusion.group_weights(groups), r))
     calibration = fusion.reliability(scores, is_scam)
     flagged = scores >= thresholds["medium"]
     warning_id = labels.kinds.index(FRAUD_WARNING) if FRAUD_WARNING in labels.kinds else None
     warning_recall = None
     if warning_id is not None:
-        warnings = labels.kind_of == warning_id
+        warnings = kind_of == warning_id
         said = (~flagged) & (kind_p.argmax(axis=1) == warning_id)
         warning_recall = round(float(said[warnings].mean()), 4)
-    novelty = [float(np.quantile(out.top_sim, fusion.NOVELTY_QUANTILE)) for out in outputs]
+    novelty = [float(np.quantile(np.concatenate([sims[v] for sims in top_sims]), fusion.NOVELTY_QUANTILE))
+               for v in range(len(views))]
     eps = 1e-6
     report = FusionReport(
-        examples=len(labels.kind_of), groups=len(np.unique(groups)), folds=len(folds),
+        examples=n, groups=len(np.unique(groups)), folds=len(deals[0]),
         thresholds={k: round(v, 4) for k, v in thresholds.items()},
         novelty_similarity=round(novelty[0], 4),
-        log_loss=round(float(-np.mean(np.log(np.clip(kind_p[np.arange(len(kind_p)), labels.kind_of], eps, 1)))), 4),
+        log_loss=round(float(-np.mean(np.log(np.clip(kind_p[np.arange(len(kind_p)), kind_of], eps, 1)))), 4),
         auc=round(fusion.auc(scores, is_scam), 4),
-        scheme_accuracy=round(float((scheme_p[scam_rows].argmax(axis=1) == labels.scheme_of[scam_rows]).mean()), 4),
+        scheme_accuracy=round(float((scheme_p.argmax(axis=1) == scheme_of).mean()), 4),
         recall=round(float(flagged[is_scam].mean()), 4),
         fpr=round(float(flagged[~is_scam].mean()), 4),
         warning_recall=warning_recall,
         calibration=calibration,
         ece=fusion.expected_calibration_error(calibration),
-        scores=scores,
-        is_scam=is_scam,
+        scores=kind_ps[0][:, 0],
+        is_scam=labels.kind_of == 0,
+        deals=r,
     )
-    kind = KindStacker(kind_x, labels.kind_of)
-    scheme = SchemeStacker(scheme_x[scam_rows], labels.scheme_of[scam_rows])
+    kind = KindStacker(np.vstack(kind_xs), kind_of)
+    scheme = SchemeStacker(np.concatenate([x[scam_rows] for x in scheme_xs]), scheme_of)
     report.seconds = round(time.perf_counter() - started, 2)
     return _Fusion(kind, scheme, thresholds, novelty, report)
 
@@ -308,8 +328,8 @@ class Classifier:
         detector = SignalDetector(knowledge)
         flags = _text_features(norms, [detector.detect(n) for n in norms], _flag_ids(knowledge))
         groups = fusion.similarity_groups(lex_passages)
-        folds = fusion.grouped_folds(groups, labels, keys=[n.text for n in norms])
-        fused = _fit_fusion(views, labels, flags, groups, folds)
+        deals = fusion.repeated_folds(groups, labels, keys=[n.text for n in norms])
+        fused = _fit_fusion(views, labels, flags, groups, deals)
         for view in views:
             view.model = view.fit(labels, np.arange(len(pairs)))
         examples = [(label, ex.text, getattr(ex, "warns_about", None)) for label, ex in pairs]

@@ -53,6 +53,22 @@ def test_the_folds_depend_on_what_the_examples_say_not_on_the_order_the_files_li
     assert held_out_sets(texts[::-1]) == held_out_sets(texts)
 
 
+def test_the_folds_are_dealt_several_ways_each_keeping_rewordings_together():
+    texts = [t for family in FAMILIES for t in family]
+    norms = [normalize(t) for t in texts]
+    groups = fusion.similarity_groups(LexicalEncoder(norms).encode_passages(norms))
+    labels = Labels.of(["a", "a", "b", "b", "c", "c", "d", "d", "benign", "benign", "benign", "benign"], NOT_FRAUD)
+    keys = [n.text for n in norms]
+    deals = fusion.repeated_folds(groups, labels, keys=keys, deals=4, folds=3)
+    held_out = [{frozenset(test.tolist()) for _, test in folds} for folds in deals]
+    assert held_out[0] == {frozenset(test.tolist()) for _, test in fusion.grouped_folds(groups, labels, 3, keys=keys)}
+    assert len({frozenset(h) for h in held_out}) > 1  # not one deal four times
+    for folds in deals:
+        assert sorted(i for _, test in folds for i in test) == list(range(len(texts)))
+        for train, test in folds:
+            assert not set(groups[train]) & set(groups[test])
+
+
 def test_thresholds_meet_their_stated_targets_on_the_scores_they_were_read_from():
     rng = np.random.default_rng(0)
     is_scam = rng.random(4000) < 0.6
@@ -128,7 +144,7 @@ def test_scam_probability_is_calibrated_on_out_of_fold_predictions(classifier):
 def test_out_of_fold_figures_say_how_the_classifier_does_on_examples_it_did_not_see(classifier, knowledge):
     report = classifier.report
     assert report.examples == len(knowledge.labelled_examples())
-    assert report.folds == fusion.FOLDS and report.groups <= report.examples
+    assert report.folds == fusion.FOLDS and report.deals == fusion.DEALS and report.groups <= report.examples
     assert report.auc > 0.95 and report.scheme_accuracy > 0.7
     assert report.recall >= fusion.WARN_RECALL - 0.01  # the warning line was drawn for this recall
     assert 0 <= report.thresholds["low"] <= report.thresholds["medium"] <= report.thresholds["high"] <= 1
