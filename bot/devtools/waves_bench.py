@@ -38,6 +38,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from bot.classifier.clusters import cluster_texts
 from bot.knowledge import BENIGN, FRAUD_WARNING, KnowledgeBase
 from bot.knowledge.loader import load_knowledge
 
@@ -107,11 +108,20 @@ def ordinary_texts(knowledge: KnowledgeBase, count: int, rng: random.Random,
                    labels: Sequence[str] | None = None) -> list[tuple[str, str, str]]:
     """``count`` different ordinary checks, (text, label, language): examples of the knowledge
     base's known schemes and everyday texts, each drawn once and framed as people forward them.
-    ``labels`` limits the labels drawn from (default: all)."""
+    ``labels`` limits the labels drawn from (default: all).
+
+    Ordinary means different messages: of the examples that the wave detector would group as
+    copies of one message (`cluster_texts`, once framed), at most one is drawn. The knowledge
+    base holds short rewordings of one line on purpose (a courier's few words, a bank's code
+    notice), and five people sending five of them would be a wave, not an ordinary hour."""
     pool = [(label, ex) for label, ex in knowledge.labelled_examples() if labels is None or label in labels]
-    if count > len(pool):
-        raise ValueError(f"{count} ordinary texts asked, the knowledge base has {len(pool)}: ask for fewer")
-    return [(framed(ex.text, ex.lang, rng), label, spoken(ex.lang)) for label, ex in rng.sample(pool, count)]
+    drawn = [(framed(ex.text, ex.lang, rng), label, spoken(ex.lang)) for label, ex in rng.sample(pool, len(pool))]
+    copies = {index for group in cluster_texts([text for text, _, _ in drawn]).groups for index in group[1:]}
+    distinct = [check for index, check in enumerate(drawn) if index not in copies]
+    if count > len(distinct):
+        raise ValueError(f"{count} ordinary texts asked, the knowledge base has {len(distinct)} different ones: "
+                         "ask for fewer")
+    return distinct[:count]
 
 
 # --- the day ------------------------------------------------------------------------------------

@@ -9,7 +9,8 @@ from collections import Counter
 
 import pytest
 
-from bot.devtools.waves_bench import day_of_checks, ordinary_texts, run_waves_bench, wave_copies
+from bot.classifier.clusters import cluster_texts
+from bot.devtools.waves_bench import day_of_checks, framed, ordinary_texts, run_waves_bench, wave_copies
 
 
 def test_the_day_holds_its_checks_spread_over_24_hours_all_regions_and_both_languages(knowledge):
@@ -43,6 +44,14 @@ def test_ordinary_texts_are_each_drawn_once_and_too_many_are_refused(knowledge):
     assert len({text for text, _, _ in texts}) == 300 and {lang for _, _, lang in texts} == {"kk", "ru"}
     with pytest.raises(ValueError, match="ask for fewer"):
         ordinary_texts(knowledge, 10**6, random.Random(2))
+
+
+def test_no_two_ordinary_texts_are_copies_of_one_message_as_the_wave_detector_reads_them(knowledge):
+    texts = [text for text, _, _ in ordinary_texts(knowledge, 2_000, random.Random(3))]
+    assert cluster_texts(texts).groups == []
+    # the knowledge base does hold such rewordings, so the rule has something to leave out
+    rng = random.Random(3)
+    assert cluster_texts([framed(ex.text, ex.lang, rng) for _, ex in knowledge.labelled_examples()]).groups
 
 
 def test_a_small_run_prints_its_medians_and_the_target():
