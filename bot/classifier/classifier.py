@@ -155,6 +155,7 @@ class _Fusion:
     scheme: SchemeStacker
     thresholds: dict[str, float]
     novelty: list[float]  # per view: the top similarity below which a text is unlike all it knows
+    unfamiliar_warning: float  # fusion.unfamiliar_warning_line
     report: FusionReport
 
 
@@ -207,6 +208,10 @@ def _fit_fusion(views: Sequence[_View], labels: Labels, flags: np.ndarray, group
         warning_recall = round(float(said[warnings].mean()), 4)
     novelty = [float(np.quantile(np.concatenate([sims[v] for sims in top_sims]), fusion.NOVELTY_QUANTILE))
                for v in range(len(views))]
+    weights = np.tile(fusion.group_weights(groups), r)
+    unfamiliar = np.all([np.concatenate([sims[v] for sims in top_sims]) < novelty[v] for v in range(len(views))],
+                        axis=0) & (np.tile(flags[:, 2], r) == 0)  # flags[:, 2]: how many positive red flags
+    unfamiliar_warning = fusion.unfamiliar_warning_line(scores, is_scam, weights, unfamiliar, thresholds["medium"])
     eps = 1e-6
     report = FusionReport(
         examples=n, groups=len(np.unique(groups)), folds=len(deals[0]),
@@ -223,11 +228,12 @@ def _fit_fusion(views: Sequence[_View], labels: Labels, flags: np.ndarray, group
         scores=kind_ps[0][:, 0],
         is_scam=labels.kind_of == 0,
         deals=r,
+        unfamiliar_warning=round(unfamiliar_warning, 4),
     )
     kind = KindStacker(np.vstack(kind_xs), kind_of)
     scheme = SchemeStacker(np.concatenate([x[scam_rows] for x in scheme_xs]), scheme_of)
     report.seconds = round(time.perf_counter() - started, 2)
-    return _Fusion(kind, scheme, thresholds, novelty, report)
+    return _Fusion(kind, scheme, thresholds, novelty, unfamiliar_warning, report)
 
 
 class Classifier:
@@ -377,16 +383,17 @@ class Classifier:
         ambiguous = bool(share[1] >= AMBIGUOUS_RATIO * share[0])
         positive_flags = any(f.weight > 0 for f in flags)
         why: list[str] = []
-        if novel and not positive_flags and risk != "none":
-            # No risk signal and unlike everything we know: the heads are extrapolating (a
-            # sentence about a cat can score like a scam), so the honest answer is "I can't
-            # tell — here is how to check", not a guess in either direction.
+        if novel and not positive_flags and risk in ("high", "medium") and p_scam < self._fusion.unfamiliar_warning:
+            # No red flag and unlike everything known, scored where such texts were not scams
+            # often enough out of fold (fusion.unfamiliar_warning_line): the heads are
+            # extrapolating, so "I can't tell — here is how to check", not a guess either way.
             risk = "low"
         if risk in ("high", "medium") and ambiguous:
             why.append("two_schemes_close")
             if risk == "high" and share[0] < CLEAR_SCHEME:
                 risk = "medium"  # a scam, but not clearly which: do not sound surer than we are
         if risk in ("high", "medium") and novel:
+            # a new script, not off-topic chatter: warn, and say why the verdict is hedged
             why.append("unlike_known_examples")
             risk = "medium" if risk == "high" else risk
 

@@ -244,8 +244,10 @@ def model_card(settings: "ClassifierSettings", files: list[Path], backends: list
         "warned texts are scams; high starts where a text is a scam 95 % of the time at that score; "
         "low where 99.5 % of scams are at least low. A text less similar to every example than 97 % "
         "of examples are to their nearest (out of fold), in every view, is 'unlike everything known': "
-        "without a red flag it gets «I can't tell — here is how to check»; with one, at most «medium» "
-        "and the reason.",
+        "it gets at most «medium», with the reason. Without a red flag, it is warned about only from the "
+        "score at which such texts were scams 80 % of the time out of fold (below it the heads are "
+        "guessing: a sentence about a cat can score like a scam); otherwise «I can't tell — here is how "
+        "to check» rather than «safe».",
         "",
     ]
     summary = ["## Backends side by side", "",
@@ -282,7 +284,8 @@ def model_card(settings: "ClassifierSettings", files: list[Path], backends: list
             f"Risk thresholds on scam_probability: high ≥ {rep.thresholds['high']:.3f}, medium ≥ "
             f"{rep.thresholds['medium']:.3f}, low ≥ {rep.thresholds['low']:.3f}. A text counts as unlike "
             f"everything known when every view finds its nearest example less similar than 97 % of "
-            f"examples find theirs (first view: {rep.novelty_similarity:.3f}).",
+            f"examples find theirs (first view: {rep.novelty_similarity:.3f}); such a text without a red flag "
+            f"is warned about from {rep.unfamiliar_warning:.3f}.",
             "",
             "Reliability (second-level out-of-fold scam_probability):",
             "",

@@ -362,21 +362,37 @@ def band_thresholds(scores: np.ndarray, is_scam: np.ndarray, weights: np.ndarray
         allowed = (1 - recall) * below[-1] + 1e-9  # the weight of scams that may fall below t
         return float(scam_scores[int(np.searchsorted(below, allowed, side="right")) - 1])
 
-    def precision_floor(precision: float) -> float:
-        """The lowest t with precision(score >= t) >= precision."""
-        order = np.argsort(-scores, kind="stable")
-        cumulative = np.cumsum((w * y)[order]) / np.cumsum(w[order])
-        ok = np.where(cumulative >= precision)[0]
-        return float(scores[order][ok[-1]]) if len(ok) else 1.0
-
     order = np.argsort(scores, kind="stable")
     local = IsotonicRegression(increasing=True, out_of_bounds="clip").fit(
         scores[order], y[order], sample_weight=w[order]).predict(scores[order])
     reached = np.where(local >= HIGH_PRECISION)[0]
     high = float(scores[order][reached[0]]) if len(reached) else 1.0
-    medium = min(high, max(recall_threshold(WARN_RECALL), precision_floor(MIN_WARN_PRECISION)))
+    medium = min(high, max(recall_threshold(WARN_RECALL), precision_floor(scores, y, w, MIN_WARN_PRECISION)))
     low = min(medium, recall_threshold(LOW_RECALL))
     return {"high": high, "medium": medium, "low": low}
+
+
+def precision_floor(scores: np.ndarray, is_scam: np.ndarray, weights: np.ndarray, precision: float,
+                    none: float = 1.0) -> float:
+    """The lowest t with (weighted) precision(score >= t) >= ``precision``; ``none`` when there is none."""
+    y = is_scam.astype(bool)
+    order = np.argsort(-scores, kind="stable")
+    cumulative = np.cumsum((weights * y)[order]) / np.cumsum(weights[order])
+    ok = np.where(cumulative >= precision)[0]
+    return float(scores[order][ok[-1]]) if len(ok) else none
+
+
+def unfamiliar_warning_line(scores: np.ndarray, is_scam: np.ndarray, weights: np.ndarray, unfamiliar: np.ndarray,
+                            medium: float) -> float:
+    """The score from which a text unlike everything known and without a red flag is warned
+    about (at most «medium»); below it, such a text is «I can't tell», not a guess.
+
+    The heads extrapolate on a text far from every example: a sentence about a cat can score
+    like a scam. Whether they do is measured, not assumed: out of fold, the lowest score (never
+    under ``medium``) above which such texts are scams at MIN_WARN_PRECISION, the precision
+    the warning line itself must keep; when none is (or there are none), never."""
+    rows = unfamiliar & (scores >= medium)
+    return precision_floor(scores[rows], is_scam[rows], weights[rows], MIN_WARN_PRECISION, none=math.inf)
 
 
 def reliability(scores: np.ndarray, is_scam: np.ndarray, bins: int = 10) -> list[dict[str, float]]:
@@ -419,6 +435,7 @@ class FusionReport:
     scores: np.ndarray | None = field(default=None, repr=False)  # second-level OOF P(scam) per example (first deal)
     is_scam: np.ndarray | None = field(default=None, repr=False)
     deals: int = 1  # the fold splits the figures above pool (DEALS)
+    unfamiliar_warning: float = math.inf  # unfamiliar_warning_line: inf when such texts are never warned about
 
     def summary(self) -> str:
         return (f"OOF over {self.examples} examples ({self.groups} groups, {self.folds} folds, {self.deals} deals): "

@@ -1,8 +1,10 @@
 """Verdicts: shape, the right scheme in kk and ru, calm for ordinary texts, and no crash on junk."""
 
+import numpy as np
 import pytest
 
 from bot.classifier import EmptyText, Verdict
+from bot.classifier.normalize import normalize
 
 
 @pytest.mark.parametrize(
@@ -101,12 +103,37 @@ def test_a_genuine_police_warning_is_a_warning_about_the_scheme_not_a_scam(class
 
 
 @pytest.mark.parametrize(
-    "text", ["Фотосинтез жапырақтардағы хлоропластарда жүреді.", "Фотосинтез происходит в хлоропластах листьев."]
+    "text", ["Жапырақтағы хлорофилл күн сәулесін жұтады.", "Фотосинтез происходит в хлоропластах листьев."]
 )
-def test_a_text_unlike_anything_known_and_without_red_flags_is_i_cant_tell(classifier, text):
+def test_a_text_unlike_anything_known_and_without_red_flags_is_i_cant_tell_rather_than_safe(classifier, text):
     verdict = classifier.classify(text)
     assert verdict.kind == "unsure" and not verdict.is_scam
     assert set(verdict.why) == {"unlike_known_examples", "no_risk_signal"}
+
+
+def unlike_everything(classifier, text: str, p_scam: float) -> Verdict:
+    """The verdict for ``text`` had the heads scored it ``p_scam`` (one scheme clearly) while no
+    view found an example close to it: how the classifier answers a text it has never seen."""
+    kinds = np.zeros(len(classifier._labels.kinds))
+    kinds[0], kinds[1] = p_scam, 1 - p_scam
+    schemes = np.eye(len(classifier.schemes))[0]
+    return classifier._verdict(normalize(text), False, [], kinds, schemes, True, np.zeros(len(classifier._example_text)))
+
+
+@pytest.mark.parametrize("text", ["Сізге бір іс бойынша хабарласамыз, телефонды өшірмеңіз.",
+                                  "С вами свяжутся по одному делу, не выключайте телефон."])
+def test_a_text_unlike_every_known_example_is_warned_about_only_where_such_texts_were_scams_out_of_fold(
+        classifier, text):
+    line, t = classifier.report.unfamiliar_warning, classifier.thresholds
+    assert t["medium"] <= line < t["high"]  # out of fold, high-scoring unfamiliar texts were mostly scams
+    warned = unlike_everything(classifier, text, line)
+    assert warned.risk == "medium" and warned.is_scam and warned.scheme == classifier.schemes[0]
+    assert "unlike_known_examples" in warned.why
+    assert unlike_everything(classifier, text, 0.999).risk == "medium", "never 'high' for a text unlike all known"
+    if line > t["medium"]:
+        guessed = unlike_everything(classifier, text, (t["medium"] + line) / 2)
+        assert guessed.kind == "unsure" and not guessed.is_scam and guessed.risk == "low"
+        assert set(guessed.why) == {"unlike_known_examples", "no_risk_signal"}
 
 
 def test_risk_levels_follow_the_thresholds_read_off_out_of_fold_scores(classifier):

@@ -109,6 +109,21 @@ def test_a_family_of_copies_counts_once_when_the_warning_line_is_read():
     assert (distinct >= counted_once["medium"]).mean() >= fusion.WARN_RECALL - 0.001
 
 
+def test_texts_unlike_everything_known_are_warned_about_only_from_where_they_were_mostly_scams():
+    # 40 unfamiliar texts above the warning line 0.3: from 0.7 up 18 scams of 20, below it 4 of 20
+    rng = np.random.default_rng(0)
+    scores = np.concatenate([rng.uniform(0.7, 1.0, 20), rng.uniform(0.3, 0.7, 20), rng.uniform(0.0, 0.3, 20)])
+    is_scam = np.concatenate([np.arange(20) >= 2, np.arange(20) < 4, np.zeros(20, bool)])
+    unfamiliar, weights = np.ones(60, bool), np.ones(60)
+    line = fusion.unfamiliar_warning_line(scores, is_scam, weights, unfamiliar, medium=0.3)
+    above = (scores >= line) & unfamiliar
+    assert 0.6 < line <= 0.75 and is_scam[above].mean() >= fusion.MIN_WARN_PRECISION
+    assert fusion.unfamiliar_warning_line(scores, is_scam, weights, unfamiliar, medium=0.8) >= 0.8
+    # only the familiar texts count, and none of the unfamiliar being scams means: never warn
+    assert fusion.unfamiliar_warning_line(scores, is_scam, weights, ~is_scam & (scores > 0.3), 0.3) == math.inf
+    assert fusion.unfamiliar_warning_line(scores, is_scam, weights, np.zeros(60, bool), 0.3) == math.inf
+
+
 def test_group_weights_give_each_family_the_same_weight():
     weights = fusion.group_weights(np.array([0, 0, 0, 1, 2, 2]))
     assert weights.mean() == pytest.approx(1)
