@@ -211,7 +211,9 @@ def _fit_fusion(views: Sequence[_View], labels: Labels, flags: np.ndarray, group
     weights = np.tile(fusion.group_weights(groups), r)
     unfamiliar = np.all([np.concatenate([sims[v] for sims in top_sims]) < novelty[v] for v in range(len(views))],
                         axis=0) & (np.tile(flags[:, 2], r) == 0)  # flags[:, 2]: how many positive red flags
-    unfamiliar_warning = fusion.unfamiliar_warning_line(scores, is_scam, weights, unfamiliar, thresholds["medium"])
+    # rounded once: the verdict and the report (and the model card) use the very same line
+    unfamiliar_warning = round(fusion.unfamiliar_warning_line(scores, is_scam, weights, unfamiliar,
+                                                              thresholds["medium"]), 4)
     eps = 1e-6
     report = FusionReport(
         examples=n, groups=len(np.unique(groups)), folds=len(deals[0]),
@@ -228,7 +230,7 @@ def _fit_fusion(views: Sequence[_View], labels: Labels, flags: np.ndarray, group
         scores=kind_ps[0][:, 0],
         is_scam=labels.kind_of == 0,
         deals=r,
-        unfamiliar_warning=round(unfamiliar_warning, 4),
+        unfamiliar_warning=unfamiliar_warning,
     )
     kind = KindStacker(np.vstack(kind_xs), kind_of)
     scheme = SchemeStacker(np.concatenate([x[scam_rows] for x in scheme_xs]), scheme_of)

@@ -42,13 +42,17 @@ FIRST_USER = 500_000_000
 def _texts(settings: Settings, count: int) -> list[str]:
     """A mix of scam and everyday texts from the knowledge base, as people would send them to be
     checked: those the intent reader sends to a check, a message or a story ("I already paid",
-    "how are you" or a question is answered without a verdict, and the soak counts verdicts)."""
+    "how are you" or a question is answered without a verdict, and the soak counts verdicts),
+    whatever the bot's last verdict to that person was: a user sends several in a row, and a
+    line read as a check on its own can be a follow-up after a verdict."""
     from bot.classifier.intents import IntentReader
-    from bot.knowledge import load_knowledge
+    from bot.knowledge import BENIGN, load_knowledge
 
     knowledge = load_knowledge(settings.classifier.knowledge_dir)
     reader = IntentReader(knowledge)
-    pool = [ex.text for _, ex in knowledge.labelled_examples() if reader.read(ex.text, None).intent in ("message", "story")]
+    contexts = [None, BENIGN, *knowledge.schemes]
+    pool = [ex.text for _, ex in knowledge.labelled_examples()
+            if all(reader.read(ex.text, previous).intent in ("message", "story") for previous in contexts)]
     step = max(1, len(pool) // count)
     return [pool[(i * step) % len(pool)] for i in range(count)]
 
