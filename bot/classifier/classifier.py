@@ -197,7 +197,8 @@ def _fit_fusion(views: Sequence[_View], labels: Labels, flags: np.ndarray, group
     scheme_of = np.tile(labels.scheme_of[scam_rows], r)
     is_scam = kind_of == 0
     scores = kind_p[:, 0]
-    thresholds = fusion.band_thresholds(scores, is_scam, np.tile(fusion.group_weights(groups), r))
+    weights = np.tile(fusion.group_weights(groups), r)
+    thresholds = fusion.band_thresholds(scores, is_scam, weights)
     calibration = fusion.reliability(scores, is_scam)
     flagged = scores >= thresholds["medium"]
     warning_id = labels.kinds.index(FRAUD_WARNING) if FRAUD_WARNING in labels.kinds else None
@@ -206,11 +207,10 @@ def _fit_fusion(views: Sequence[_View], labels: Labels, flags: np.ndarray, group
         warnings = kind_of == warning_id
         said = (~flagged) & (kind_p.argmax(axis=1) == warning_id)
         warning_recall = round(float(said[warnings].mean()), 4)
-    novelty = [float(np.quantile(np.concatenate([sims[v] for sims in top_sims]), fusion.NOVELTY_QUANTILE))
-               for v in range(len(views))]
-    weights = np.tile(fusion.group_weights(groups), r)
-    unfamiliar = np.all([np.concatenate([sims[v] for sims in top_sims]) < novelty[v] for v in range(len(views))],
-                        axis=0) & (np.tile(flags[:, 2], r) == 0)  # flags[:, 2]: how many positive red flags
+    pooled_sims = [np.concatenate([sims[v] for sims in top_sims]) for v in range(len(views))]
+    novelty = [float(np.quantile(view_sims, fusion.NOVELTY_QUANTILE)) for view_sims in pooled_sims]
+    unfamiliar = np.all([view_sims < bound for view_sims, bound in zip(pooled_sims, novelty)], axis=0) \
+        & (np.tile(flags[:, 2], r) == 0)  # flags[:, 2]: how many positive red flags
     # rounded once: the verdict and the report (and the model card) use the very same line
     unfamiliar_warning = round(fusion.unfamiliar_warning_line(scores, is_scam, weights, unfamiliar,
                                                               thresholds["medium"]), 4)
