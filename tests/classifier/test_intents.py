@@ -305,8 +305,30 @@ def test_a_told_code_is_a_loss_in_every_kazakh_spelling(spelling):
     assert loss_cue(normalize(spelling).folded)
 
 
+# The completive "-ып қойыпты" (found out afterwards: "mum has already told it") folds to
+# "...коиипти": the cue once looked for "коипти" and missed it in every spelling. "Digits" is
+# a code too: "төрт санды айтып бердім", "продиктовала цифры".
+@pytest.mark.parametrize(("lang", "text"), [
+    ("kk", "анама банктен деп звондап код сұрапты, ол айтып қойыпты"),  # Cyrillic
+    ("kk", "anama bankten dep zvondap kod surapty, ol aıtyp qoıypty"),  # 2018 Latin, acutes
+    ("kk", "anama bankten dep zvondap kod sūraptı, ol aitıp qoiyptı"),  # 2021 Latin
+    ("kk", "anama zvondap kod surapty ol aityp qoiypty qazir ne isteimiz"),  # informal Latin
+    ("kk", "әкем оларға 50 мың аударып қойыпты"),
+    ("kk", "eGov-тан деп хабарласты, телефонға келген төрт санды айтып бердім"),
+    ("ru", "звонили из егова, я продиктовала им цифры из смс"),
+    ("ru", "я взяла кредит сама в приложении и перевела всё на их счёт"),  # the teller's second act
+])
+def test_a_relatives_completed_loss_and_told_digits_are_losses(reader, lang, text):
+    assert loss_cue(normalize(text).folded), lang
+    assert reader.read(text, None).intent == "paid", lang
+
+
 @pytest.mark.parametrize(("text", "loss"), [
     ("я уже перевела им 40 тысяч", True),
+    ("я взяла кредит и перевела им всё", True),
+    ("я подумала и не перевела", False),  # denied
+    ("он взял кредит и перевёл", False),  # someone else's act
+    ("я сказала ему, и он перевёл", False),
     ("оплатил налог на выигрыш, 20 тысяч", True),  # the pronoun dropped, as people type
     ("мать перевела им 40 тысяч", True),  # a close relative's loss ("мать" folds to "мат")
     ("тёща сегодня отдала курьеру 100 тысяч", True),
