@@ -306,13 +306,15 @@ def test_a_told_code_is_a_loss_in_every_kazakh_spelling(spelling):
 
 
 # The completive "-ып қойыпты" (found out afterwards: "mum has already told it") folds to
-# "...коиипти": the cue once looked for "коипти" and missed it in every spelling. "Digits" is
-# a code too: "төрт санды айтып бердім", "продиктовала цифры".
+# "...коиипти": the cue once looked for "коипти" alone, which only a typed "qoipty" gives, and
+# missed it in every other spelling. "Digits" is a code too: "төрт санды айтып бердім",
+# "продиктовала цифры".
 @pytest.mark.parametrize(("lang", "text"), [
     ("kk", "анама банктен деп звондап код сұрапты, ол айтып қойыпты"),  # Cyrillic
     ("kk", "anama bankten dep zvondap kod surapty, ol aıtyp qoıypty"),  # 2018 Latin, acutes
     ("kk", "anama bankten dep zvondap kod sūraptı, ol aitıp qoiyptı"),  # 2021 Latin
     ("kk", "anama zvondap kod surapty ol aityp qoiypty qazir ne isteimiz"),  # informal Latin
+    ("kk", "apam kodty aityp qoipty"),  # informal Latin, the "ы" dropped
     ("kk", "әкем оларға 50 мың аударып қойыпты"),
     ("kk", "eGov-тан деп хабарласты, телефонға келген төрт санды айтып бердім"),
     ("ru", "звонили из егова, я продиктовала им цифры из смс"),
