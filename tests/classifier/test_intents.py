@@ -328,6 +328,8 @@ def test_a_relatives_completed_loss_and_told_digits_are_losses(reader, lang, tex
 @pytest.mark.parametrize(("text", "loss"), [
     ("я уже перевела им 40 тысяч", True),
     ("я взяла кредит и перевела им всё", True),
+    ("я зашла по ссылке из смс и ввела данные карты", True),  # the second act, any verb
+    ("я подумала и не продиктовала", False),
     ("я подумала и не перевела", False),  # denied
     ("он взял кредит и перевёл", False),  # someone else's act
     ("я сказала ему, и он перевёл", False),
