@@ -37,6 +37,20 @@ def test_rewordings_of_one_text_never_sit_on_both_sides_of_a_fold():
         assert not set(groups[train]) & set(groups[test])
 
 
+def test_one_checked_text_gets_the_same_similarities_as_a_batch_in_kazakh_and_russian():
+    """dense_sims reads one text's n-gram rows directly; a batch goes through scipy's product."""
+    texts = [t for family in FAMILIES for t in family]
+    encoder = LexicalEncoder([normalize(t) for t in texts])
+    passages_t = encoder.encode_passages([normalize(t) for t in texts]).T.tocsr()
+    checked = ["Картаңыз бұғатталды, кодты айтыңыз", "Карта заблокирована, назовите код", "😀😀😀 ???"]
+    batch = fusion.dense_sims(encoder.encode_queries([normalize(t) for t in checked]), passages_t)
+    for i, text in enumerate(checked):
+        one = fusion.dense_sims(encoder.encode_queries([normalize(text)]), passages_t)
+        assert one.shape == (1, len(texts)) and np.array_equal(one[0], batch[i]), text
+    assert batch[0].argmax() in (0, 1) and batch[1].argmax() in (2, 3)  # its own family first
+    assert not batch[2].any()  # no known n-gram: similar to nothing
+
+
 def test_the_folds_depend_on_what_the_examples_say_not_on_the_order_the_files_list_them_in():
     texts = [t for family in FAMILIES for t in family]
     labels_of = dict(zip(texts, ["a", "a", "b", "b", "c", "c", "d", "d", "benign", "benign", "benign", "benign"]))
